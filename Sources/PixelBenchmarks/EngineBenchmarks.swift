@@ -1,0 +1,179 @@
+import CBLAS
+import PixelTensor
+
+/// The engine benchmark behind `pixelrobust bench`: GEMM against OpenBLAS called directly,
+/// the convolutions of a small CNN at batch 128, per-op overhead and elementwise throughput.
+public struct EngineBenchmarks {
+  /// Timed runs per figure (after one warm-up run); the report gives medians.
+  public var repeats: Int
+  /// Smaller problem sizes, for a smoke test of the benchmark itself.
+  public var quick: Bool
+
+  public init(repeats: Int = 7, quick: Bool = false) {
+    precondition(repeats >= 1, "repeats must be at least 1")
+    self.repeats = repeats
+    self.quick = quick
+  }
+
+  /// Runs every benchmark, calling `progress` with each figure's name before it runs.
+  public func run(progress: (String) -> Void = { _ in }) -> BenchmarkReport {
+    var rng = SeededGenerator(seed: 42)
+    var results: [BenchmarkResult] = []
+    func add(_ r: BenchmarkResult) { results.append(r) }
+
+    let gemmShapes = quick ? [(64, 64, 64)] : [(1024, 1024, 1024), (256, 2304, 1024)]
+    for (m, k, n) in gemmShapes {
+      progress("sgemm \(m)x\(k)x\(n)")
+      add(sgemmDirect(m: m, k: k, n: n, using: &rng))
+      add(sgemmEngine(m: m, k: k, n: n, using: &rng))
+    }
+    let batch = quick ? 4 : 128
+    let layers = [
+      ConvLayer(name: "conv1", inChannels: 1, outChannels: 32, size: 28, needsInputGradient: false),
+      ConvLayer(name: "conv2", inChannels: 32, outChannels: 64, size: 13, needsInputGradient: true),
+    ]
+    for layer in layers {
+      progress("conv2D \(layer.name)")
+      add(contentsOf: convolution(layer, batch: batch, using: &rng))
+    }
+    progress("small CNN step")
+    add(smallCNNStep(batch: batch, using: &rng))
+    progress("per-op overhead")
+    add(contentsOf: overhead())
+    progress("elementwise")
+    add(contentsOf: elementwise(count: quick ? 1 << 12 : 1 << 22, using: &rng))
+
+    let environment = BenchmarkEnvironment.current(
+      blasCore: BLASRuntime.coreName, blasThreads: BLASRuntime.threadCount,
+      blasConfig: BLASRuntime.configuration, kernelThreads: KernelConfig.workerCount)
+    return BenchmarkReport(environment: environment, results: results, peakMemoryMiB: ProcessMemory.peakResidentMiB)
+
+    func add(contentsOf more: [BenchmarkResult]) { results.append(contentsOf: more) }
+  }
+
+  func result(_ name: String, _ detail: String, _ times: [Double], flops: Double? = nil,
+              items: Double? = nil, bytes: Double? = nil, perItem: Bool = false) -> BenchmarkResult {
+    let median = Stopwatch.median(times)
+    return BenchmarkResult(
+      name: name, detail: detail, medianMilliseconds: median * 1e3, minimumMilliseconds: times[0] * 1e3,
+      samples: times.count, gflopsPerSecond: flops.map { $0 / median / 1e9 },
+      itemsPerSecond: perItem ? nil : items.map { $0 / median },
+      gigabytesPerSecond: bytes.map { $0 / median / 1e9 },
+      microsecondsPerItem: perItem ? items.map { median / $0 * 1e6 } : nil)
+  }
+
+  // MARK: GEMM
+
+  func sgemmDirect(m: Int, k: Int, n: Int, using rng: inout SeededGenerator) -> BenchmarkResult {
+    let a = Tensor.uniform([m, k], using: &rng).scalars, b = Tensor.uniform([k, n], using: &rng).scalars
+    var c = [Float](repeating: 0, count: m * n)
+    let times = Stopwatch.samples(repeats: repeats) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k),
+                  b, Int32(n), 0, &c, Int32(n))
+    }
+    return result("sgemm.openblas-direct.\(m)x\(k)x\(n)", "cblas_sgemm into a reused buffer (M×K×N)",
+                  times, flops: 2 * Double(m * k * n))
+  }
+
+  func sgemmEngine(m: Int, k: Int, n: Int, using rng: inout SeededGenerator) -> BenchmarkResult {
+    let a = Tensor.uniform([m, k], using: &rng), b = Tensor.uniform([k, n], using: &rng)
+    let times = Stopwatch.samples(repeats: repeats) { _ = matmul(a, b) }
+    return result("sgemm.engine.\(m)x\(k)x\(n)", "Tensor matmul, new output tensor each call (M×K×N)",
+                  times, flops: 2 * Double(m * k * n))
+  }
+
+  // MARK: Convolution
+
+  struct ConvLayer {
+    var name: String, inChannels: Int, outChannels: Int, size: Int, needsInputGradient: Bool
+  }
+
+  func convolution(_ l: ConvLayer, batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let x = Tensor.uniform([batch, l.inChannels, l.size, l.size], using: &rng)
+    let w = Tensor.normal([l.outChannels, l.inChannels, 3, 3], standardDeviation: 0.1, using: &rng)
+    let b = Tensor.zeros([l.outChannels])
+    let out = l.size - 2
+    let forwardFlops = 2 * Double(batch * l.outChannels * l.inChannels * 9 * out * out)
+    let shape = "\(l.inChannels)→\(l.outChannels), 3×3 on \(l.size)×\(l.size), batch \(batch)"
+    let forward = Stopwatch.samples(repeats: repeats) { _ = conv2D(x, weight: w, bias: b) }
+    let wl = w.requiringGradient(), bl = b.requiringGradient()
+    let xl = l.needsInputGradient ? x.requiringGradient() : x
+    let cotangent = Tensor.normal([batch, l.outChannels, out, out], using: &rng)
+    let targets = l.needsInputGradient ? [wl, bl, xl] : [wl, bl]
+    let both = Stopwatch.samples(repeats: repeats) {
+      let y = conv2D(xl, weight: wl, bias: bl)
+      _ = vectorJacobianProducts(of: y, wrt: targets, cotangent: cotangent)
+    }
+    let backwardFactor: Double = l.needsInputGradient ? 2 : 1
+    return [
+      result("conv2d.\(l.name).forward", "forward, \(shape)", forward, flops: forwardFlops, items: Double(batch)),
+      result("conv2d.\(l.name).forward-backward",
+             "forward + backward (∂W, ∂b\(l.needsInputGradient ? ", ∂x" : "")), \(shape)",
+             both, flops: forwardFlops * (1 + backwardFactor), items: Double(batch)),
+    ]
+  }
+
+  /// One training step of the small CNN (conv 32 → pool → conv 64 → pool → 128 → 10) built
+  /// from the functional ops: forward, cross-entropy and all parameter gradients.
+  func smallCNNStep(batch: Int, using rng: inout SeededGenerator) -> BenchmarkResult {
+    let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
+    let labels = (0..<batch).map { $0 % 10 }
+    let params = [
+      Tensor.normal([32, 1, 3, 3], standardDeviation: 0.3, using: &rng), .zeros([32]),
+      Tensor.normal([64, 32, 3, 3], standardDeviation: 0.06, using: &rng), .zeros([64]),
+      Tensor.normal([128, 1600], standardDeviation: 0.03, using: &rng), .zeros([128]),
+      Tensor.normal([10, 128], standardDeviation: 0.1, using: &rng), .zeros([10]),
+    ].map { $0.requiringGradient() }
+    let times = Stopwatch.samples(repeats: repeats) {
+      var h = maxPool2D(conv2D(x, weight: params[0], bias: params[1]).relu(), kernel: 2)
+      h = maxPool2D(conv2D(h, weight: params[2], bias: params[3]).relu(), kernel: 2)
+      h = linear(h.flattenedBatch(), weight: params[4], bias: params[5]).relu()
+      let loss = crossEntropy(logits: linear(h, weight: params[6], bias: params[7]), labels: labels)
+      _ = gradients(of: loss, wrt: params)
+    }
+    return result("small-cnn.train-step", "forward + backward of small-cnn at batch \(batch) (functional ops)",
+                  times, items: Double(batch))
+  }
+
+  // MARK: Overhead and elementwise
+
+  func overhead() -> [BenchmarkResult] {
+    let a = Tensor([1, 2, 3, 4], shape: [4]), b = Tensor([4, 3, 2, 1], shape: [4])
+    let ops = 1000.0
+    let constant = Stopwatch.samples(repeats: repeats) {
+      var c = a
+      for _ in 0..<1000 { c = c + b }
+    }
+    let al = a.requiringGradient()
+    let recorded = Stopwatch.samples(repeats: repeats) {
+      var c = al
+      for _ in 0..<1000 { c = c + b }
+    }
+    let backward = Stopwatch.samples(repeats: repeats) {
+      var c = al
+      for _ in 0..<1000 { c = c * b }
+      _ = gradients(of: c.sum(), wrt: [al])
+    }
+    return [
+      result("overhead.add.constant", "one add of two [4] tensors, no graph", constant, items: ops, perItem: true),
+      result("overhead.add.recorded", "one add of two [4] tensors, recorded for autodiff", recorded, items: ops, perItem: true),
+      result("overhead.multiply.forward-backward", "one recorded multiply plus its share of the reverse pass",
+             backward, items: ops, perItem: true),
+    ]
+  }
+
+  func elementwise(count: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let a = Tensor.normal([count], using: &rng), b = Tensor.normal([count], using: &rng)
+    let n = Double(count)
+    return [
+      result("elementwise.add", "a + b over \(count) floats", Stopwatch.samples(repeats: repeats) { _ = a + b },
+             items: n, bytes: 12 * n),
+      result("elementwise.relu", "relu over \(count) floats", Stopwatch.samples(repeats: repeats) { _ = a.relu() },
+             items: n, bytes: 8 * n),
+      result("elementwise.exp", "exp over \(count) floats", Stopwatch.samples(repeats: repeats) { _ = a.exp() },
+             items: n, bytes: 8 * n),
+      result("elementwise.sum", "sum of \(count) floats", Stopwatch.samples(repeats: repeats) { _ = a.sum() },
+             items: n, bytes: 4 * n),
+    ]
+  }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import PixelBenchmarks
+import PixelTensor
+
+extension PixelRobustCommand {
+  /// `pixelrobust bench`: engine benchmarks as JSON.
+  struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "bench",
+      abstract: "Benchmark the tensor engine; prints JSON medians (GFLOP/s, images/s, peak memory).")
+
+    @Option(help: "Timed runs per figure; the report gives medians.")
+    var repeats = 7
+
+    @Option(help: "Also write the JSON report to this file (atomically).")
+    var json: String?
+
+    @Option(help: "OpenBLAS threads for one GEMM; 0 keeps the library default.")
+    var threads = 0
+
+    @Flag(help: "Print a readable table on standard error as well.")
+    var summary = false
+
+    @Flag(help: "Tiny problem sizes: checks that the benchmark runs, measures nothing useful.")
+    var quick = false
+
+    func validate() throws {
+      guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
+      guard threads >= 0 else { throw ValidationError("--threads must be 0 or more.") }
+    }
+
+    func run() throws {
+      if threads > 0 { BLASRuntime.setThreadCount(threads) }
+      FileHandle.standardError.write(Data(
+        "pixelrobust bench: OpenBLAS \(BLASRuntime.coreName) kernels, \(BLASRuntime.threadCount) threads\n".utf8))
+      let report = EngineBenchmarks(repeats: repeats, quick: quick).run { name in
+        FileHandle.standardError.write(Data("  measuring \(name)…\n".utf8))
+      }
+      let data = try report.json()
+      if let json { try AtomicFile.write(data, to: URL(fileURLWithPath: json)) }
+      FileHandle.standardOutput.write(data)
+      FileHandle.standardOutput.write(Data("\n".utf8))
+      if summary { FileHandle.standardError.write(Data((report.summary + "\n").utf8)) }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/// THE derivative table: one exhaustive switch, so the compiler refuses a primitive without
+/// a VJP.
+///
+/// Rules: VJP bodies use only differentiable `Tensor` ops (never `Kernels`), may read the
+/// saved inputs and output, and skip cotangents whose `needs` entry is false (an attack that
+/// wants only ∂/∂x does no weight-gradient GEMM).
+extension GraphNode {
+  /// Vector–Jacobian product: `g` is the cotangent of this node's output. Returns one
+  /// cotangent per input, `nil` where `needs[i]` is false.
+  func vjp(_ g: Tensor, needs: [Bool]) -> [Tensor?] {
+    func only(_ i: Int, _ t: () -> Tensor) -> Tensor? { needs[i] ? t() : nil }
+    switch primitive {
+    case .leaf:
+      return []
+    case .add:
+      return [only(0) { g }, only(1) { g }]
+    case .subtract:
+      return [only(0) { g }, only(1) { -g }]
+    case .multiply:
+      return [only(0) { g * input(1) }, only(1) { g * input(0) }]
+    case .divide:
+      let b = input(1)
+      return [only(0) { g / b }, only(1) { -(g * input(0) / (b * b)) }]
+    case .negate:
+      return [-g]
+    case .affine(let scale, _):
+      return [g.affine(scale: scale, shift: 0)]
+    case .exp:
+      return [g * output]
+    case .log:
+      return [g / input(0)]
+    case .log1p:
+      return [g / input(0).affine(scale: 1, shift: 1)]
+    case .sqrt:
+      return [g / output.affine(scale: 2, shift: 0)]
+    case .tanh:
+      let y = output
+      return [g * (y * y).affine(scale: -1, shift: 1)]
+    case .reciprocal:
+      let y = output
+      return [-(g * y * y)]
+    case .select(let mask):
+      return [g.selecting(mask)]
+    case .matmul(let tA, let tB):
+      // C = op(A)·op(B). With A' = op(A), B' = op(B): dA' = g·B'ᵀ and dB' = A'ᵀ·g,
+      // transposed back when A or B was stored transposed.
+      let a = input(0), b = input(1)
+      return [
+        only(0) {
+          tA ? matmul(b, g, transposeA: tB, transposeB: true)
+             : matmul(g, b, transposeA: false, transposeB: !tB)
+        },
+        only(1) {
+          tB ? matmul(g, a, transposeA: true, transposeB: tA)
+             : matmul(a, g, transposeA: !tA, transposeB: false)
+        },
+      ]
+    case .broadcast:
+      return [g.sum(toShape: inputShapes[0])]
+    case .sumToShape:
+      return [g.broadcast(to: inputShapes[0])]
+    case .reshape:
+      return [g.reshaped(to: inputShapes[0])]
+    case .permute(let p):
+      return [g.permuted(inversePermutation(p))]
+    case .pad(let padding):
+      return [g.slice(starts: padding.map(\.before), shape: inputShapes[0])]
+    case .slice(let starts):
+      let input = inputShapes[0]
+      return [g.padded((0..<input.rank).map {
+        Padding(starts[$0], input[$0] - starts[$0] - outputShape[$0])
+      })]
+    case .concatenate(let axis):
+      var offset = 0
+      return inputShapes.enumerated().map { i, s in
+        defer { offset += s[axis] }
+        guard needs[i] else { return nil }
+        var starts = [Int](repeating: 0, count: s.rank)
+        starts[axis] = offset
+        return g.slice(starts: starts, shape: s)
+      }
+    case .im2col(let geometry):
+      return [g.col2im(geometry)]
+    case .col2im(let geometry):
+      return [g.im2col(geometry)]
+    case .gather(let indices):
+      return [g.scatteringAdd(indices, into: inputShapes[0])]
+    case .scatterAdd(let indices):
+      return [g.gathering(indices, shape: inputShapes[0])]
+    }
+  }
+}
+
+/// The permutation that undoes `p`.
+func inversePermutation(_ p: [Int]) -> [Int] {
+  var inv = [Int](repeating: 0, count: p.count)
+  for (i, v) in p.enumerated() { inv[v] = i }
+  return inv
+}

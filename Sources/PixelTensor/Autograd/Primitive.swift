@@ -1,0 +1,64 @@
+/// The closed set of differentiable primitives.
+///
+/// Every public op in `Ops/` is a composite of these. Because every VJP in
+/// `Derivatives.swift` is itself written with these primitives, gradients are differentiable
+/// to any order when computed with `createGraph: true`. Binary primitives take equal shapes;
+/// broadcasting is an explicit ``broadcast(_:)`` inserted by the front end.
+///
+/// Linear adjoint pairs close the set: matmul/matmul, broadcast/sumToShape, reshape/reshape,
+/// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
+/// select/select, affine/affine.
+@usableFromInline
+enum Primitive: Sendable {
+  /// A leaf created by `requiringGradient()`.
+  case leaf
+  case add, subtract, multiply, divide
+  case negate
+  /// `scale · x + shift` with constant scalars.
+  case affine(scale: Float, shift: Float)
+  case exp, log, log1p, sqrt, tanh, reciprocal
+  /// `mask ? x : 0` with a constant mask.
+  case select(Mask)
+  /// 2-D matrix product `op(A)·op(B)`.
+  case matmul(transposeA: Bool, transposeB: Bool)
+  case broadcast(Shape)
+  case sumToShape(Shape)
+  case reshape(Shape)
+  case permute([Int])
+  /// Zero padding: `(before, after)` per axis.
+  case pad([Padding])
+  /// A contiguous block starting at `starts`; its extents are the node's output shape.
+  case slice(starts: [Int])
+  case concatenate(axis: Int)
+  case im2col(ConvGeometry)
+  case col2im(ConvGeometry)
+  /// `y[i] = x.flat[idx[i]]`; the output shape is the node's.
+  case gather(IndexBuffer)
+  /// `y = 0; y.flat[idx[i]] += x[i]`; the output shape is the node's.
+  case scatterAdd(IndexBuffer)
+
+  /// Whether the VJP reads the inputs' values (and so the node must keep them alive).
+  var readsInputs: Bool {
+    switch self {
+    case .multiply, .divide, .log, .log1p, .matmul: return true
+    default: return false
+    }
+  }
+
+  /// Whether the VJP reads the output's values.
+  var readsOutput: Bool {
+    switch self {
+    case .exp, .sqrt, .tanh, .reciprocal: return true
+    default: return false
+    }
+  }
+}
+
+/// Zero padding on one axis: elements added before and after.
+public struct Padding: Hashable, Sendable {
+  public var before: Int, after: Int
+  public init(_ before: Int, _ after: Int) {
+    precondition(before >= 0 && after >= 0, "padding must be non-negative")
+    self.before = before; self.after = after
+  }
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// The forward half of each primitive: run a kernel, then record a node when a gradient can
+/// flow (grad mode on and some input requires a gradient). Constants pay no graph cost.
+extension Tensor {
+  @usableFromInline
+  static func recorded(_ primitive: Primitive, _ inputs: [Tensor], shape: Shape,
+                       storage: TensorStorage) -> Tensor {
+    var out = Tensor(shape: shape, storage: storage)
+    if inputs.contains(where: { $0.node != nil }) && GradMode.isEnabled {
+      out.node = GraphNode(primitive: primitive, inputs: inputs, output: storage, outputShape: shape)
+    }
+    return out
+  }
+
+  private func unary(_ p: Primitive, grain: Int = KernelConfig.memoryBoundGrain,
+                     _ f: @escaping @Sendable (Float) -> Float) -> Tensor {
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Elementwise.map(storage.base, out.base, count: elementCount, grain: grain, f)
+    return .recorded(p, [self], shape: shape, storage: out)
+  }
+
+  static func binary(_ p: Primitive, _ a: Tensor, _ b: Tensor,
+                     _ f: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
+    precondition(a.shape == b.shape, "\(p) needs equal shapes, got \(a.shape) and \(b.shape)")
+    let out = TensorStorage(uninitializedCount: a.elementCount)
+    Elementwise.zip(a.storage.base, b.storage.base, out.base, count: a.elementCount, f)
+    return .recorded(p, [a, b], shape: a.shape, storage: out)
+  }
+
+  // MARK: Unary
+
+  /// `scale · x + shift` elementwise, with constant scalars.
+  public func affine(scale: Float, shift: Float) -> Tensor {
+    unary(.affine(scale: scale, shift: shift)) { scale * $0 + shift }
+  }
+
+  /// Elementwise `eˣ`.
+  public func exp() -> Tensor { unary(.exp, grain: KernelConfig.computeBoundGrain) { Foundation.exp($0) } }
+  /// Elementwise natural logarithm.
+  public func log() -> Tensor { unary(.log, grain: KernelConfig.computeBoundGrain) { Foundation.log($0) } }
+  /// Elementwise `log(1 + x)`, accurate for small `x`.
+  public func log1p() -> Tensor { unary(.log1p, grain: KernelConfig.computeBoundGrain) { Foundation.log1p($0) } }
+  /// Elementwise square root.
+  public func squareRoot() -> Tensor { unary(.sqrt) { $0.squareRoot() } }
+  /// Elementwise hyperbolic tangent.
+  public func tanh() -> Tensor { unary(.tanh, grain: KernelConfig.computeBoundGrain) { Foundation.tanh($0) } }
+  /// Elementwise `1 / x`.
+  public func reciprocal() -> Tensor { unary(.reciprocal) { 1 / $0 } }
+  /// Elementwise negation.
+  public static prefix func - (x: Tensor) -> Tensor { x.unary(.negate) { -$0 } }
+
+  /// `mask ? x : 0` elementwise; the mask is a constant and must have this tensor's shape.
+  ///
+  /// A true select: elements off the mask become 0 even when they are infinite or NaN.
+  public func selecting(_ mask: Mask) -> Tensor {
+    precondition(mask.shape == shape, "mask \(mask.shape) does not match tensor \(shape)")
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Elementwise.select(storage.base, mask.storage.base, out.base, count: elementCount)
+    return .recorded(.select(mask), [self], shape: shape, storage: out)
+  }
+
+  // MARK: Shape
+
+  /// The same elements viewed with another shape of equal element count (no copy).
+  public func reshaped(to newShape: Shape) -> Tensor {
+    precondition(newShape.elementCount == elementCount, "cannot reshape \(shape) to \(newShape)")
+    if newShape == shape { return self }
+    return .recorded(.reshape(newShape), [self], shape: newShape, storage: storage)
+  }
+
+  /// Axes reordered: output axis `k` is input axis `permutation[k]`.
+  public func permuted(_ permutation: [Int]) -> Tensor {
+    precondition(permutation.sorted() == Array(0..<rank), "\(permutation) is not a permutation of \(rank) axes")
+    if permutation == Array(0..<rank) { return self }
+    let outShape = Shape(permutation.map { shape[$0] })
+    let inStrides = shape.strides
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Strided.copy(.init(dims: outShape.dims, srcStrides: permutation.map { inStrides[$0] },
+                       dstStrides: outShape.strides), src: storage.base, dst: out.base)
+    return .recorded(.permute(permutation), [self], shape: outShape, storage: out)
+  }
+
+  /// Copies stretched to `target` by NumPy broadcasting (axes right-aligned, extent 1 stretches).
+  public func broadcast(to target: Shape) -> Tensor {
+    if target == shape { return self }
+    precondition(shape.isBroadcastable(to: target), "cannot broadcast \(shape) to \(target)")
+    let out = TensorStorage(uninitializedCount: target.elementCount)
+    Strided.copy(.init(dims: target.dims, srcStrides: Strided.broadcastStrides(input: shape, output: target),
+                       dstStrides: target.strides), src: storage.base, dst: out.base)
+    return .recorded(.broadcast(target), [self], shape: target, storage: out)
+  }
+
+  /// Sums over the axes that broadcasting `target` to this shape would stretch: the adjoint
+  /// of ``broadcast(to:)``.
+  public func sum(toShape target: Shape) -> Tensor {
+    if target == shape { return self }
+    precondition(target.isBroadcastable(to: shape), "cannot sum \(shape) to \(target)")
+    let out = TensorStorage(count: target.elementCount, repeating: 0)
+    Strided.accumulate(.init(dims: shape.dims, srcStrides: shape.strides,
+                             dstStrides: Strided.broadcastStrides(input: target, output: shape)),
+                       src: storage.base, dst: out.base)
+    return .recorded(.sumToShape(target), [self], shape: target, storage: out)
+  }
+
+  /// Zero padding around each axis.
+  public func padded(_ padding: [Padding]) -> Tensor {
+    precondition(padding.count == rank, "padding needs one entry per axis of \(shape)")
+    if padding.allSatisfy({ $0.before == 0 && $0.after == 0 }) { return self }
+    let outShape = Shape((0..<rank).map { shape[$0] + padding[$0].before + padding[$0].after })
+    let out = TensorStorage(count: outShape.elementCount, repeating: 0)
+    let outStrides = outShape.strides
+    let offset = (0..<rank).reduce(0) { $0 + padding[$1].before * outStrides[$1] }
+    Strided.copy(.init(dims: shape.dims, srcStrides: shape.strides, dstStrides: outStrides),
+                 src: storage.base, dst: out.base + offset)
+    return .recorded(.pad(padding), [self], shape: outShape, storage: out)
+  }
+
+  /// The block of extents `shape` starting at `starts`.
+  public func slice(starts: [Int], shape outShape: Shape) -> Tensor {
+    precondition(starts.count == rank && outShape.rank == rank
+                 && (0..<rank).allSatisfy { starts[$0] >= 0 && starts[$0] + outShape[$0] <= shape[$0] },
+                 "slice at \(starts) of extents \(outShape) exceeds \(shape)")
+    if outShape == shape { return self }
+    let inStrides = shape.strides
+    let offset = (0..<rank).reduce(0) { $0 + starts[$1] * inStrides[$1] }
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    Strided.copy(.init(dims: outShape.dims, srcStrides: inStrides, dstStrides: outShape.strides),
+                 src: storage.base + offset, dst: out.base)
+    return .recorded(.slice(starts: starts), [self], shape: outShape, storage: out)
+  }
+
+  /// Joins tensors along `axis`; all other extents must agree.
+  public static func concatenate(_ parts: [Tensor], alongAxis axis: Int) -> Tensor {
+    precondition(!parts.isEmpty, "concatenate needs at least one tensor")
+    let a = parts[0].shape.normalizedAxis(axis)
+    if parts.count == 1 { return parts[0] }
+    var dims = parts[0].shape.dims
+    dims[a] = 0
+    for p in parts {
+      precondition(p.rank == dims.count && (0..<p.rank).allSatisfy { $0 == a || p.shape[$0] == dims[$0] },
+                   "cannot concatenate \(p.shape) with \(parts[0].shape) along axis \(a)")
+      dims[a] += p.shape[a]
+    }
+    let outShape = Shape(dims)
+    let outStrides = outShape.strides
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    var offset = 0
+    for p in parts {
+      Strided.copy(.init(dims: p.shape.dims, srcStrides: p.shape.strides, dstStrides: outStrides),
+                   src: p.storage.base, dst: out.base + offset * outStrides[a])
+      offset += p.shape[a]
+    }
+    return .recorded(.concatenate(axis: a), parts, shape: outShape, storage: out)
+  }
+
+  // MARK: Windows and indexing
+
+  /// The patch matrix `[C·kh·kw, N·oh·ow]` of an NCHW batch (see ``ConvGeometry``).
+  public func im2col(_ geometry: ConvGeometry) -> Tensor {
+    precondition(shape == geometry.inputShape, "im2col geometry expects \(geometry.inputShape), got \(shape)")
+    let outShape = geometry.columnShape
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    Im2Col.forward(geometry, x: storage.base, cols: out.base)
+    return .recorded(.im2col(geometry), [self], shape: outShape, storage: out)
+  }
+
+  /// The adjoint of ``im2col(_:)``: adds each patch entry back onto its pixel.
+  public func col2im(_ geometry: ConvGeometry) -> Tensor {
+    precondition(shape == geometry.columnShape, "col2im geometry expects \(geometry.columnShape), got \(shape)")
+    let outShape = geometry.inputShape
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    Im2Col.backward(geometry, cols: storage.base, x: out.base)
+    return .recorded(.col2im(geometry), [self], shape: outShape, storage: out)
+  }
+
+  /// `y.flat[i] = x.flat[indices[i]]`, shaped `shape`.
+  public func gathering(_ indices: IndexBuffer, shape outShape: Shape) -> Tensor {
+    precondition(indices.count == outShape.elementCount, "\(indices.count) indices for shape \(outShape)")
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    GatherScatter.gather(storage.base, count: elementCount, indices: indices.storage, out: out.base)
+    return .recorded(.gather(indices), [self], shape: outShape, storage: out)
+  }
+
+  /// `y = 0; y.flat[indices[i]] += x.flat[i]`, shaped `into`.
+  public func scatteringAdd(_ indices: IndexBuffer, into outShape: Shape) -> Tensor {
+    precondition(indices.count == elementCount, "\(indices.count) indices for \(elementCount) elements")
+    let out = TensorStorage(uninitializedCount: outShape.elementCount)
+    GatherScatter.scatterAdd(storage.base, indices: indices.storage, out: out.base, count: outShape.elementCount)
+    return .recorded(.scatterAdd(indices), [self], shape: outShape, storage: out)
+  }
+}
+
+// MARK: Binary
+
+/// Matrix product `op(a)·op(b)` of 2-D tensors through OpenBLAS, where `op` transposes when
+/// asked (without copying).
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+  precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
+  let m = transposeA ? a.shape[1] : a.shape[0]
+  let k = transposeA ? a.shape[0] : a.shape[1]
+  let kb = transposeB ? b.shape[1] : b.shape[0]
+  let n = transposeB ? b.shape[0] : b.shape[1]
+  precondition(k == kb, "matmul inner extents differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+  let out = TensorStorage(uninitializedCount: m * n)
+  sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+        a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1], c: out.base, ldc: n)
+  return .recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b], shape: [m, n], storage: out)
+}

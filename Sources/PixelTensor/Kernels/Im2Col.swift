@@ -1,0 +1,90 @@
+/// `im2col` and its adjoint `col2im` for a ``ConvGeometry``.
+///
+/// The column matrix is `[C·kh·kw, N·oh·ow]`: row `(c, ki, kj)`, column `(n, oy, ox)` holds
+/// `x[n, c, oy·sy − py + ki·dy, ox·sx − px + kj·dx]`, or 0 in the padding.
+enum Im2Col {
+  /// Fills `cols` (`g.patchSize × g.patchCount`) from `x` (`g.inputShape`); rows in parallel.
+  static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+    let xs = UnsafeSharedConst(x), cs = UnsafeShared(cols)
+    let rows = g.patchSize
+    let work = g.patchCount
+    parallelRanges(rows, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(work, 1))) { range in
+      for row in range { fillRow(g, row: row, x: xs.pointer, out: cs.pointer + row * work) }
+    }
+  }
+
+  @inline(__always)
+  static func fillRow(_ g: ConvGeometry, row: Int, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let kk = g.kernelHeight * g.kernelWidth
+    let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
+    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
+    let plane = h * w
+    var o = 0
+    for n in 0..<g.batch {
+      let xp = x + (n * g.channels + c) * plane
+      for oy in 0..<oh {
+        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
+        if iy < 0 || iy >= h {
+          (out + o).initialize(repeating: 0, count: ow)
+          o += ow
+          continue
+        }
+        let rowp = xp + iy * w
+        let ix0 = kj * g.dilationX - g.paddingX
+        if g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w {
+          (out + o).update(from: rowp + ix0, count: ow)
+          o += ow
+        } else {
+          for ox in 0..<ow {
+            let ix = ox * g.strideX + ix0
+            out[o] = (ix >= 0 && ix < w) ? rowp[ix] : 0
+            o += 1
+          }
+        }
+      }
+    }
+  }
+
+  /// `x = col2im(cols)`: every column entry is added back to the pixel it was read from;
+  /// padding entries are dropped. Channels in parallel (they write disjoint planes).
+  static func backward(_ g: ConvGeometry, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>) {
+    x.initialize(repeating: 0, count: g.batch * g.channels * g.height * g.width)
+    let xs = UnsafeShared(x), cs = UnsafeSharedConst(cols)
+    let kk = g.kernelHeight * g.kernelWidth
+    let work = g.patchCount * kk
+    parallelRanges(g.channels, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(work, 1))) { range in
+      for c in range {
+        for k in 0..<kk { addRow(g, row: c * kk + k, cols: cs.pointer + (c * kk + k) * g.patchCount, x: xs.pointer) }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func addRow(_ g: ConvGeometry, row: Int, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>) {
+    let kk = g.kernelHeight * g.kernelWidth
+    let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
+    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
+    let plane = h * w
+    var o = 0
+    for n in 0..<g.batch {
+      let xp = x + (n * g.channels + c) * plane
+      for oy in 0..<oh {
+        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
+        if iy < 0 || iy >= h { o += ow; continue }
+        let rowp = xp + iy * w
+        let ix0 = kj * g.dilationX - g.paddingX
+        if g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w {
+          let src = cols + o
+          for ox in 0..<ow { rowp[ix0 + ox] += src[ox] }
+          o += ow
+        } else {
+          for ox in 0..<ow {
+            let ix = ox * g.strideX + ix0
+            if ix >= 0 && ix < w { rowp[ix] += cols[o] }
+            o += 1
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import Dispatch
+
+/// Pointers that may cross into `concurrentPerform` chunks; each chunk writes a disjoint range.
+@usableFromInline
+struct UnsafeShared<T>: @unchecked Sendable {
+  @usableFromInline let pointer: UnsafeMutablePointer<T>
+  @usableFromInline init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+@usableFromInline
+struct UnsafeSharedConst<T>: @unchecked Sendable {
+  @usableFromInline let pointer: UnsafePointer<T>
+  @usableFromInline init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+}
+
+/// Runs `body` over `0..<count` split into contiguous chunks on the machine's cores.
+///
+/// Work below `grain` elements per chunk stays on the calling thread: dispatching costs a few
+/// microseconds, which only pays for large or compute-bound loops (see BUILD-NOTES §4).
+@usableFromInline
+func parallelRanges(_ count: Int, grain: Int, _ body: @Sendable (Range<Int>) -> Void) {
+  let chunks = Swift.min(KernelConfig.workerCount, count / Swift.max(grain, 1))
+  if chunks <= 1 {
+    body(0..<count)
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: chunks) { c in
+    body((count * c / chunks)..<(count * (c + 1) / chunks))
+  }
+}
+
+/// Process-wide kernel settings.
+public enum KernelConfig {
+  /// Threads used by the Swift-side kernels (elementwise, im2col): the active cores.
+  public static let workerCount: Int = Swift.max(1, ProcessInfoCores.active)
+  /// Elements per chunk below which memory-bound loops stay single-threaded.
+  @usableFromInline static let memoryBoundGrain = 1 << 17
+  /// Elements per chunk below which transcendental loops (exp, log, tanh) stay single-threaded.
+  @usableFromInline static let computeBoundGrain = 1 << 14
+}
+
+enum ProcessInfoCores {
+  static var active: Int {
+    #if canImport(Glibc)
+    return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+    return 1
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,41 @@
+extension Tensor {
+  /// Rectified linear unit, `max(x, 0)`; the subgradient at 0 is 0.
+  public func relu() -> Tensor { selecting(self .> 0) }
+
+  /// Leaky ReLU: `x` for `x > 0`, `slope · x` otherwise.
+  public func leakyReLU(slope: Float = 0.01) -> Tensor {
+    // NOTE: a product with a constant factor tensor: one primitive, exact to every order.
+    let factor = Tensor.select(self .> 0, .ones([]), Tensor(slope))
+    return self * factor
+  }
+
+  /// Softplus `log(1 + eˣ)`, computed stably as `relu(x) + log1p(e^{−|x|})`.
+  public func softplus() -> Tensor { relu() + (-abs()).exp().log1p() }
+
+  /// Logistic sigmoid `1 / (1 + e^{−x})`, computed as `½·tanh(x/2) + ½`, which neither
+  /// overflows nor produces NaN derivatives for large `|x|`.
+  public func sigmoid() -> Tensor { affine(scale: 0.5, shift: 0).tanh().affine(scale: 0.5, shift: 0.5) }
+
+  /// Log-softmax along `axis`.
+  ///
+  /// The maximum is subtracted as a *constant*. That is exact for every derivative order,
+  /// because log-softmax is invariant to shifts.
+  public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
+    let shifted = self - max(alongAxis: axis, keepingShape: true).detached()
+    return shifted - shifted.exp().sum(alongAxes: [axis], keepingShape: true).log()
+  }
+
+  /// Softmax along `axis`.
+  public func softmax(alongAxis axis: Int = -1) -> Tensor { logSoftmax(alongAxis: axis).exp() }
+}
+
+/// Inverted dropout: zeroes each element with probability `probability` and scales the rest
+/// by `1 / (1 − probability)`, so the expectation is unchanged.
+public func dropout(_ x: Tensor, probability: Float,
+                    using generator: inout some RandomNumberGenerator) -> Tensor {
+  precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
+  if probability == 0 { return x }
+  var keep = [Bool](repeating: false, count: x.elementCount)
+  for i in keep.indices { keep[i] = generator.nextUnitFloat() >= probability }
+  return x.selecting(Mask(keep, shape: x.shape)) * (1 / (1 - probability))
+}

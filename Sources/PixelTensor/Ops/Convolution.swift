@@ -1,0 +1,79 @@
+/// 2-D convolution (cross-correlation, as PyTorch) of an NCHW batch, lowered to one GEMM per
+/// group: `W[O, C·kh·kw] · im2col(x)[C·kh·kw, N·oh·ow]`.
+///
+/// - Parameters:
+///   - x: `[N, C, H, W]`.
+///   - weight: `[O, C/groups, kh, kw]` (OIHW).
+///   - bias: `[O]` or `nil`.
+/// - Returns: `[N, O, oh, ow]` with `oh = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1`.
+/// - Complexity: one `im2col` and one `sgemm` of `O × C·kh·kw × N·oh·ow` multiply-adds.
+public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                   dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+  precondition(x.rank == 4 && weight.rank == 4, "conv2D needs NCHW input and OIHW weight, got \(x.shape), \(weight.shape)")
+  let c = x.shape[1], o = weight.shape[0]
+  precondition(groups >= 1 && c % groups == 0 && o % groups == 0 && weight.shape[1] == c / groups,
+               "conv2D: input channels \(c), weight \(weight.shape) and groups \(groups) disagree")
+  let y: Tensor
+  if groups == 1 {
+    y = convolveGroup(x, weight: weight, stride: stride, padding: padding, dilation: dilation)
+  } else {
+    let cg = c / groups, og = o / groups
+    let parts = (0..<groups).map { gi -> Tensor in
+      let xs = x.slice(starts: [0, gi * cg, 0, 0], shape: [x.shape[0], cg, x.shape[2], x.shape[3]])
+      let ws = weight.slice(starts: [gi * og, 0, 0, 0], shape: [og, cg, weight.shape[2], weight.shape[3]])
+      return convolveGroup(xs, weight: ws, stride: stride, padding: padding, dilation: dilation)
+    }
+    y = Tensor.concatenate(parts, alongAxis: 1)
+  }
+  guard let bias else { return y }
+  precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)")
+  return y + bias.reshaped(to: [1, o, 1, 1])
+}
+
+/// Convenience overload with square kernels' scalar stride and padding.
+public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int, padding: Int = 0,
+                   dilation: Int = 1, groups: Int = 1) -> Tensor {
+  conv2D(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+         dilation: (dilation, dilation), groups: groups)
+}
+
+private func convolveGroup(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+                           dilation: (Int, Int)) -> Tensor {
+  let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
+                       padding: padding, dilation: dilation)
+  let o = weight.shape[0]
+  let y = matmul(weight.reshaped(to: [o, g.patchSize]), x.im2col(g))
+  return y.reshaped(to: [o, g.batch, g.outHeight, g.outWidth]).permuted([1, 0, 2, 3])
+}
+
+/// Transposed 2-D convolution (the adjoint of ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``
+/// in `x`), as PyTorch's `conv_transpose2d`.
+///
+/// - Parameters:
+///   - x: `[N, Cin, H, W]`.
+///   - weight: `[Cin, Cout, kh, kw]` (PyTorch's layout).
+/// - Returns: `[N, Cout, Hout, Wout]` with `Hout = (H − 1)·s − 2p + d·(kh − 1) + outputPadding + 1`.
+public func convTranspose2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                            stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                            outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) -> Tensor {
+  precondition(x.rank == 4 && weight.rank == 4 && weight.shape[0] == x.shape[1],
+               "convTranspose2D: input \(x.shape) does not match weight \(weight.shape)")
+  precondition(outputPadding.0 >= 0 && outputPadding.1 >= 0
+               && (outputPadding.0 < stride.0 || outputPadding.0 < dilation.0)
+               && (outputPadding.1 < stride.1 || outputPadding.1 < dilation.1),
+               "output padding must be smaller than stride or dilation")
+  let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+  let cout = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
+  let hout = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+  let wout = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+  let g = ConvGeometry(input: [n, cout, hout, wout], kernel: (kh, kw), stride: stride,
+                       padding: padding, dilation: dilation)
+  precondition(g.outHeight == h && g.outWidth == w, "convTranspose2D geometry mismatch")
+  let columns = x.permuted([1, 0, 2, 3]).reshaped(to: [cin, n * h * w])
+  let cols = matmul(weight.reshaped(to: [cin, cout * kh * kw]), columns, transposeA: true)
+  let y = cols.col2im(g)
+  guard let bias else { return y }
+  precondition(bias.shape == [cout], "convTranspose2D bias must be [\(cout)], got \(bias.shape)")
+  return y + bias.reshaped(to: [1, cout, 1, 1])
+}

@@ -1,0 +1,4 @@
+import PixelRobustnessCLI
+
+BLASKernelSelection.reexecuteWithFastKernelsIfNeeded()
+PixelRobustCommand.main()
