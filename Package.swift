@@ -31,6 +31,6 @@ let package = Package(
     // MARK: - Unit test bundles
     .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI"]),
+    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks"]),
   ]
 )

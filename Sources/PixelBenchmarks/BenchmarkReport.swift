@@ -25,9 +25,11 @@ public struct BenchmarkResult: Codable, Sendable {
 /// The environment a benchmark ran in.
 public struct BenchmarkEnvironment: Codable, Sendable {
   public var openBLASCoreType: String
-  public var openBLASThreads: Int
+  /// Threads inside one OpenBLAS call (the engine splits large GEMMs across workers itself).
+  public var openBLASThreadsPerCall: Int
   public var openBLASConfiguration: String
-  public var kernelThreads: Int
+  /// Workers that GEMM blocks, im2col and elementwise loops are split across.
+  public var workers: Int
   public var cpuModel: String
   public var avx512: Bool
 }
@@ -49,19 +51,21 @@ public struct BenchmarkReport: Codable, Sendable {
 
   /// A fixed-width table for people.
   public var summary: String {
-    var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, \(environment.openBLASThreads) BLAS threads, "
-                 + "\(environment.kernelThreads) kernel threads; \(environment.cpuModel)"]
-    func fmt(_ v: Double?, _ unit: String) -> String {
-      guard let v else { return "" }
-      return v >= 100 ? String(format: "%.0f %@", v, unit) : String(format: "%.2f %@", v, unit)
+    func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+      let fill = String(repeating: " ", count: Swift.max(0, width - s.count))
+      return left ? fill + s : s + fill
     }
-    lines.append(String(format: "%-44@ %12@ %16@ %18@", "benchmark" as NSString, "median" as NSString,
-                        "GFLOP/s" as NSString, "rate" as NSString))
+    func number(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
+    var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, "
+                 + "\(environment.openBLASThreadsPerCall) thread per OpenBLAS call, \(environment.workers) workers; \(environment.cpuModel)",
+                 pad("benchmark", 40) + pad("median ms", 12, left: true) + pad("GFLOP/s", 10, left: true)
+                 + pad("rate", 20, left: true)]
     for r in results {
-      let rate = r.microsecondsPerItem.map { fmt($0, "µs/op") }
-        ?? r.gigabytesPerSecond.map { fmt($0, "GB/s") } ?? r.itemsPerSecond.map { fmt($0, "items/s") } ?? ""
-      lines.append(String(format: "%-44@ %9.3f ms %16@ %18@", r.name as NSString, r.medianMilliseconds,
-                          fmt(r.gflopsPerSecond, "") as NSString, rate as NSString))
+      let rate = r.microsecondsPerItem.map { number($0) + " µs/op" }
+        ?? r.gigabytesPerSecond.map { number($0) + " GB/s" }
+        ?? r.itemsPerSecond.map { number($0) + " images/s" } ?? ""
+      lines.append(pad(r.name, 40) + pad(String(format: "%.3f", r.medianMilliseconds), 12, left: true)
+                   + pad(r.gflopsPerSecond.map(number) ?? "", 10, left: true) + pad(rate, 20, left: true))
     }
     if let peakMemoryMiB { lines.append(String(format: "peak resident memory: %.0f MiB", peakMemoryMiB)) }
     return lines.joined(separator: "\n")
@@ -70,11 +74,11 @@ public struct BenchmarkReport: Codable, Sendable {
 
 extension BenchmarkEnvironment {
   /// Reads the current process's BLAS set-up and CPU.
-  static func current(blasCore: String, blasThreads: Int, blasConfig: String, kernelThreads: Int) -> Self {
+  static func current(blasCore: String, blasThreads: Int, blasConfig: String, workers: Int) -> Self {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
-    return .init(openBLASCoreType: blasCore, openBLASThreads: blasThreads, openBLASConfiguration: blasConfig,
-                 kernelThreads: kernelThreads, cpuModel: model ?? "unknown", avx512: cpuinfo.contains(" avx512f"))
+    return .init(openBLASCoreType: blasCore, openBLASThreadsPerCall: blasThreads, openBLASConfiguration: blasConfig,
+                 workers: workers, cpuModel: model ?? "unknown", avx512: cpuinfo.contains(" avx512f"))
   }
 }

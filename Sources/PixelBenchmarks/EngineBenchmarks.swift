@@ -9,11 +9,18 @@ public struct EngineBenchmarks {
   /// Smaller problem sizes, for a smoke test of the benchmark itself.
   public var quick: Bool
 
-  public init(repeats: Int = 7, quick: Bool = false) {
+  /// Only benchmarks whose group name contains this string (`sgemm`, `conv2d`, `small-cnn`,
+  /// `overhead`, `elementwise`); `nil` runs all.
+  public var filter: String?
+
+  public init(repeats: Int = 7, quick: Bool = false, filter: String? = nil) {
     precondition(repeats >= 1, "repeats must be at least 1")
     self.repeats = repeats
     self.quick = quick
+    self.filter = filter
   }
+
+  func wants(_ group: String) -> Bool { filter.map { group.contains($0) } ?? true }
 
   /// Runs every benchmark, calling `progress` with each figure's name before it runs.
   public func run(progress: (String) -> Void = { _ in }) -> BenchmarkReport {
@@ -22,7 +29,7 @@ public struct EngineBenchmarks {
     func add(_ r: BenchmarkResult) { results.append(r) }
 
     let gemmShapes = quick ? [(64, 64, 64)] : [(1024, 1024, 1024), (256, 2304, 1024)]
-    for (m, k, n) in gemmShapes {
+    for (m, k, n) in gemmShapes where wants("sgemm") {
       progress("sgemm \(m)x\(k)x\(n)")
       add(sgemmDirect(m: m, k: k, n: n, using: &rng))
       add(sgemmEngine(m: m, k: k, n: n, using: &rng))
@@ -32,20 +39,26 @@ public struct EngineBenchmarks {
       ConvLayer(name: "conv1", inChannels: 1, outChannels: 32, size: 28, needsInputGradient: false),
       ConvLayer(name: "conv2", inChannels: 32, outChannels: 64, size: 13, needsInputGradient: true),
     ]
-    for layer in layers {
+    for layer in layers where wants("conv2d") {
       progress("conv2D \(layer.name)")
       add(contentsOf: convolution(layer, batch: batch, using: &rng))
     }
-    progress("small CNN step")
-    add(smallCNNStep(batch: batch, using: &rng))
-    progress("per-op overhead")
-    add(contentsOf: overhead())
-    progress("elementwise")
-    add(contentsOf: elementwise(count: quick ? 1 << 12 : 1 << 22, using: &rng))
+    if wants("small-cnn") {
+      progress("small CNN step")
+      add(smallCNNStep(batch: batch, using: &rng))
+    }
+    if wants("overhead") {
+      progress("per-op overhead")
+      add(contentsOf: overhead())
+    }
+    if wants("elementwise") {
+      progress("elementwise")
+      add(contentsOf: elementwise(count: quick ? 1 << 12 : 1 << 22, using: &rng))
+    }
 
     let environment = BenchmarkEnvironment.current(
       blasCore: BLASRuntime.coreName, blasThreads: BLASRuntime.threadCount,
-      blasConfig: BLASRuntime.configuration, kernelThreads: KernelConfig.workerCount)
+      blasConfig: BLASRuntime.configuration, workers: KernelConfig.workerCount)
     return BenchmarkReport(environment: environment, results: results, peakMemoryMiB: ProcessMemory.peakResidentMiB)
 
     func add(contentsOf more: [BenchmarkResult]) { results.append(contentsOf: more) }
@@ -67,11 +80,15 @@ public struct EngineBenchmarks {
   func sgemmDirect(m: Int, k: Int, n: Int, using rng: inout SeededGenerator) -> BenchmarkResult {
     let a = Tensor.uniform([m, k], using: &rng).scalars, b = Tensor.uniform([k, n], using: &rng).scalars
     var c = [Float](repeating: 0, count: m * n)
+    // The baseline is OpenBLAS as one would call it: one call, its own threads on every core.
+    let engineThreads = openblas_get_num_threads()
+    openblas_set_num_threads(Int32(KernelConfig.workerCount))
+    defer { openblas_set_num_threads(engineThreads) }
     let times = Stopwatch.samples(repeats: repeats) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k),
                   b, Int32(n), 0, &c, Int32(n))
     }
-    return result("sgemm.openblas-direct.\(m)x\(k)x\(n)", "cblas_sgemm into a reused buffer (M×K×N)",
+    return result("sgemm.openblas-direct.\(m)x\(k)x\(n)", "one cblas_sgemm on all cores into a reused buffer (M×K×N)",
                   times, flops: 2 * Double(m * k * n))
   }
 

@@ -16,8 +16,8 @@ extension PixelRobustCommand {
     @Option(help: "Also write the JSON report to this file (atomically).")
     var json: String?
 
-    @Option(help: "OpenBLAS threads for one GEMM; 0 keeps the library default.")
-    var threads = 0
+    @Option(help: "Only the benchmark groups whose name contains this (sgemm, conv2d, small-cnn, overhead, elementwise).")
+    var filter: String?
 
     @Flag(help: "Print a readable table on standard error as well.")
     var summary = false
@@ -27,14 +27,17 @@ extension PixelRobustCommand {
 
     func validate() throws {
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
-      guard threads >= 0 else { throw ValidationError("--threads must be 0 or more.") }
     }
 
     func run() throws {
-      if threads > 0 { BLASRuntime.setThreadCount(threads) }
+      if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], forced != "SkylakeX",
+         BLASKernelSelection.cpuHasAVX512F {
+        FileHandle.standardError.write(Data(
+          "note: OPENBLAS_CORETYPE=\(forced) is set in the environment, so OpenBLAS's AVX-512 kernels are off; unset it to let pixelrobust pick SkylakeX.\n".utf8))
+      }
       FileHandle.standardError.write(Data(
-        "pixelrobust bench: OpenBLAS \(BLASRuntime.coreName) kernels, \(BLASRuntime.threadCount) threads\n".utf8))
-      let report = EngineBenchmarks(repeats: repeats, quick: quick).run { name in
+        "pixelrobust bench: OpenBLAS \(BLASRuntime.coreName) kernels, one OpenBLAS thread per call, \(KernelConfig.workerCount) workers\n".utf8))
+      let report = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter).run { name in
         FileHandle.standardError.write(Data("  measuring \(name)…\n".utf8))
       }
       let data = try report.json()

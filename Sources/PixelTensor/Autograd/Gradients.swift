@@ -47,6 +47,7 @@ public func vectorJacobianProducts(of y: Tensor, wrt xs: [Tensor], cotangent: Te
   }
 
   var cotangents: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): cotangent]
+  let trace = BackwardTrace.current
   GradMode.$isEnabled.withValue(createGraph) {
     for n in order.reversed() {
       let key = ObjectIdentifier(n)
@@ -55,6 +56,7 @@ public func vectorJacobianProducts(of y: Tensor, wrt xs: [Tensor], cotangent: Te
       let needs = n.parents.map { $0.map { leads.contains(ObjectIdentifier($0)) } ?? false }
       guard needs.contains(true) else { continue }
       let inputGradients = n.vjp(g, needs: needs)
+      trace?.append(.init(primitive: n.primitive.name, computed: inputGradients.map { $0 != nil }))
       for (i, parent) in n.parents.enumerated() {
         guard needs[i], let parent, let gi = inputGradients[i] else { continue }
         assert(gi.shape == n.inputShapes[i], "VJP of \(n.primitive) gave \(gi.shape) for input \(n.inputShapes[i])")

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The forward half of each primitive: run a kernel, then record a node when a gradient can
 /// flow (grad mode on and some input requires a gradient). Constants pay no graph cost.
 extension Tensor {
@@ -13,18 +11,16 @@ extension Tensor {
     return out
   }
 
-  private func unary(_ p: Primitive, grain: Int = KernelConfig.memoryBoundGrain,
-                     _ f: @escaping @Sendable (Float) -> Float) -> Tensor {
+  func unary(_ op: UnaryOp, _ p: Primitive) -> Tensor {
     let out = TensorStorage(uninitializedCount: elementCount)
-    Elementwise.map(storage.base, out.base, count: elementCount, grain: grain, f)
+    Elementwise.map(op, storage.base, out.base, count: elementCount)
     return .recorded(p, [self], shape: shape, storage: out)
   }
 
-  static func binary(_ p: Primitive, _ a: Tensor, _ b: Tensor,
-                     _ f: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
+  static func binary(_ op: BinaryOp, _ p: Primitive, _ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "\(p) needs equal shapes, got \(a.shape) and \(b.shape)")
     let out = TensorStorage(uninitializedCount: a.elementCount)
-    Elementwise.zip(a.storage.base, b.storage.base, out.base, count: a.elementCount, f)
+    Elementwise.zip(op, a.storage.base, b.storage.base, out.base, count: a.elementCount)
     return .recorded(p, [a, b], shape: a.shape, storage: out)
   }
 
@@ -32,23 +28,23 @@ extension Tensor {
 
   /// `scale · x + shift` elementwise, with constant scalars.
   public func affine(scale: Float, shift: Float) -> Tensor {
-    unary(.affine(scale: scale, shift: shift)) { scale * $0 + shift }
+    unary(.affine(scale: scale, shift: shift), .affine(scale: scale, shift: shift))
   }
 
   /// Elementwise `eˣ`.
-  public func exp() -> Tensor { unary(.exp, grain: KernelConfig.computeBoundGrain) { Foundation.exp($0) } }
+  public func exp() -> Tensor { unary(.exp, .exp) }
   /// Elementwise natural logarithm.
-  public func log() -> Tensor { unary(.log, grain: KernelConfig.computeBoundGrain) { Foundation.log($0) } }
+  public func log() -> Tensor { unary(.log, .log) }
   /// Elementwise `log(1 + x)`, accurate for small `x`.
-  public func log1p() -> Tensor { unary(.log1p, grain: KernelConfig.computeBoundGrain) { Foundation.log1p($0) } }
+  public func log1p() -> Tensor { unary(.log1p, .log1p) }
   /// Elementwise square root.
-  public func squareRoot() -> Tensor { unary(.sqrt) { $0.squareRoot() } }
+  public func squareRoot() -> Tensor { unary(.sqrt, .sqrt) }
   /// Elementwise hyperbolic tangent.
-  public func tanh() -> Tensor { unary(.tanh, grain: KernelConfig.computeBoundGrain) { Foundation.tanh($0) } }
+  public func tanh() -> Tensor { unary(.tanh, .tanh) }
   /// Elementwise `1 / x`.
-  public func reciprocal() -> Tensor { unary(.reciprocal) { 1 / $0 } }
+  public func reciprocal() -> Tensor { unary(.reciprocal, .reciprocal) }
   /// Elementwise negation.
-  public static prefix func - (x: Tensor) -> Tensor { x.unary(.negate) { -$0 } }
+  public static prefix func - (x: Tensor) -> Tensor { x.unary(.negate, .negate) }
 
   /// `mask ? x : 0` elementwise; the mask is a constant and must have this tensor's shape.
   ///

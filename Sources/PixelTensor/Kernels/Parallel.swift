@@ -35,6 +35,8 @@ public enum KernelConfig {
   public static let workerCount: Int = Swift.max(1, ProcessInfoCores.active)
   /// Elements per chunk below which memory-bound loops stay single-threaded.
   @usableFromInline static let memoryBoundGrain = 1 << 17
+  /// GEMMs below this many FLOPs run as one OpenBLAS call on the calling thread.
+  @usableFromInline static let parallelGEMMFlops = 1 << 22
   /// Elements per chunk below which transcendental loops (exp, log, tanh) stay single-threaded.
   @usableFromInline static let computeBoundGrain = 1 << 14
 }

@@ -14,22 +14,22 @@ extension Tensor {
   /// Elementwise sum with broadcasting.
   public static func + (a: Tensor, b: Tensor) -> Tensor {
     let (x, y) = broadcastPair(a, b)
-    return binary(.add, x, y) { $0 + $1 }
+    return binary(.add, .add, x, y)
   }
   /// Elementwise difference with broadcasting.
   public static func - (a: Tensor, b: Tensor) -> Tensor {
     let (x, y) = broadcastPair(a, b)
-    return binary(.subtract, x, y) { $0 - $1 }
+    return binary(.subtract, .subtract, x, y)
   }
   /// Elementwise product with broadcasting.
   public static func * (a: Tensor, b: Tensor) -> Tensor {
     let (x, y) = broadcastPair(a, b)
-    return binary(.multiply, x, y) { $0 * $1 }
+    return binary(.multiply, .multiply, x, y)
   }
   /// Elementwise quotient with broadcasting.
   public static func / (a: Tensor, b: Tensor) -> Tensor {
     let (x, y) = broadcastPair(a, b)
-    return binary(.divide, x, y) { $0 / $1 }
+    return binary(.divide, .divide, x, y)
   }
 
   /// `x + c` elementwise.
@@ -65,7 +65,7 @@ extension Tensor {
   /// Elementwise sign (−1, 0 or 1) as a constant: its derivative is zero almost everywhere.
   public func sign() -> Tensor {
     let out = TensorStorage(uninitializedCount: elementCount)
-    Elementwise.map(storage.base, out.base, count: elementCount) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+    Elementwise.map(.sign, storage.base, out.base, count: elementCount)
     return Tensor(shape: shape, storage: out)
   }
 

@@ -12,8 +12,7 @@ public final class TensorStorage: @unchecked Sendable {
   @usableFromInline
   init(uninitializedCount count: Int) {
     self.count = count
-    let raw = UnsafeMutableRawPointer.allocate(
-      byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+    let raw = BufferPool.shared.allocate(byteCount: count * MemoryLayout<Float>.stride)
     base = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
   }
 
@@ -44,5 +43,5 @@ public final class TensorStorage: @unchecked Sendable {
     UnsafeMutableBufferPointer(start: base, count: count)
   }
 
-  deinit { UnsafeMutableRawPointer(base).deallocate() }
+  deinit { BufferPool.shared.release(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Float>.stride) }
 }

@@ -1,0 +1,35 @@
+# PixelRobustness — one-command set-up, tests, benchmark and demo.
+SWIFT ?= swift
+BIN := .build/release/pixelrobust
+
+.PHONY: setup build release test bench demo clean
+
+## setup: install the Debian packages the build needs (idempotent; apt-get as root)
+setup:
+	@bash scripts/setup.sh
+
+## build: debug build of everything
+build: setup
+	$(SWIFT) build
+
+## release: optimized build of the pixelrobust tool
+release: setup
+	$(SWIFT) build -c release --product pixelrobust
+
+## test: the whole test suite
+test: setup
+	$(SWIFT) test
+
+## bench: engine benchmark, JSON medians to runs/bench.json and a table on stderr
+bench: release
+	@mkdir -p runs
+	$(BIN) bench --summary --json runs/bench.json > /dev/null
+
+## demo: the main job as it stands (engine benchmark with a readable summary) under runs/demo/
+demo: release
+	@mkdir -p runs/demo
+	$(BIN) bench --summary --json runs/demo/bench.json > /dev/null
+	@echo "demo: wrote runs/demo/bench.json"
+
+clean:
+	rm -rf .build runs

@@ -1,0 +1,97 @@
+import Testing
+import PixelTensor
+
+@Suite("Op semantics and conventions")
+struct OpsTests {
+  @Test("broadcasting arithmetic follows NumPy")
+  func broadcasting() {
+    let a = Tensor([1, 2, 3], shape: [3, 1]), b = Tensor([10, 20], shape: [2])
+    #expect((a + b).shape == [3, 2])
+    #expect((a + b).scalars == [11, 21, 12, 22, 13, 23])
+    #expect((a * 2 - 1).scalars == [1, 3, 5])
+    #expect((1 - a).scalars == [0, -1, -2])
+    #expect((6 / a).scalars == [6, 3, 2])
+  }
+
+  @Test("conventions: relu'(0) = 0, sign(0) = 0, first index wins ties, relu(−∞) = 0")
+  func conventions() {
+    let x = Tensor([0], shape: [1]).requiringGradient()
+    #expect(gradients(of: x.relu().sum(), wrt: [x])[0].item == 0)
+    #expect(Tensor([-2, 0, 3], shape: [3]).sign().scalars == [-1, 0, 1])
+    let t = Tensor([1, 5, 5, 2], shape: [1, 4]).requiringGradient()
+    #expect(t.argmax(alongAxis: 1) == [1])
+    #expect(gradients(of: t.max(alongAxis: 1).sum(), wrt: [t])[0].scalars == [0, 1, 0, 0])
+    #expect(Tensor([-.infinity, .nan, 2], shape: [3]).relu().scalars[0] == 0)
+  }
+
+  @Test("softmax rows sum to one; cross-entropy of uniform logits is log K")
+  func softmaxAndCrossEntropy() {
+    var rng = SeededGenerator(seed: 8)
+    let logits = Tensor.normal([4, 7], standardDeviation: 30, using: &rng)
+    for s in logits.softmax(alongAxis: 1).sum(alongAxes: [1]).scalars { #expect(Swift.abs(s - 1) < 1e-5) }
+    let ce = crossEntropy(logits: .zeros([3, 10]), labels: [0, 4, 9])
+    #expect(Swift.abs(ce.item - Float(2.302585)) < 1e-5)
+    let smoothed = crossEntropy(logits: .zeros([3, 10]), labels: [0, 4, 9], labelSmoothing: 0.2)
+    #expect(Swift.abs(smoothed.item - Float(2.302585)) < 1e-5)
+  }
+
+  @Test("max-pool returns window maxima and propagates NaN")
+  func maxPool() {
+    let x = Tensor([1, 2, 5, 0, 3, 4, 1, .nan, 0, 0, 9, 9, 0, 7, 9, 1], shape: [1, 1, 4, 4])
+    let y = maxPool2D(x, kernel: 2)
+    #expect(y.scalars[0] == 4)
+    #expect(y.scalars[1].isNaN)
+    #expect(y.scalars[2] == 7)
+    #expect(y.scalars[3] == 9)
+  }
+
+  @Test("clamping, masks and reductions")
+  func clampingAndReductions() {
+    let x = Tensor([-1, 0.5, 2], shape: [3])
+    #expect(x.clamped(to: 0...1).scalars == [0, 0.5, 1])
+    #expect((x .> 0).values == [false, true, true])
+    #expect((!(x .> 0) || (x .== 2)).values == [true, false, true])
+    #expect(x.max() == 2 && x.min() == -1)
+    let m = Tensor.arange(0, 6).reshaped(to: [2, 3])
+    #expect(m.mean(alongAxes: [1]).scalars == [1, 4])
+    #expect(m.sum(alongAxes: [0], keepingShape: true).shape == [1, 3])
+    #expect(Tensor([.nan, 1], shape: [2]).isNaN.values == [true, false])
+    #expect(!Tensor([.infinity, 1], shape: [2]).isFinite)
+  }
+
+  @Test("the same seed gives the same bytes; different seeds differ")
+  func seededRandomness() {
+    var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+    let x = Tensor.normal([1000], using: &a), y = Tensor.normal([1000], using: &b)
+    #expect(x.scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+    #expect(x.scalars != Tensor.normal([1000], using: &c).scalars)
+    let u = Tensor.uniform([10_000], in: 0...1, using: &a)
+    #expect(u.min() >= 0 && u.max() < 1)
+    let mean = u.mean().item
+    #expect(Swift.abs(mean - 0.5) < 0.02)
+    let n = Tensor.normal([20_000], mean: 1, standardDeviation: 2, using: &a)
+    #expect(Swift.abs(n.mean().item - 1) < 0.05)
+    #expect(Swift.abs((n - 1).squared().mean().item.squareRoot() - 2) < 0.05)
+  }
+
+  @Test("dropout keeps the expectation and is reproducible under a seed")
+  func dropoutExpectation() {
+    var r1 = SeededGenerator(seed: 1), r2 = SeededGenerator(seed: 1)
+    let x = Tensor.ones([10_000])
+    let y = dropout(x, probability: 0.25, using: &r1)
+    #expect(y.scalars == dropout(x, probability: 0.25, using: &r2).scalars)
+    #expect(Swift.abs(y.mean().item - 1) < 0.05)
+    #expect(Set(y.scalars).isSubset(of: [0, Float(1) / 0.75]))
+  }
+
+  @Test("conv-transpose is the adjoint of conv in x")
+  func convTransposeAdjoint() {
+    var rng = SeededGenerator(seed: 6)
+    let x = Tensor.normal([2, 3, 9, 8], using: &rng)
+    let w = Tensor.normal([4, 3, 3, 3], using: &rng)
+    let y = Tensor.normal([2, 4, 5, 4], using: &rng)
+    let lhs = (conv2D(x, weight: w, stride: 2, padding: 1) * y).sum().item
+    let rhs = (x * convTranspose2D(y, weight: w, stride: (2, 2), padding: (1, 1), outputPadding: (0, 1))).sum().item
+    #expect(Swift.abs(lhs - rhs) < 1e-3 * Swift.max(1, Swift.abs(lhs)))
+  }
+}
