@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
   name: "PixelRobustness",
   products: [
-    .library(name: "PixelTensor", targets: ["PixelTensor"]),
+    .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
@@ -13,14 +13,20 @@ let package = Package(
   targets: [
     // MARK: - System libraries
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: - Public API
     .target(name: "PixelTensor", dependencies: ["CBLAS"]),
-    .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "CBLAS"]),
+    .target(name: "PixelNN", dependencies: ["PixelTensor"]),
+    .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"]),
+    .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"]),
+    .target(name: "PixelTraining", dependencies: ["PixelNN", "PixelData"]),
+    .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "CBLAS"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
-      "PixelTensor", "PixelBenchmarks",
+      "PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelBenchmarks",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
@@ -31,6 +37,10 @@ let package = Package(
     // MARK: - Unit test bundles
     .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTraining", "_TestSupport"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging"]),
+    .testTarget(name: "PixelDataTests", dependencies: ["PixelData"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks"]),
   ]
 )

@@ -42,3 +42,37 @@ struct CommandParsingTests {
     #expect(!report.environment.openBLASCoreType.isEmpty)
   }
 }
+
+@Suite("train, evaluate and import command lines")
+struct TrainingCommandParsingTests {
+  @Test("train parses the documented recipe")
+  func train() throws {
+    let c = try PixelRobustCommand.parseAsRoot(["train", "--data", "fashion-mnist", "--arch", "small-cnn", "--epochs", "10",
+                                                "--batch-size", "128", "--optimizer", "adam", "--lr", "1e-3", "--seed", "0",
+                                                "--output", "runs/x/model.safetensors"])
+    let train = try #require(c as? PixelRobustCommand.TrainCommand)
+    #expect(train.settings.epochs == 10 && train.settings.learningRate == 1e-3 && train.settings.optimizer == .adam)
+    #expect(train.output == "runs/x/model.safetensors")
+  }
+
+  @Test("train rejects bad settings with a message", arguments: [
+    ["--optimizer", "lbfgs"], ["--epochs", "0"], ["--arch", "vgg"], ["--data", "mnist"], ["--nesterov"], ["--schedule", "linear"],
+  ])
+  func trainRejects(_ extra: [String]) {
+    #expect(throws: (any Error).self) {
+      try PixelRobustCommand.parseAsRoot(["train", "--output", "m.safetensors"] + extra)
+    }
+  }
+
+  @Test("evaluate and import parse")
+  func evaluateAndImport() throws {
+    let e = try #require(try PixelRobustCommand.parseAsRoot(["evaluate", "--model", "m.safetensors", "--data", "cifar10:/d",
+                                                             "--split", "train", "--limit", "100", "--logits", "l.npy"])
+                         as? PixelRobustCommand.EvaluateCommand)
+    #expect(e.data.limit == 100 && e.data.split == .train && e.logits == "l.npy")
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["evaluate", "--model", "m", "--limit", "0"]) }
+    let i = try #require(try PixelRobustCommand.parseAsRoot(["import", "--spec", "s.json", "--weights", "w.safetensors",
+                                                             "--output", "o.safetensors"]) as? PixelRobustCommand.ImportCommand)
+    #expect(i.spec == "s.json")
+  }
+}

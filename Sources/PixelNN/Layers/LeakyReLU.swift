@@ -1,0 +1,9 @@
+import PixelTensor
+
+/// `x` for positive inputs, `slope · x` otherwise.
+public final class LeakyReLU: Layer {
+  public var mode: Mode = .training
+  public let slope: Float
+  public init(slope: Float = 0.01) { self.slope = slope }
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.leakyReLU(slope: slope) }
+}

@@ -1,0 +1,22 @@
+import PixelTensor
+
+/// `body(x) + shortcut(x)`, with an identity shortcut when it is empty (He et al., 2016).
+///
+/// Paths inside are prefixed with the residual's own name only (`block1.conv1.weight`), as the
+/// model-spec format specifies; put an activation after the residual for a post-activation block.
+public final class Residual: Layer {
+  public var mode: Mode = .training
+  public let body: Sequential
+  public let shortcut: Sequential
+
+  public init(body: Sequential, shortcut: Sequential) {
+    self.body = body
+    self.shortcut = shortcut
+  }
+
+  public var members: [ModuleMember] { body.members + shortcut.members }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    body(x) + (shortcut.layers.isEmpty ? x : shortcut(x))
+  }
+}

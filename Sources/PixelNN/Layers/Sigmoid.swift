@@ -1,0 +1,8 @@
+import PixelTensor
+
+/// Elementwise logistic sigmoid.
+public final class Sigmoid: Layer {
+  public var mode: Mode = .training
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.sigmoid() }
+}

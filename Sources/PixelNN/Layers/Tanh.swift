@@ -1,0 +1,8 @@
+import PixelTensor
+
+/// Elementwise hyperbolic tangent.
+public final class Tanh: Layer {
+  public var mode: Mode = .training
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.tanh() }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PixelTensor
+
+/// Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), with PyTorch's update rule:
+/// `m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − η·m̂/(√v̂ + ε)`, where `m̂, v̂` are
+/// bias-corrected. Weight decay is added to the gradient (Adam) or applied as
+/// `θ ← θ(1 − ηλ)` before the step (AdamW, `decoupledWeightDecay`).
+public struct Adam: Optimizer {
+  public var learningRate: Float
+  public var beta1: Float
+  public var beta2: Float
+  public var epsilon: Float
+  public var weightDecay: Float
+  public var decoupledWeightDecay: Bool
+  private var step = 0
+  private var firstMoment: [String: Tensor] = [:]
+  private var secondMoment: [String: Tensor] = [:]
+
+  public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+              weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam betas must be in [0, 1)")
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.decoupledWeightDecay = decoupledWeightDecay
+  }
+
+  /// AdamW: Adam with decoupled weight decay (default λ = 0.01, as PyTorch).
+  public static func adamW(learningRate: Float = 1e-3, weightDecay: Float = 0.01) -> Adam {
+    Adam(learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
+  }
+
+  public mutating func update(_ parameters: [(name: String, parameter: Parameter)], gradients: [String: Tensor]) {
+    step += 1
+    let c1 = 1 - Float(pow(Double(beta1), Double(step)))
+    let c2 = 1 - Float(pow(Double(beta2), Double(step)))
+    withoutGradients {
+      for (name, p) in parameters {
+        guard var g = gradients[name] else { continue }
+        var theta = p.value.detached()
+        if weightDecay != 0 {
+          if decoupledWeightDecay { theta = theta * (1 - learningRate * weightDecay) } else { g = g + theta * weightDecay }
+        }
+        let m = (firstMoment[name] ?? .zeros(g.shape)) * beta1 + g * (1 - beta1)
+        let v = (secondMoment[name] ?? .zeros(g.shape)) * beta2 + (g * g) * (1 - beta2)
+        firstMoment[name] = m
+        secondMoment[name] = v
+        // NOTE: PyTorch's form: θ − (η/c1)·m / (√v/√c2 + ε).
+        let denominator = (v.squareRoot() * (1 / c2.squareRoot())) + epsilon
+        p.value = theta - (m / denominator) * (learningRate / c1)
+      }
+    }
+  }
+
+  public var state: [String: Tensor] {
+    var out: [String: Tensor] = ["adam.step": Tensor(Float(step))]
+    for (k, v) in firstMoment { out["adam.m.\(k)"] = v }
+    for (k, v) in secondMoment { out["adam.v.\(k)"] = v }
+    return out
+  }
+
+  public mutating func loadState(_ state: [String: Tensor]) throws {
+    firstMoment = [:]
+    secondMoment = [:]
+    guard let s = state["adam.step"] else { throw OptimizerStateError(reason: "Adam state has no 'adam.step'") }
+    step = Int(s.item)
+    for (k, v) in state where k != "adam.step" {
+      if k.hasPrefix("adam.m.") { firstMoment[String(k.dropFirst(7))] = v } else if k.hasPrefix("adam.v.") {
+        secondMoment[String(k.dropFirst(7))] = v
+      } else { throw OptimizerStateError(reason: "unexpected key '\(k)' for Adam") }
+    }
+  }
+}

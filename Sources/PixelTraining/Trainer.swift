@@ -1,0 +1,96 @@
+import Foundation
+import PixelData
+import PixelNN
+import PixelTensor
+
+/// Progress within an epoch, reported after every batch.
+public struct BatchProgress: Sendable {
+  public var epoch: Int
+  public var batch: Int
+  public var batches: Int
+  public var imagesSeen: Int
+  /// Mean training loss over the epoch so far.
+  public var runningLoss: Double
+  public var imagesPerSecond: Double
+}
+
+/// What one epoch did; one line of the JSON-lines training log.
+public struct EpochReport: Codable, Sendable {
+  public var epoch: Int
+  public var trainLoss: Double
+  public var trainAccuracy: Double
+  public var testAccuracy: Double?
+  public var testLoss: Double?
+  public var learningRate: Double
+  public var seconds: Double
+  public var imagesPerSecond: Double
+}
+
+/// Runs training epochs of a model under an objective and an optimizer.
+///
+/// Reproducible by construction: epoch `e` shuffles with seed `hash(seed, e)`, reseeds dropout
+/// and augmentation the same way, and the learning rate is a function of the global iteration,
+/// so a run resumed after epoch `e` continues exactly as an uninterrupted one.
+public final class Trainer {
+  public let model: Model
+  public var optimizer: any Optimizer
+  public let objective: any TrainingObjective
+  public let settings: TrainingSettings
+
+  public init(model: Model, optimizer: any Optimizer, objective: any TrainingObjective, settings: TrainingSettings) {
+    self.model = model
+    self.optimizer = optimizer
+    self.objective = objective
+    self.settings = settings
+  }
+
+  /// The seed for everything random in epoch `epoch` (1-based).
+  public static func epochSeed(_ seed: UInt64, epoch: Int) -> UInt64 {
+    var g = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+    return g.next()
+  }
+
+  /// Trains one epoch (1-based `epoch`) over `data`.
+  public func trainEpoch(_ epoch: Int, on data: Dataset, progress: (BatchProgress) -> Void = { _ in }) -> EpochReport {
+    let seed = Self.epochSeed(settings.seed, epoch: epoch)
+    let batches = MiniBatches(data, batchSize: settings.batchSize, shuffleSeed: seed)
+    let schedule = settings.makeSchedule(batchesPerEpoch: batches.count)
+    let totalIterations = batches.count * settings.epochs
+    var augmentRNG = SeededGenerator(seed: seed &+ 1)
+    model.reseedDropout(seed &+ 2)
+    model.setMode(.training)
+    let parameters = model.namedParameters
+    let clock = ContinuousClock()
+    let start = clock.now
+    var lossSum = 0.0, correct = 0, seen = 0
+    var rate = settings.learningRate
+    for (i, batch) in batches.enumerated() {
+      let iteration = (epoch - 1) * batches.count + i
+      rate = schedule.rate(base: settings.learningRate, iteration: iteration, totalIterations: totalIterations)
+      optimizer.learningRate = rate
+      let inputs = settings.augmentation.apply(batch.images, using: &augmentRNG)
+      let (loss, logits) = objective.loss(model: model, inputs: inputs, labels: batch.labels)
+      let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
+      var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
+      if let clip = settings.gradientClipNorm { clipGradientNorm(&byName, maxNorm: clip) }
+      optimizer.update(parameters, gradients: byName)
+      let n = batch.labels.count
+      lossSum += Double(loss.item) * Double(n)
+      correct += zip(logits.detached().argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+      seen += n
+      let elapsed = (clock.now - start).seconds
+      progress(BatchProgress(epoch: epoch, batch: i + 1, batches: batches.count, imagesSeen: seen,
+                             runningLoss: lossSum / Double(seen), imagesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9)))
+    }
+    let seconds = (clock.now - start).seconds
+    model.setMode(.inference)
+    return EpochReport(epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
+                       trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: nil, testLoss: nil,
+                       learningRate: Double(rate), seconds: seconds, imagesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+  }
+}
+
+extension Duration {
+  /// The duration in seconds.
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

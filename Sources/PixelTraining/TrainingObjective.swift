@@ -1,0 +1,24 @@
+import PixelNN
+import PixelTensor
+
+/// What a training step minimises for one batch. The model is in training mode; the returned
+/// scalar must be differentiable with respect to the model's parameters.
+///
+/// Defenses are objectives: input-gradient regularisation, adversarial training and the PRM's
+/// gradient-steering loss plug in here.
+public protocol TrainingObjective {
+  /// The loss of `inputs` (`[N, C, H, W]` in `[0, 1]`) against `labels`.
+  func loss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor)
+}
+
+/// Plain cross-entropy, optionally with label smoothing.
+public struct StandardTraining: TrainingObjective {
+  public var labelSmoothing: Float
+
+  public init(labelSmoothing: Float = 0) { self.labelSmoothing = labelSmoothing }
+
+  public func loss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {
+    let logits = model(inputs)
+    return (crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing), logits)
+  }
+}

@@ -1,0 +1,66 @@
+import Testing
+import PixelTensor
+@testable import PixelNN
+
+@Suite("Layers")
+struct LayerTests {
+  @Test("layers apply the functional ops with their parameters")
+  func layersMatchFunctionalOps() {
+    var rng = SeededGenerator(seed: 1)
+    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &rng)
+    let x = Tensor.uniform([2, 2, 7, 7], using: &rng)
+    #expect(conv(x).scalars == conv2D(x, weight: conv.weight.value, bias: conv.bias!.value, stride: 2, padding: 1).scalars)
+    let bound = 1 / Float(2 * 9).squareRoot()
+    #expect(conv.weight.value.max() <= bound && conv.weight.value.min() >= -bound)
+    let deconv = ConvTranspose2D(inputChannels: 3, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1, using: &rng)
+    #expect(deconv(conv(x)).shape == [2, 2, 8, 8])
+  }
+
+  @Test("batch norm trains on batch statistics, updates running statistics, and infers with them")
+  func batchNormModes() {
+    var rng = SeededGenerator(seed: 2)
+    let bn = BatchNorm(features: 3, momentum: 0.5)
+    let x = Tensor.normal([8, 3, 2, 2], mean: 2, standardDeviation: 3, using: &rng)
+    let y = bn(x)
+    for m in y.mean(alongAxes: [0, 2, 3]).scalars { #expect(Swift.abs(m) < 1e-4) }
+    #expect(bn.runningMean.value.scalars.allSatisfy { $0 > 0.3 })
+    bn.setMode(.inference)
+    let before = bn.runningMean.value.scalars
+    let z = bn(x)
+    #expect(bn.runningMean.value.scalars == before)
+    #expect(z.scalars != y.scalars)
+  }
+
+  @Test("dropout is active only in training and reproducible after reseeding")
+  func dropoutModes() {
+    let d = Dropout(probability: 0.5, seed: 3)
+    let x = Tensor.ones([1000])
+    d.reseed(9)
+    let a = d(x)
+    d.reseed(9)
+    #expect(d(x).scalars == a.scalars)
+    #expect(a.scalars.contains(0))
+    d.setMode(.inference)
+    #expect(d(x).scalars == x.scalars)
+  }
+
+  @Test("normalize standardises per channel inside the model")
+  func normalize() {
+    let n = Normalize(mean: [0.5, 0.25], standardDeviation: [0.5, 0.25])
+    let x = Tensor([1, 1, 0.5, 0.5], shape: [1, 2, 1, 2])
+    #expect(n(x).scalars == [1, 1, 1, 1])
+  }
+
+  @Test("a residual adds its body to its shortcut (identity when empty)")
+  func residual() {
+    var rng = SeededGenerator(seed: 4)
+    let lin = Linear(inputFeatures: 3, outputFeatures: 3, using: &rng)
+    let r = Residual(body: Sequential([lin]), shortcut: Sequential([(name: String, layer: any Layer)]()))
+    let x = Tensor.uniform([2, 3], using: &rng)
+    #expect(relativeErrorOf(r(x), lin(x) + x) < 1e-6)
+  }
+
+  func relativeErrorOf(_ a: Tensor, _ b: Tensor) -> Float {
+    zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import PixelData
+import PixelTensor
+import PixelNN
+@testable import PixelTraining
+
+@Suite("Training: convergence, reproducibility, resume, evaluation")
+struct TrainingTests {
+  /// Two classes of 6×6 images: a bright left half or a bright right half, with noise.
+  static func halves(_ n: Int, seed: UInt64) -> Dataset {
+    var rng = SeededGenerator(seed: seed)
+    var values: [Float] = []
+    var labels: [Int] = []
+    for i in 0..<n {
+      let y = i % 2
+      labels.append(y)
+      for _ in 0..<1 { for r in 0..<6 { for c in 0..<6 {
+        let bright = (c < 3) == (y == 0)
+        values.append(Swift.min(1, Swift.max(0, (bright ? 0.7 : 0.3) + 0.15 * (rng.nextUnitFloat() - 0.5) * 2 + Float(r) * 0)))
+      } } }
+    }
+    return Dataset(name: "halves", images: Tensor(values, shape: [n, 1, 6, 6]), labels: labels, classNames: ["left", "right"])
+  }
+
+  static let spec = ModelSpec(input: [1, 6, 6], classes: 2, layers: [
+    LayerSpec(type: "conv2d", name: "conv", out: 4, kernel: 3), LayerSpec(type: "relu"),
+    LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "flatten"), LayerSpec(type: "dropout", p: 0.1),
+    LayerSpec(type: "linear", name: "fc", out: 2)])
+
+  func settings(epochs: Int) -> TrainingSettings {
+    TrainingSettings(data: "synthetic", epochs: epochs, batchSize: 16, optimizer: .adam, learningRate: 0.02, seed: 5)
+  }
+
+  @Test("a tiny CNN learns a separable task in a few epochs", .timeLimit(.minutes(1)))
+  func converges() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID().uuidString)")
+    let job = TrainingJob(spec: Self.spec, settings: settings(epochs: 4), output: dir.appendingPathComponent("m.safetensors"))
+    let (model, reports) = try job.run(train: Self.halves(192, seed: 1), test: Self.halves(64, seed: 2), resume: false)
+    #expect(reports.count == 4)
+    #expect(reports.last!.trainLoss < reports.first!.trainLoss)
+    #expect(reports.last!.testAccuracy! >= 0.95)
+    let (eval, logits) = evaluate(model, on: Self.halves(64, seed: 3))
+    #expect(logits.shape == [64, 2])
+    #expect(eval.confusion.flatMap { $0 }.reduce(0, +) == 64)
+    #expect(eval.perClassAccuracy.allSatisfy { ($0 ?? 0) > 0.9 })
+    let log = try String(contentsOf: job.logURL, encoding: .utf8).split(separator: "\n")
+    #expect(log.count == 4)
+  }
+
+  @Test("the same seed gives the same checkpoint bytes, and a resumed run matches an uninterrupted one")
+  func reproducibleAndResumable() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)")
+    let train = Self.halves(96, seed: 1)
+    func run(_ name: String, epochs: Int, resume: Bool = false) throws -> Data {
+      let out = root.appendingPathComponent(name)
+      try TrainingJob(spec: Self.spec, settings: settings(epochs: epochs), output: out).run(train: train, test: nil, resume: resume)
+      return try Data(contentsOf: out)
+    }
+    let a = try run("a.safetensors", epochs: 3)
+    let b = try run("b.safetensors", epochs: 3)
+    #expect(a == b)
+    _ = try run("c.safetensors", epochs: 1)
+    let c = try run("c.safetensors", epochs: 3, resume: true)
+    #expect(c == a)
+    #expect(throws: TrainingJobError.self) { try run("missing.safetensors", epochs: 2, resume: true) }
+  }
+}
