@@ -1,4 +1,5 @@
 import CBLAS
+import PixelNN
 import PixelTensor
 
 /// The engine benchmark behind `pixelrobust bench`: GEMM against OpenBLAS called directly,
@@ -44,8 +45,8 @@ public struct EngineBenchmarks {
       add(contentsOf: convolution(layer, batch: batch, using: &rng))
     }
     if wants("small-cnn") {
-      progress("small CNN step")
-      add(smallCNNStep(batch: batch, using: &rng))
+      progress("small CNN model")
+      add(contentsOf: smallCNN(batch: batch, using: &rng))
     }
     if wants("overhead") {
       progress("per-op overhead")
@@ -130,26 +131,33 @@ public struct EngineBenchmarks {
     ]
   }
 
-  /// One training step of the small CNN (conv 32 → pool → conv 64 → pool → 128 → 10) built
-  /// from the functional ops: forward, cross-entropy and all parameter gradients.
-  func smallCNNStep(batch: Int, using rng: inout SeededGenerator) -> BenchmarkResult {
+  /// The small CNN as a ``Model`` at batch 128: one Adam training step (forward, cross-entropy,
+  /// all parameter gradients, update) and one inference forward pass.
+  func smallCNN(batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
     let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
     let labels = (0..<batch).map { $0 % 10 }
-    let params = [
-      Tensor.normal([32, 1, 3, 3], standardDeviation: 0.3, using: &rng), .zeros([32]),
-      Tensor.normal([64, 32, 3, 3], standardDeviation: 0.06, using: &rng), .zeros([64]),
-      Tensor.normal([128, 1600], standardDeviation: 0.03, using: &rng), .zeros([128]),
-      Tensor.normal([10, 128], standardDeviation: 0.1, using: &rng), .zeros([10]),
-    ].map { $0.requiringGradient() }
-    let times = Stopwatch.samples(repeats: repeats) {
-      var h = maxPool2D(conv2D(x, weight: params[0], bias: params[1]).relu(), kernel: 2)
-      h = maxPool2D(conv2D(h, weight: params[2], bias: params[3]).relu(), kernel: 2)
-      h = linear(h.flattenedBatch(), weight: params[4], bias: params[5]).relu()
-      let loss = crossEntropy(logits: linear(h, weight: params[6], bias: params[7]), labels: labels)
-      _ = gradients(of: loss, wrt: params)
+    var optimizer = Adam(learningRate: 1e-3)
+    let parameters = model.namedParameters
+    model.setMode(.training)
+    let train = Stopwatch.samples(repeats: repeats) {
+      let loss = crossEntropy(logits: model(x), labels: labels)
+      let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
+      optimizer.update(parameters, gradients: Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads)))
     }
-    return result("small-cnn.train-step", "forward + backward of small-cnn at batch \(batch) (functional ops)",
-                  times, items: Double(batch))
+    model.setMode(.inference)
+    let infer = Stopwatch.samples(repeats: repeats) { withoutGradients { _ = model(x) } }
+    let inputGradient = Stopwatch.samples(repeats: repeats) {
+      let probe = x.requiringGradient()
+      _ = gradients(of: crossEntropy(logits: model(probe), labels: labels), wrt: [probe])
+    }
+    return [
+      result("small-cnn.train-step", "Adam step of small-cnn (forward, backward, update) at batch \(batch)",
+             train, items: Double(batch)),
+      result("small-cnn.evaluate", "inference forward of small-cnn at batch \(batch)", infer, items: Double(batch)),
+      result("small-cnn.input-gradient", "∂CE/∂x of small-cnn at batch \(batch) (one attack step's gradient)",
+             inputGradient, items: Double(batch)),
+    ]
   }
 
   // MARK: Overhead and elementwise
