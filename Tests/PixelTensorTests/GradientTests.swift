@@ -32,6 +32,15 @@ enum GradientTable {
     .init("matmul Bᵀ", shapes: [[3, 4], [2, 4]]) { matmul($0[0], $0[1], transposeB: true) },
     .init("matmul AᵀBᵀ", shapes: [[4, 3], [2, 4]]) { matmul($0[0], $0[1], transposeA: true, transposeB: true) },
     .init("matmul squared", shapes: [[3, 3]]) { matmul($0[0], $0[0]) * $0[0] },
+    .init("matmul + bias per row", shapes: [[3, 4], [4, 2], [3]]) {
+      matmul($0[0], $0[1], addingBias: $0[2], perRow: true).squared()
+    },
+    .init("matmul + bias per column, Bᵀ", shapes: [[3, 4], [2, 4], [2]]) {
+      matmul($0[0], $0[1], addingBias: $0[2], perRow: false, transposeB: true).squared()
+    },
+    .init("matmul + bias, Aᵀ", shapes: [[4, 3], [4, 2], [2]]) {
+      matmul($0[0], $0[1], addingBias: $0[2], perRow: false, transposeA: true) * $0[2]
+    },
     .init("broadcast", shapes: [[3, 1]]) { $0[0].broadcast(to: [2, 3, 4]) * $0[0].broadcast(to: [2, 3, 4]) },
     .init("sumToShape", shapes: [[2, 3, 4]]) { $0[0].sum(toShape: [3, 1]).squared() },
     .init("reshape", shapes: [[2, 6]]) { $0[0].reshaped(to: [3, 4]) * $0[0].reshaped(to: [3, 4]) },

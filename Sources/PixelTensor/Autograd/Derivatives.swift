@@ -42,19 +42,13 @@ extension GraphNode {
     case .select(let mask):
       return [g.selecting(mask)]
     case .matmul(let tA, let tB):
-      // C = op(A)·op(B). With A' = op(A), B' = op(B): dA' = g·B'ᵀ and dB' = A'ᵀ·g,
-      // transposed back when A or B was stored transposed.
-      let a = input(0), b = input(1)
-      return [
-        only(0) {
-          tA ? matmul(b, g, transposeA: tB, transposeB: true)
-             : matmul(g, b, transposeA: false, transposeB: !tB)
-        },
-        only(1) {
-          tB ? matmul(g, a, transposeA: true, transposeB: tA)
-             : matmul(a, g, transposeA: !tA, transposeB: false)
-        },
-      ]
+      let (da, db) = matmulCotangents(g, tA, tB, needs)
+      return [da, db]
+    case .matmulBias(let tA, let tB, let perRow):
+      let (da, db) = matmulCotangents(g, tA, tB, needs)
+      return [da, db, only(2) {
+        perRow ? g.sum(toShape: [g.shape[0], 1]).reshaped(to: inputShapes[2]) : g.sum(toShape: inputShapes[2])
+      }]
     case .broadcast:
       return [g.sum(toShape: inputShapes[0])]
     case .sumToShape:
@@ -88,6 +82,19 @@ extension GraphNode {
     case .scatterAdd(let indices):
       return [g.gathering(indices, shape: inputShapes[0])]
     }
+  }
+}
+
+extension GraphNode {
+  /// Cotangents of `C = op(A)·op(B)`. With A' = op(A), B' = op(B): dA' = g·B'ᵀ and
+  /// dB' = A'ᵀ·g, transposed back when A or B was stored transposed.
+  func matmulCotangents(_ g: Tensor, _ tA: Bool, _ tB: Bool, _ needs: [Bool]) -> (Tensor?, Tensor?) {
+    let a = input(0), b = input(1)
+    let da = needs[0] ? (tA ? matmul(b, g, transposeA: tB, transposeB: true)
+                            : matmul(g, b, transposeA: false, transposeB: !tB)) : nil
+    let db = needs[1] ? (tB ? matmul(g, a, transposeA: true, transposeB: tA)
+                            : matmul(a, g, transposeA: !tA, transposeB: false)) : nil
+    return (da, db)
   }
 }
 

@@ -5,7 +5,7 @@
 /// to any order when computed with `createGraph: true`. Binary primitives take equal shapes;
 /// broadcasting is an explicit ``broadcast(_:)`` inserted by the front end.
 ///
-/// Linear adjoint pairs close the set: matmul/matmul, broadcast/sumToShape, reshape/reshape,
+/// Linear adjoint pairs close the set: matmul/matmul (matmulBias: matmul and sumToShape), broadcast/sumToShape, reshape/reshape,
 /// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
 /// select/select, affine/affine.
 @usableFromInline
@@ -21,6 +21,9 @@ enum Primitive: Sendable {
   case select(Mask)
   /// 2-D matrix product `op(A)·op(B)`.
   case matmul(transposeA: Bool, transposeB: Bool)
+  /// `op(A)·op(B) + bias`, the bias broadcast along rows (one per row) or columns: a fused
+  /// GEMM (bias preloaded, `beta = 1`) that saves a broadcast and an add per layer.
+  case matmulBias(transposeA: Bool, transposeB: Bool, perRow: Bool)
   case broadcast(Shape)
   case sumToShape(Shape)
   case reshape(Shape)
@@ -40,7 +43,7 @@ enum Primitive: Sendable {
   /// Whether the VJP reads the inputs' values (and so the node must keep them alive).
   var readsInputs: Bool {
     switch self {
-    case .multiply, .divide, .log, .log1p, .matmul: return true
+    case .multiply, .divide, .log, .log1p, .matmul, .matmulBias: return true
     default: return false
     }
   }

@@ -189,17 +189,40 @@ extension Tensor {
 
 // MARK: Binary
 
+/// `(m, k, n)` of `op(a)·op(b)`, checked.
+private func matmulExtents(_ a: Tensor, _ b: Tensor, _ tA: Bool, _ tB: Bool) -> (Int, Int, Int) {
+  precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
+  let m = tA ? a.shape[1] : a.shape[0], k = tA ? a.shape[0] : a.shape[1]
+  let kb = tB ? b.shape[1] : b.shape[0], n = tB ? b.shape[0] : b.shape[1]
+  precondition(k == kb, "matmul inner extents differ: \(a.shape)\(tA ? "ᵀ" : "") · \(b.shape)\(tB ? "ᵀ" : "")")
+  return (m, k, n)
+}
+
 /// Matrix product `op(a)·op(b)` of 2-D tensors through OpenBLAS, where `op` transposes when
 /// asked (without copying).
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-  precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
-  let m = transposeA ? a.shape[1] : a.shape[0]
-  let k = transposeA ? a.shape[0] : a.shape[1]
-  let kb = transposeB ? b.shape[1] : b.shape[0]
-  let n = transposeB ? b.shape[0] : b.shape[1]
-  precondition(k == kb, "matmul inner extents differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+  let (m, k, n) = matmulExtents(a, b, transposeA, transposeB)
   let out = TensorStorage(uninitializedCount: m * n)
   sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
         a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1], c: out.base, ldc: n)
   return .recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b], shape: [m, n], storage: out)
+}
+
+/// `op(a)·op(b) + bias` in one GEMM: the bias (`[m]` per row, or `[n]` per column) is written
+/// into the output first and accumulated with `beta = 1`.
+public func matmul(_ a: Tensor, _ b: Tensor, addingBias bias: Tensor, perRow: Bool,
+                   transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+  let (m, k, n) = matmulExtents(a, b, transposeA, transposeB)
+  precondition(bias.elementCount == (perRow ? m : n), "bias of \(bias.elementCount) for a \(m)×\(n) product \(perRow ? "per row" : "per column")")
+  let out = TensorStorage(uninitializedCount: m * n)
+  let bp = bias.storage.base
+  if perRow {
+    for i in 0..<m { (out.base + i * n).initialize(repeating: bp[i], count: n) }
+  } else {
+    for i in 0..<m { (out.base + i * n).update(from: bp, count: n) }
+  }
+  sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+        a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1], beta: 1, c: out.base, ldc: n)
+  return .recorded(.matmulBias(transposeA: transposeA, transposeB: transposeB, perRow: perRow), [a, b, bias],
+                   shape: [m, n], storage: out)
 }

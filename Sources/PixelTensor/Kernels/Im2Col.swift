@@ -46,27 +46,27 @@ enum Im2Col {
   }
 
   /// `x = col2im(cols)`: every column entry is added back to the pixel it was read from;
-  /// padding entries are dropped. Channels in parallel (they write disjoint planes).
+  /// padding entries are dropped. Samples run in parallel (each writes only its own image),
+  /// which also splits single-channel inputs such as a first layer's.
   static func backward(_ g: ConvGeometry, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>) {
-    x.initialize(repeating: 0, count: g.batch * g.channels * g.height * g.width)
     let xs = UnsafeShared(x), cs = UnsafeSharedConst(cols)
-    let kk = g.kernelHeight * g.kernelWidth
-    let work = g.patchCount * kk
-    parallelRanges(g.channels, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(work, 1))) { range in
-      for c in range {
-        for k in 0..<kk { addRow(g, row: c * kk + k, cols: cs.pointer + (c * kk + k) * g.patchCount, x: xs.pointer) }
-      }
+    let perSample = g.patchSize * g.outHeight * g.outWidth
+    parallelRanges(g.batch, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(perSample, 1))) { samples in
+      let image = g.channels * g.height * g.width
+      (xs.pointer + samples.lowerBound * image).initialize(repeating: 0, count: samples.count * image)
+      for row in 0..<g.patchSize { addRow(g, row: row, samples: samples, cols: cs.pointer + row * g.patchCount, x: xs.pointer) }
     }
   }
 
   @inline(__always)
-  static func addRow(_ g: ConvGeometry, row: Int, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>) {
+  static func addRow(_ g: ConvGeometry, row: Int, samples: Range<Int>, cols: UnsafePointer<Float>,
+                     x: UnsafeMutablePointer<Float>) {
     let kk = g.kernelHeight * g.kernelWidth
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
     let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
     let plane = h * w
-    var o = 0
-    for n in 0..<g.batch {
+    var o = samples.lowerBound * oh * ow
+    for n in samples {
       let xp = x + (n * g.channels + c) * plane
       for oy in 0..<oh {
         let iy = oy * g.strideY - g.paddingY + ki * g.dilationY

@@ -14,20 +14,21 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   let c = x.shape[1], o = weight.shape[0]
   precondition(groups >= 1 && c % groups == 0 && o % groups == 0 && weight.shape[1] == c / groups,
                "conv2D: input channels \(c), weight \(weight.shape) and groups \(groups) disagree")
+  if let bias { precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)") }
   let y: Tensor
   if groups == 1 {
-    y = convolveGroup(x, weight: weight, stride: stride, padding: padding, dilation: dilation)
+    // The bias rides in the GEMM (`matmul(_:_:addingBias:perRow:)`).
+    return convolveGroup(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
   } else {
     let cg = c / groups, og = o / groups
     let parts = (0..<groups).map { gi -> Tensor in
       let xs = x.slice(starts: [0, gi * cg, 0, 0], shape: [x.shape[0], cg, x.shape[2], x.shape[3]])
       let ws = weight.slice(starts: [gi * og, 0, 0, 0], shape: [og, cg, weight.shape[2], weight.shape[3]])
-      return convolveGroup(xs, weight: ws, stride: stride, padding: padding, dilation: dilation)
+      return convolveGroup(xs, weight: ws, bias: nil, stride: stride, padding: padding, dilation: dilation)
     }
     y = Tensor.concatenate(parts, alongAxis: 1)
   }
   guard let bias else { return y }
-  precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)")
   return y + bias.reshaped(to: [1, o, 1, 1])
 }
 
@@ -38,12 +39,13 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int
          dilation: (dilation, dilation), groups: groups)
 }
 
-private func convolveGroup(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+private func convolveGroup(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
                            dilation: (Int, Int)) -> Tensor {
   let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                        padding: padding, dilation: dilation)
   let o = weight.shape[0]
-  let y = matmul(weight.reshaped(to: [o, g.patchSize]), x.im2col(g))
+  let w = weight.reshaped(to: [o, g.patchSize]), cols = x.im2col(g)
+  let y = bias.map { matmul(w, cols, addingBias: $0, perRow: true) } ?? matmul(w, cols)
   return y.reshaped(to: [o, g.batch, g.outHeight, g.outWidth]).permuted([1, 0, 2, 3])
 }
 

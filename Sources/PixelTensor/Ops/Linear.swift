@@ -2,7 +2,7 @@
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
                "linear: input \(x.shape) does not match weight \(weight.shape)")
-  let y = matmul(x, weight, transposeB: true)
-  guard let bias else { return y }
-  return y + bias
+  guard let bias else { return matmul(x, weight, transposeB: true) }
+  precondition(bias.shape == [weight.shape[0]], "linear bias must be [\(weight.shape[0])], got \(bias.shape)")
+  return matmul(x, weight, addingBias: bias, perRow: false, transposeB: true)
 }
