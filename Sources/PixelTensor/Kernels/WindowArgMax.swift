@@ -72,7 +72,25 @@ enum Pooling {
       let bottom = top &+ w
       let o = out + oy &* ow
       var sawNaN = false
-      for ox in 0..<ow {
+      var ox = 0
+      // Eight windows at a time: the even and odd lanes of 16 floats are the windows' left
+      // and right columns.
+      let raw = UnsafeRawPointer(x)
+      let top32 = Int32(truncatingIfNeeded: top), bottom32 = Int32(truncatingIfNeeded: bottom)
+      while 2 &* (ox &+ 8) <= w {
+        let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
+        let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
+        let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
+        let upper = b .> a, lower = d .> c
+        let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
+        let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: 2 &* ox)
+        let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
+        let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
+        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: l .> u), as: SIMD8<Int32>.self)
+        sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
+        ox &+= 8
+      }
+      while ox < ow {
         let j = 2 &* ox
         let a = x[top &+ j], b = x[top &+ j &+ 1], c = x[bottom &+ j], d = x[bottom &+ j &+ 1]
         let upper = b > a, lower = d > c
@@ -80,6 +98,7 @@ enum Pooling {
         let ui = top &+ j &+ (upper ? 1 : 0), li = bottom &+ j &+ (lower ? 1 : 0)
         o[ox] = Int32(truncatingIfNeeded: l > u ? li : ui)
         sawNaN = sawNaN || a.isNaN || b.isNaN || c.isNaN || d.isNaN
+        ox &+= 1
       }
       if sawNaN {
         for ox in 0..<ow {
