@@ -95,3 +95,37 @@ struct OpsTests {
     #expect(Swift.abs(lhs - rhs) < 1e-3 * Swift.max(1, Swift.abs(lhs)))
   }
 }
+
+@Suite("Max-pool arg-max kernels")
+struct MaxPoolKernelTests {
+  /// First maximal index per 2×2 window, NaN first, by brute force.
+  static func naive(_ x: [Float], n: Int, h: Int, w: Int) -> [Float] {
+    var out: [Float] = []
+    for p in 0..<n { for oy in 0..<(h / 2) { for ox in 0..<(w / 2) {
+      var best: Float = -.infinity, found = false
+      var nan = false
+      for dy in 0..<2 { for dx in 0..<2 {
+        let v = x[p * h * w + (2 * oy + dy) * w + 2 * ox + dx]
+        if v.isNaN { nan = true }
+        if !found || v > best { best = v; found = true }
+      } }
+      out.append(nan ? .nan : best)
+    } } }
+    return out
+  }
+
+  @Test("the eight-wide 2×2 path agrees with brute force, with ties and NaN")
+  func simdPath() {
+    var rng = SeededGenerator(seed: 12)
+    var values = Tensor.uniform([3 * 6 * 34], using: &rng).scalars.map { ($0 * 4).rounded() / 4 }
+    values[5] = .nan
+    values[3 * 34 + 20] = .nan
+    let x = Tensor(values, shape: [3, 1, 6, 34]).requiringGradient()
+    let y = maxPool2D(x, kernel: 2)
+    let expected = Self.naive(values, n: 3, h: 6, w: 34)
+    for (a, b) in zip(y.scalars, expected) { #expect(a == b || (a.isNaN && b.isNaN)) }
+    // Gradients go to exactly one element per window.
+    let g = gradients(of: y.sum(), wrt: [x])[0]
+    #expect(g.sum().item == Float(y.elementCount))
+  }
+}
