@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
   name: "PixelRobustness",
   products: [
-    .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining"]),
+    .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining",
+                                               "PixelAttacks", "PixelAnalysis"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
@@ -22,11 +23,14 @@ let package = Package(
     .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"]),
     .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"]),
     .target(name: "PixelTraining", dependencies: ["PixelNN", "PixelData"]),
+    .target(name: "PixelAttacks", dependencies: ["PixelNN", "PixelData"]),
+    .target(name: "PixelAnalysis", dependencies: ["PixelAttacks", "PixelData", "PixelImaging"]),
     .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "CBLAS"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
-      "PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelBenchmarks",
+      "PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks", "PixelAnalysis",
+      "PixelBenchmarks",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
@@ -41,6 +45,8 @@ let package = Package(
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging"]),
     .testTarget(name: "PixelDataTests", dependencies: ["PixelData"]),
+    .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelTraining"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelTraining"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks"]),
   ]
 )

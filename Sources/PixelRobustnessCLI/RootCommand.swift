@@ -9,7 +9,8 @@ public struct PixelRobustCommand: ParsableCommand {
       Images are NCHW floats in [0, 1]; every epsilon is in those pixel units.
       On CPUs with AVX-512 the tool selects OpenBLAS's SkylakeX kernels unless OPENBLAS_CORETYPE is set.
       """,
-    subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, BenchCommand.self])
+    subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, GradientMapCommand.self,
+                  MergeMapsCommand.self, AttackCommand.self, MaskedSweepCommand.self, BenchCommand.self])
 
   public init() {}
 }

@@ -64,8 +64,68 @@ public enum SafeTensors {
     return try decode(data, path: url.path)
   }
 
+  /// One tensor entry of a parsed header.
+  struct Entry {
+    var name: String, dtype: String, shape: [Int], begin: Int, end: Int
+  }
+
   /// Decodes safetensors bytes; `path` names the source in errors.
   public static func decode(_ data: Data, path: String = "<memory>") throws -> SafeTensorsArchive {
+    let (entries, metadata, dataStart) = try parse(data, path: path)
+    var archive = SafeTensorsArchive(tensors: [:], metadata: metadata)
+    data.withUnsafeBytes { raw in
+      for e in entries {
+        let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)])
+        archive.tensors[e.name] = Tensor(shape: Shape(e.shape), storage: convert(bytes, dtype: e.dtype))
+        archive.sourceDTypes[e.name] = e.dtype
+      }
+    }
+    return archive
+  }
+
+  /// Reads every tensor as `Double` values (F64 stays exact): for sums that must merge without
+  /// float32 rounding, such as partial gradient maps.
+  public static func readFloat64(from url: URL) throws -> (arrays: [String: (shape: [Int], values: [Double])], metadata: [String: String]) {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw SafeTensorsError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+    }
+    let (entries, metadata, dataStart) = try parse(data, path: url.path)
+    var out: [String: (shape: [Int], values: [Double])] = [:]
+    data.withUnsafeBytes { raw in
+      for e in entries {
+        let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)])
+        let values: [Double]
+        if e.dtype == "F64" {
+          values = (0..<(bytes.count / 8)).map { Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        } else {
+          let storage = convert(bytes, dtype: e.dtype)
+          values = (0..<storage.count).map { Double(storage.base[$0]) }
+        }
+        out[e.name] = (e.shape, values)
+      }
+    }
+    return (out, metadata)
+  }
+
+  /// Writes `Double` arrays as F64 tensors (sorted names, atomically).
+  public static func writeFloat64(_ arrays: [String: (shape: [Int], values: [Double])], metadata: [String: String] = [:],
+                                  to url: URL) throws {
+    let entries = arrays.keys.sorted().map { name -> (String, String, [Int], Data) in
+      let (shape, values) = arrays[name]!
+      precondition(shape.reduce(1, *) == values.count, "\(name): \(values.count) values for shape \(shape)")
+      var bytes = Data(capacity: values.count * 8)
+      for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+      return (name, "F64", shape, bytes)
+    }
+    do { try AtomicFile.write(assemble(entries, metadata: metadata), to: url) } catch {
+      throw SafeTensorsError.writeFailed(path: url.path, reason: "\(error)")
+    }
+  }
+
+  /// Validates the header and returns the entries sorted by offset, the metadata and where the
+  /// data starts.
+  static func parse(_ data: Data, path: String) throws -> ([Entry], [String: String], Int) {
     guard data.count >= 8 else {
       throw SafeTensorsError.truncated(path: path, detail: "\(data.count) bytes, need at least 8 for the header size")
     }
@@ -102,7 +162,7 @@ public enum SafeTensors {
       }
     }
 
-    var entries: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
+    var entries: [Entry] = []
     for (name, value) in header where name != "__metadata__" {
       guard let info = value as? [String: Any] else {
         throw SafeTensorsError.malformedHeader(path: path, detail: "entry '\(name)' is not an object")
@@ -133,22 +193,14 @@ public enum SafeTensors {
         throw SafeTensorsError.invalidOffsets(path: path, tensor: name,
                                               detail: "\(end - begin) bytes for shape \(shape) of \(dtype) (need \(count * size))")
       }
-      entries.append((name, dtype, shape, begin, end))
+      entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
     }
     entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
     for i in entries.indices.dropFirst() where entries[i].begin < entries[i - 1].end {
       throw SafeTensorsError.overlappingTensors(path: path, first: entries[i - 1].name, second: entries[i].name)
     }
 
-    var archive = SafeTensorsArchive(tensors: [:], metadata: metadata)
-    data.withUnsafeBytes { raw in
-      for e in entries {
-        let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)])
-        archive.tensors[e.name] = Tensor(shape: Shape(e.shape), storage: convert(bytes, dtype: e.dtype))
-        archive.sourceDTypes[e.name] = e.dtype
-      }
-    }
-    return archive
+    return (entries, metadata, dataStart)
   }
 
   private static func integers(_ values: [Any]) -> [Int]? {
@@ -183,29 +235,36 @@ public enum SafeTensors {
 
   /// Encodes `tensors` as F32 safetensors bytes with sorted names (byte-reproducible).
   public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
-    let names = tensors.keys.sorted()
+    let entries = tensors.keys.sorted().map { name -> (String, String, [Int], Data) in
+      let t = tensors[name]!
+      var bytes = Data(capacity: t.elementCount * 4)
+      t.withUnsafeBufferPointer { buffer in
+        for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+      }
+      return (name, "F32", t.shape.dims, bytes)
+    }
+    return assemble(entries, metadata: metadata)
+  }
+
+  /// Header (metadata first, then entries in the given order, space-padded to 8 bytes) and data.
+  static func assemble(_ entries: [(name: String, dtype: String, shape: [Int], bytes: Data)],
+                       metadata: [String: String]) -> Data {
     var parts: [String] = []
     if !metadata.isEmpty {
       let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
       parts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
     }
     var offset = 0
-    for name in names {
-      let t = tensors[name]!
-      let bytes = t.elementCount * 4
-      parts.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.dims.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
-      offset += bytes
+    for e in entries {
+      parts.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
+      offset += e.bytes.count
     }
     var header = Array("{\(parts.joined(separator: ","))}".utf8)
     while header.count % 8 != 0 { header.append(0x20) }
     var data = Data(capacity: 8 + header.count + offset)
     withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(contentsOf: header)
-    for name in names {
-      tensors[name]!.withUnsafeBufferPointer { buffer in
-        for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-      }
-    }
+    for e in entries { data.append(e.bytes) }
     return data
   }
 

@@ -1,0 +1,98 @@
+import Foundation
+import PixelData
+import PixelNN
+import PixelTensor
+
+/// Robust accuracy of one attack at one ε on a data set, with the checks that keep an
+/// evaluation honest.
+public struct AttackResult: Codable, Sendable {
+  public var attack: String
+  public var norm: String
+  public var epsilon: Double
+  public var targeted: Bool
+  /// The fraction of pixels the mask lets change (1 without a mask).
+  public var maskFraction: Double
+  public var count: Int
+  public var cleanAccuracy: Double
+  public var robustAccuracy: Double
+  /// Among examples classified correctly when clean, the fraction the attack fooled
+  /// (targeted: that reached their target).
+  public var successRate: Double
+  /// Mean ‖x_adv − x‖∞ and ‖x_adv − x‖₂ over all examples.
+  public var meanLInfinity: Double
+  public var meanL2: Double
+  /// Largest |x_adv − x| on pixels off the mask: must be exactly 0.
+  public var maxOffMaskChange: Double
+  /// Largest ‖x_adv − x‖ in the threat norm; must not exceed ε (up to float rounding).
+  public var maxPerturbation: Double
+  /// Whether every adversarial pixel stayed in bounds.
+  public var withinBounds: Bool
+  /// Input gradients at the clean points: how many were zero or non-finite.
+  public var gradientHealth: GradientHealth
+}
+
+/// Runs bounded attacks over a data set in batches, in inference mode, with a seeded generator.
+public struct AttackRunner {
+  public var batchSize: Int
+  public var seed: UInt64
+
+  public init(batchSize: Int = 256, seed: UInt64 = 0) {
+    precondition(batchSize >= 1, "batch size must be positive")
+    self.batchSize = batchSize
+    self.seed = seed
+  }
+
+  /// Attacks every example of `data`.
+  /// - Parameters:
+  ///   - targeted: use targets `(y + 1) mod K` instead of untargeted misclassification.
+  ///   - onBatch: receives each batch's clean images, adversarial images and labels (for saving examples).
+  public func run(_ attack: any BoundedAttack, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool = false,
+                  progress: (Int, Int) -> Void = { _, _ in },
+                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> AttackResult {
+    var rng = SeededGenerator(seed: seed)
+    var cleanCorrect = 0, robustCorrect = 0, successes = 0, attempted = 0
+    var sumLinf = 0.0, sumL2 = 0.0, maxOff = 0.0, maxPert = 0.0
+    var inBounds = true
+    var health = GradientHealth()
+    let offMask = threat.mask.map { m in withoutGradients { 1 - m } }
+    let classes = model.spec.classes
+    model.withMode(.inference) {
+      let batches = MiniBatches(data, batchSize: batchSize)
+      for (b, (x, y)) in batches.enumerated() {
+        let criterion: Criterion = targeted ? Criterion.nextClassTargets(y, classes: classes) : .misclassification(labels: y)
+        health.record(attackGradient(x, criterion: criterion, threat: threat, model: model))
+        let xAdv = threat.epsilon == 0 ? x : attack.perturb(x, criterion: criterion, within: threat, model: model, using: &rng)
+        let (clean, adv) = withoutGradients { (model.logits(x).argmax(alongAxis: 1), model.logits(xAdv).argmax(alongAxis: 1)) }
+        withoutGradients {
+          let delta = xAdv - x
+          let linf = delta.abs().flattenedBatch().max(alongAxis: 1).scalars
+          let l2 = delta.l2NormPerSample().scalars
+          sumLinf += linf.reduce(0) { $0 + Double($1) }
+          sumL2 += l2.reduce(0) { $0 + Double($1) }
+          maxPert = Swift.max(maxPert, Double((threat.norm == .lInfinity ? linf : l2).max() ?? 0))
+          if let offMask { maxOff = Swift.max(maxOff, Double((delta * offMask).abs().max())) }
+          if xAdv.min() < threat.bounds.lowerBound || xAdv.max() > threat.bounds.upperBound { inBounds = false }
+        }
+        for i in y.indices {
+          let wasCorrect = clean[i] == y[i]
+          if wasCorrect { cleanCorrect += 1 }
+          if adv[i] == y[i] { robustCorrect += 1 }
+          if wasCorrect {
+            attempted += 1
+            if targeted ? adv[i] == criterion.labels[i] : adv[i] != y[i] { successes += 1 }
+          }
+        }
+        onBatch(x, xAdv, y)
+        progress(b + 1, batches.count)
+      }
+    }
+    let n = Double(Swift.max(data.count, 1))
+    let maskFraction = threat.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
+    return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: Double("\(threat.epsilon)") ?? Double(threat.epsilon), targeted: targeted,
+                        maskFraction: maskFraction, count: data.count, cleanAccuracy: Double(cleanCorrect) / n,
+                        robustAccuracy: Double(robustCorrect) / n,
+                        successRate: Double(successes) / Double(Swift.max(attempted, 1)), meanLInfinity: sumLinf / n,
+                        meanL2: sumL2 / n, maxOffMaskChange: maxOff, maxPerturbation: maxPert, withinBounds: inBounds,
+                        gradientHealth: health)
+  }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import PixelData
+import PixelNN
+import PixelTensor
+
+/// A robustness report over a list of ε with the evaluation guards built in (DESIGN §0.4):
+/// ε = 0 must give clean accuracy, accuracy must not rise with ε, PGD must not beat FGSM at
+/// the same ε, the threat model must hold (bounds, budget, mask), gradients must be usable,
+/// and a randomized model must be flagged.
+public struct AttackReport: Codable, Sendable {
+  public var model: String
+  public var data: String
+  public var results: [AttackResult]
+  /// FGSM at the same ε, for PGD runs (the "PGD ≤ FGSM" guard).
+  public var fgsmReference: [AttackResult]
+  /// Whether two identical forward passes gave different logits.
+  public var randomizedModel: Bool
+  /// Guard violations and warnings, in words. Empty means every check passed.
+  public var warnings: [String]
+
+  /// Runs `attack` at each ε of `epsilons` and checks the guards.
+  public static func evaluate(_ attack: any BoundedAttack, model: Model, modelName: String, data: Dataset,
+                              norm: Norm, epsilons: [Float], mask: Tensor?, targeted: Bool, runner: AttackRunner,
+                              progress: (String) -> Void = { _ in },
+                              onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
+    var results: [AttackResult] = [], references: [AttackResult] = []
+    for eps in epsilons {
+      let threat = try ThreatModel(norm: norm, epsilon: eps, mask: mask)
+      progress("\(attack.name) at ε = \(eps)")
+      results.append(runner.run(attack, model: model, data: data, threat: threat, targeted: targeted,
+                                onBatch: { onBatch(eps, $0, $1, $2) }))
+      if attack is PGD {
+        progress("fgsm reference at ε = \(eps)")
+        references.append(runner.run(FGSM(), model: model, data: data, threat: threat, targeted: targeted))
+      }
+    }
+    let randomized = isRandomized(model, data: data)
+    return AttackReport(model: modelName, data: data.name, results: results, fgsmReference: references,
+                        randomizedModel: randomized,
+                        warnings: guards(results: results, references: references, randomized: randomized, targeted: targeted))
+  }
+
+  /// Two forward passes of the same batch in inference mode differ.
+  public static func isRandomized(_ model: Model, data: Dataset) -> Bool {
+    let x = data.images.rows(0..<Swift.min(16, data.count))
+    return model.withMode(.inference) { withoutGradients { model.logits(x).scalars != model.logits(x).scalars } }
+  }
+
+  static func guards(results: [AttackResult], references: [AttackResult], randomized: Bool, targeted: Bool) -> [String] {
+    var w: [String] = []
+    let tolerance = 1e-5
+    for r in results {
+      if r.epsilon == 0 && r.robustAccuracy != r.cleanAccuracy {
+        w.append("ε = 0 gave \(pct(r.robustAccuracy)) but clean accuracy is \(pct(r.cleanAccuracy))")
+      }
+      if r.maxOffMaskChange != 0 { w.append("ε = \(r.epsilon): pixels off the mask changed by up to \(r.maxOffMaskChange)") }
+      if r.maxPerturbation > r.epsilon * (1 + tolerance) + 1e-6 {
+        w.append("ε = \(r.epsilon): a perturbation of \(r.maxPerturbation) exceeds the budget")
+      }
+      if !r.withinBounds { w.append("ε = \(r.epsilon): adversarial pixels left [0, 1]") }
+      let h = r.gradientHealth
+      if h.nonFinite > 0 { w.append("\(h.nonFinite) of \(h.examples) inputs have NaN/Inf gradients") }
+      if h.examples > 0 && Double(h.zero) / Double(h.examples) > 0.05 {
+        w.append("\(h.zero) of \(h.examples) inputs have an all-zero gradient (masked or saturated): gradient attacks cannot move them")
+      }
+    }
+    if !targeted {
+      let ordered = results.sorted { $0.epsilon < $1.epsilon }
+      for (a, b) in zip(ordered, ordered.dropFirst()) where b.robustAccuracy > a.robustAccuracy {
+        w.append("accuracy rose from \(pct(a.robustAccuracy)) at ε = \(a.epsilon) to \(pct(b.robustAccuracy)) at ε = \(b.epsilon)")
+      }
+      for (p, f) in zip(results, references) where p.robustAccuracy > f.robustAccuracy {
+        w.append("PGD (\(pct(p.robustAccuracy))) is weaker than FGSM (\(pct(f.robustAccuracy))) at ε = \(p.epsilon): check the step size and steps")
+      }
+    }
+    if randomized {
+      w.append("the model is randomized (two identical forwards differ): attack it with EOT and re-evaluate several times")
+    }
+    return w
+  }
+
+  static func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
+
+  /// A Markdown table of the results, then the warnings.
+  public var markdown: String {
+    var lines = ["| attack | norm | ε | mask | clean | robust | success | mean L∞ | mean L2 |" + (fgsmReference.isEmpty ? "" : " FGSM |"),
+                 "|---|---|---|---|---|---|---|---|---|" + (fgsmReference.isEmpty ? "" : "---|")]
+    for (i, r) in results.enumerated() {
+      let ref = i < fgsmReference.count ? " \(Self.pct(fgsmReference[i].robustAccuracy)) |" : ""
+      lines.append("| \(r.attack)\(r.targeted ? " (targeted)" : "") | \(r.norm) | \(r.epsilon) | \(Self.pct(r.maskFraction)) | "
+                   + "\(Self.pct(r.cleanAccuracy)) | \(Self.pct(r.robustAccuracy)) | \(Self.pct(r.successRate)) | "
+                   + String(format: "%.4f | %.4f |", r.meanLInfinity, r.meanL2) + ref)
+    }
+    lines.append("")
+    lines.append(warnings.isEmpty ? "All evaluation guards passed." : "Warnings:\n" + warnings.map { "- " + $0 }.joined(separator: "\n"))
+    return lines.joined(separator: "\n")
+  }
+}

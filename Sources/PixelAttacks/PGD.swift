@@ -1,0 +1,53 @@
+import PixelNN
+import PixelTensor
+
+/// Projected gradient descent (Madry et al., 2018, https://arxiv.org/abs/1706.06083):
+/// `x ← Π(x + α·dir(∇ₓ L))` for `steps` steps from an optional random start, with restarts.
+///
+/// Each iterate is detached, so the graph never grows across steps. With restarts, an example
+/// keeps the first restart's result that fools the model (else the last restart's).
+public struct PGD: BoundedAttack {
+  public var steps: Int
+  /// The step size α in pixel units.
+  public var stepSize: Float
+  public var randomStart: Bool
+  public var restarts: Int
+
+  /// - Throws: ``AttackError`` for non-positive steps, step size or restarts.
+  public init(steps: Int = 20, stepSize: Float = 0.01, randomStart: Bool = false, restarts: Int = 1) throws {
+    guard steps >= 1 else { throw AttackError.invalidStep("PGD needs at least one step") }
+    guard stepSize.isFinite, stepSize > 0 else { throw AttackError.invalidStep("PGD step size must be positive") }
+    guard restarts >= 1 else { throw AttackError.invalidStep("PGD needs at least one restart") }
+    self.steps = steps
+    self.stepSize = stepSize
+    self.randomStart = randomStart
+    self.restarts = restarts
+  }
+
+  public var name: String { "pgd-\(steps)" }
+
+  public func perturb(_ x: Tensor, criterion: Criterion, within threat: ThreatModel, model: any Classifier,
+                      using rng: inout SeededGenerator) -> Tensor {
+    var best: Tensor?
+    var done = [Bool](repeating: false, count: x.shape[0])
+    for _ in 0..<restarts {
+      var xAdv = randomStart ? threat.randomStart(around: x, using: &rng) : x
+      for _ in 0..<steps {
+        let g = attackGradient(xAdv, criterion: criterion, threat: threat, model: model)
+        xAdv = threat.project(xAdv + steepestDirection(g, norm: threat.norm) * stepSize, around: x)
+      }
+      guard restarts > 1 else { return xAdv }
+      let fooled = criterion.isAdversarial(logits: withoutGradients { model.logits(xAdv) })
+      best = merge(best, xAdv, keep: done)
+      for i in done.indices where fooled[i] { done[i] = true }
+    }
+    return best ?? x
+  }
+
+  /// Rows of `candidate` where `keep` is false, rows of `current` where it is true.
+  func merge(_ current: Tensor?, _ candidate: Tensor, keep: [Bool]) -> Tensor {
+    guard let current else { return candidate }
+    let rows = (0..<keep.count).map { keep[$0] ? current[$0].expandingShape(at: 0) : candidate[$0].expandingShape(at: 0) }
+    return withoutGradients { Tensor.concatenate(rows, alongAxis: 0) }
+  }
+}

@@ -1,0 +1,121 @@
+import PixelTensor
+
+/// The designated-pixel patterns of Hwang et al. (2019): a first layer with kernel `k` and
+/// stride `s` reads exactly these pixels.
+public enum PRMPattern: String, CaseIterable, Sendable {
+  case v0, v1, v2, v3, v4, v5
+
+  /// First-layer kernel (rows, columns).
+  public var kernel: (Int, Int) {
+    switch self {
+    case .v0, .v1, .v2: return (1, 1)
+    case .v3: return (1, 2)
+    case .v4: return (2, 1)
+    case .v5: return (2, 2)
+    }
+  }
+
+  /// First-layer stride (rows, columns).
+  public var stride: (Int, Int) {
+    switch self {
+    case .v0: return (2, 2)
+    case .v1: return (2, 1)
+    case .v2: return (1, 2)
+    case .v3: return (2, 4)
+    case .v4: return (4, 2)
+    case .v5: return (4, 4)
+    }
+  }
+
+  /// The fraction of designated pixels.
+  public var fraction: Double {
+    Double(kernel.0 * kernel.1) / Double(stride.0 * stride.1)
+  }
+
+  /// Whether pixel `(i, j)` is designated, with the pattern shifted by `(dy, dx)`.
+  public func contains(row i: Int, column j: Int, shift: (Int, Int) = (0, 0)) -> Bool {
+    let r = ((i - shift.0) % stride.0 + stride.0) % stride.0
+    let c = ((j - shift.1) % stride.1 + stride.1) % stride.1
+    return r < kernel.0 && c < kernel.1
+  }
+}
+
+extension PixelMask {
+  /// The designated pixels of `pattern` shifted by `shift`.
+  public static func pattern(_ pattern: PRMPattern, height: Int, width: Int, shift: (Int, Int) = (0, 0)) -> PixelMask {
+    var v = [Bool](repeating: false, count: height * width)
+    for i in 0..<height { for j in 0..<width { v[i * width + j] = pattern.contains(row: i, column: j, shift: shift) } }
+    return PixelMask(height: height, width: width, values: v)
+  }
+
+  /// The number of pixels a `percent` share of `total` selects (rounded to nearest, ≥ 1 when
+  /// `percent > 0`).
+  static func pixelCount(percent: Double, total: Int) -> Int {
+    guard percent > 0 else { return 0 }
+    return Swift.min(total, Swift.max(1, Int((percent / 100 * Double(total)).rounded())))
+  }
+
+  /// The `percent` % of pixels with the largest values of `map` `[H, W]` (or `[C, H, W]`,
+  /// averaged over channels); ties are broken by pixel index, lowest first.
+  public static func top(_ percent: Double, of map: Tensor) -> PixelMask { ranked(map, percent: percent, largest: true) }
+
+  /// The `percent` % of pixels with the smallest values; ties by pixel index, lowest first.
+  public static func bottom(_ percent: Double, of map: Tensor) -> PixelMask { ranked(map, percent: percent, largest: false) }
+
+  /// `percent` % of the pixels, drawn uniformly without replacement with a seeded generator.
+  public static func random(_ percent: Double, height: Int, width: Int, seed: UInt64) -> PixelMask {
+    var order = Array(0..<(height * width))
+    var rng = SeededGenerator(seed: seed)
+    order.shuffle(using: &rng)
+    var v = [Bool](repeating: false, count: height * width)
+    for i in order.prefix(pixelCount(percent: percent, total: height * width)) { v[i] = true }
+    return PixelMask(height: height, width: width, values: v)
+  }
+
+  /// The per-pixel values of a `[H, W]` or `[C, H, W]` map (channel mean).
+  public static func pixelValues(_ map: Tensor) -> (height: Int, width: Int, values: [Float]) {
+    precondition(map.rank == 2 || map.rank == 3, "a map is [H, W] or [C, H, W], got \(map.shape)")
+    let m = map.rank == 3 ? withoutGradients { map.mean(alongAxes: [0]) } : map
+    return (m.shape[0], m.shape[1], m.scalars)
+  }
+
+  static func ranked(_ map: Tensor, percent: Double, largest: Bool) -> PixelMask {
+    let (h, w, values) = pixelValues(map)
+    // NOTE: NaN ranks last either way, so a broken map never selects its NaN pixels first.
+    let order = values.indices.sorted { a, b in
+      let x = values[a], y = values[b]
+      if x.isNaN != y.isNaN { return !x.isNaN }
+      if x != y && !x.isNaN { return largest ? x > y : x < y }
+      return a < b
+    }
+    var v = [Bool](repeating: false, count: h * w)
+    for i in order.prefix(pixelCount(percent: percent, total: h * w)) { v[i] = true }
+    return PixelMask(height: h, width: w, values: v)
+  }
+}
+
+/// Spearman's rank correlation between two maps of equal size (average ranks for ties).
+public func spearmanCorrelation(_ a: Tensor, _ b: Tensor) -> Double {
+  let x = PixelMask.pixelValues(a).values, y = PixelMask.pixelValues(b).values
+  precondition(x.count == y.count, "maps of \(x.count) and \(y.count) pixels")
+  func ranks(_ v: [Float]) -> [Double] {
+    let order = v.indices.sorted { v[$0] < v[$1] }
+    var r = [Double](repeating: 0, count: v.count)
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+      let average = Double(i + j) / 2 + 1
+      for k in i...j { r[order[k]] = average }
+      i = j + 1
+    }
+    return r
+  }
+  let rx = ranks(x), ry = ranks(y)
+  let mx = rx.reduce(0, +) / Double(rx.count), my = ry.reduce(0, +) / Double(ry.count)
+  var sxy = 0.0, sxx = 0.0, syy = 0.0
+  for i in rx.indices {
+    sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) * (rx[i] - mx); syy += (ry[i] - my) * (ry[i] - my)
+  }
+  return sxx == 0 || syy == 0 ? 0 : sxy / (sxx * syy).squareRoot()
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import PixelAttacks
+import PixelData
+import PixelImaging
+import PixelNN
+import PixelTensor
+import PixelTraining
+@testable import PixelAnalysis
+
+enum Tiny {
+  static func halves(_ n: Int, seed: UInt64) -> Dataset {
+    var rng = SeededGenerator(seed: seed)
+    let values = (0..<(n * 64)).map { i -> Float in
+      let (img, c) = (i / 64, i % 8)
+      return ((c < 4) == (img % 2 == 0) ? 0.65 : 0.35) + 0.2 * (rng.nextUnitFloat() - 0.5)
+    }
+    return Dataset(name: "halves", images: Tensor(values, shape: [n, 1, 8, 8]), labels: (0..<n).map { $0 % 2 },
+                   classNames: ["left", "right"])
+  }
+
+  static func makeModel() -> Model {
+    let spec = ModelSpec(input: [1, 8, 8], classes: 2, layers: [
+      LayerSpec(type: "conv2d", name: "conv", out: 4, kernel: 3), LayerSpec(type: "softplus"),
+      LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString)/m.safetensors")
+    let settings = TrainingSettings(data: "halves", epochs: 3, batchSize: 16, learningRate: 0.02, seed: 2)
+    let (m, _) = try! TrainingJob(spec: spec, settings: settings, output: out).run(train: halves(128, seed: 1), test: nil, resume: false)
+    m.setMode(.inference)
+    return m
+  }
+}
+
+@Suite("Gradient maps")
+struct GradientMapTests {
+  @Test("batched per-example gradients equal one-at-a-time gradients")
+  func batchIndependence() {
+    let model = Tiny.makeModel()
+    let data = Tiny.halves(6, seed: 3)
+    let batch = InputGradientMap.gradients(model: model, images: data.images, labels: data.labels, target: .loss)
+    for i in 0..<6 {
+      let one = InputGradientMap.gradients(model: model, images: data.images.rows(i..<(i + 1)), labels: [data.labels[i]], target: .loss)
+      let d = zip(one.scalars, batch[i].scalars).map { Swift.abs($0 - $1) }.max()!
+      #expect(d < 1e-6)
+    }
+  }
+
+  @Test("G is the mean absolute gradient; shards merge to the full map; partial files round-trip")
+  func shardsMerge() throws {
+    let model = Tiny.makeModel()
+    let data = Tiny.halves(50, seed: 4)
+    let full = InputGradientMap.accumulate(model: model, data: data, batchSize: 7)
+    let g = InputGradientMap.gradients(model: model, images: data.images, labels: data.labels, target: .loss)
+    let direct = withoutGradients { g.abs().mean(alongAxes: [0]) }
+    #expect(zip(full.meanAbsolute.scalars, direct.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-6 * Swift.max(1, Swift.abs($1)) })
+    var merged: GradientMapAccumulator?
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shards-\(UUID().uuidString)")
+    for i in 0..<3 {
+      let part = InputGradientMap.accumulate(model: model, data: data, batchSize: 7, shard: try .init(index: i, count: 3))
+      let url = dir.appendingPathComponent("part\(i).safetensors")
+      try part.write(to: url)
+      let (back, _) = try GradientMapAccumulator.read(from: url)
+      #expect(back == part)
+      if merged == nil { merged = back } else { try merged!.merge(back) }
+    }
+    #expect(merged!.count == 50 && merged!.classCounts == [25, 25])
+    for (a, b) in zip(merged!.absoluteSum, full.absoluteSum) { #expect(Swift.abs(a - b) <= 1e-13 * Swift.max(1, Swift.abs(b))) }
+    #expect(merged!.meanAbsolute.scalars == full.meanAbsolute.scalars)
+    #expect(throws: AnalysisError.self) { try merged!.merge(GradientMapAccumulator(imageShape: [1, 4, 4], classes: 2)) }
+    #expect(throws: AnalysisError.self) { try InputGradientMap.Shard(parsing: "3/3") }
+  }
+
+  @Test("non-finite gradients are counted and left out; zero gradients are counted")
+  func gradientHealth() {
+    var acc = GradientMapAccumulator(imageShape: [1, 1, 2], classes: 2)
+    acc.add(Tensor([1, -1, .nan, 0, 0, 0], shape: [3, 1, 1, 2]), labels: [0, 1, 1])
+    #expect(acc.count == 2 && acc.nonFiniteGradientImages == 1 && acc.zeroGradientImages == 1)
+    #expect(acc.meanAbsolute.scalars == [0.5, 0.5] && acc.meanSigned.scalars == [0.5, -0.5])
+    #expect(acc.classMeans.scalars == [1, 1, 0, 0])
+  }
+
+  @Test("saliency maps: SmoothGrad with σ = 0 is the absolute logit gradient")
+  func saliency() {
+    let model = Tiny.makeModel()
+    let x = Tiny.halves(4, seed: 6).images
+    var rng = SeededGenerator(seed: 1)
+    let smooth = Saliency.smoothGrad(model: model, images: x, samples: 2, noise: 0, using: &rng)
+    let plain = withoutGradients { InputGradientMap.gradients(model: model, images: x, labels: [], target: .logit).abs() }
+    #expect(zip(smooth.scalars, plain.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+    #expect(Saliency.gradientTimesInput(model: model, images: x).shape == x.shape)
+    #expect(Saliency.absoluteGradient(model: model, images: x, labels: [0, 1, 0, 1]).min() >= 0)
+  }
+
+  @Test("mask specifications parse and resolve; bad ones are typed errors")
+  func maskSpecifications() throws {
+    let map = Tensor.arange(0, 64).reshaped(to: [8, 8])
+    #expect(try MaskSpecification(parsing: "top:25").resolve(height: 8, width: 8, map: map).values.suffix(16).allSatisfy { $0 })
+    #expect(try MaskSpecification(parsing: "pattern:v0@1,0").resolve(height: 8, width: 8, map: nil).values[8])
+    #expect(try MaskSpecification(parsing: "random:50@3").resolve(height: 8, width: 8, map: nil).count == 32)
+    #expect(throws: AttackError.self) { try MaskSpecification(parsing: "top:0") }
+    #expect(throws: AttackError.self) { try MaskSpecification(parsing: "pattern:v9") }
+    #expect(throws: AttackError.self) { try MaskSpecification(parsing: "top:10").resolve(height: 8, width: 8, map: nil) }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("masks-\(UUID().uuidString)")
+    let png = dir.appendingPathComponent("m.png")
+    try PNG.write(Image(width: 8, height: 8, channels: 1, bytes: (0..<64).map { $0 < 8 ? 255 : 0 }), to: png)
+    #expect(try MaskSpecification(parsing: png.path).resolve(height: 8, width: 8, map: nil).count == 8)
+    let black = dir.appendingPathComponent("black.png")
+    try PNG.write(Image(width: 8, height: 8, channels: 1, bytes: [UInt8](repeating: 0, count: 64)), to: black)
+    #expect(throws: AttackError.self) { try MaskSpecification(parsing: black.path).resolve(height: 8, width: 8, map: nil) }
+  }
+
+  @Test("a masked sweep reports every kind and k with nothing changed off the masks")
+  func maskedSweep() throws {
+    let model = Tiny.makeModel()
+    let data = Tiny.halves(24, seed: 8)
+    let map = InputGradientMap.accumulate(model: model, data: data).meanAbsolute
+    let rows = try MaskedSweep(kinds: MaskedSweep.Kind.allCases, percents: [10, 100], randomSeeds: 2)
+      .run(model: model, data: data, map: map, attack: FGSM(), norm: .lInfinity, epsilon: 0.2, runner: AttackRunner(batchSize: 8))
+    #expect(rows.count == 6)
+    #expect(rows.allSatisfy { $0.maxOffMaskChange == 0 })
+    let full = rows.filter { $0.percent == 100 }.map(\.robustAccuracy)
+    #expect(Set(full).count == 1)
+    #expect(MaskedSweep.markdown(rows, title: "t").contains("| 10 |"))
+    #expect(MaskedSweep.csv(rows).split(separator: "\n").count == 7)
+    #expect(MaskedSweep.plot(rows, title: "t").width == 640)
+  }
+}

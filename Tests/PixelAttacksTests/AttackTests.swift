@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import PixelData
+import PixelNN
+import PixelTensor
+@testable import PixelAttacks
+
+@Suite("Masked PGD against PyTorch (masked_pgd_tiny.safetensors)")
+struct MaskedPGDFixtureTests {
+  @Test("off-mask pixels are bit-identical and on-mask pixels follow PyTorch")
+  func reproducesPyTorch() throws {
+    let url = Bundle.module.url(forResource: "masked_pgd_tiny", withExtension: "safetensors", subdirectory: "Fixtures")!
+    let f = try SafeTensors.read(from: url)
+    let spec = ModelSpec(input: [1, 12, 12], classes: 10, layers: [
+      LayerSpec(type: "conv2d", name: "conv1", out: 4, kernel: 3, padding: 1), LayerSpec(type: "relu"),
+      LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "conv2d", name: "conv2", out: 8, kernel: 3),
+      LayerSpec(type: "relu"), LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "flatten"),
+      LayerSpec(type: "linear", name: "fc", out: 10)])
+    let model = try Model(spec: spec, seed: 0)
+    var weights: [String: Tensor] = [:]
+    for (k, v) in f.tensors where k.hasPrefix("relu_f32.") { weights[String(k.dropFirst(9))] = v }
+    try model.loadState(weights, source: url.path)
+    model.setMode(.inference)
+
+    let x = f.tensors["x"]!, labels = f.tensors["labels"]!.scalars.map { Int($0) }
+    #expect(relativeErrorOf(withoutGradients { model.logits(x) }, f.tensors["logits_clean"]!) < 1e-4)
+    let mask = PixelMask.pattern(.v0, height: 12, width: 12)
+    #expect(mask.tensor(channels: 1).scalars == f.tensors["mask"]!.scalars)
+
+    let threat = try ThreatModel(norm: .lInfinity, epsilon: 0.1, mask: mask.tensor(channels: 1))
+    var rng = SeededGenerator(seed: 0)
+    let xAdv = try PGD(steps: 5, stepSize: 0.02).perturb(x, criterion: .misclassification(labels: labels), within: threat,
+                                                         model: model, using: &rng)
+    let expected = f.tensors["x_adv"]!
+    let (a, e, clean, m) = (xAdv.scalars, expected.scalars, x.scalars, f.tensors["mask"]!.scalars)
+    var far = 0
+    for i in a.indices {
+      if m[i % 144] == 0 {
+        #expect(a[i].bitPattern == clean[i].bitPattern, "off-mask pixel \(i) changed")
+      } else if Swift.abs(a[i] - e[i]) > 1e-5 {
+        far += 1
+        #expect(Swift.abs(a[i] - e[i]) <= 0.02 * 2 + 1e-5, "pixel \(i) is more than a step away")
+      }
+    }
+    #expect(far <= 3, "\(far) on-mask pixels differ from PyTorch's")
+  }
+
+  func relativeErrorOf(_ a: Tensor, _ b: Tensor) -> Float {
+    let d = zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+    return d / Swift.max(b.scalars.map { Swift.abs($0) }.max() ?? 1, 1e-6)
+  }
+}
+
+@Suite("Bounded attacks honour the threat model")
+struct AttackContractTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    let attack: String, norm: Norm, masked: Bool
+    var testDescription: String { "\(attack) \(norm.rawValue)\(masked ? " masked" : "")" }
+    func make() throws -> any BoundedAttack {
+      attack == "fgsm" ? FGSM() : try PGD(steps: 10, stepSize: norm == .lInfinity ? 0.03 : 0.3, randomStart: true, restarts: 2)
+    }
+  }
+
+  static let cases: [Case] = ["fgsm", "pgd"].flatMap { a in
+    [Norm.lInfinity, .l2].flatMap { n in [false, true].map { Case(attack: a, norm: n, masked: $0) } }
+  }
+
+  @Test("shape, bounds, budget, exact zero off the mask, reproducibility", arguments: cases)
+  func contract(_ c: Case) throws {
+    let model = TinyModels.trained()
+    let data = TinyModels.halves(32, seed: 9)
+    let eps: Float = c.norm == .lInfinity ? (c.masked ? 0.3 : 0.15) : (c.masked ? 2 : 1)
+    let mask = c.masked ? PixelMask.pattern(.v1, height: 8, width: 8).tensor(channels: 1) : nil
+    let threat = try ThreatModel(norm: c.norm, epsilon: eps, mask: mask)
+    let criterion = Criterion.misclassification(labels: data.labels)
+    var r1 = SeededGenerator(seed: 3), r2 = SeededGenerator(seed: 3)
+    let x = data.images
+    let xAdv = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r1)
+    #expect(xAdv.shape == x.shape)
+    #expect(xAdv.min() >= 0 && xAdv.max() <= 1)
+    let delta = withoutGradients { xAdv - x }
+    let sizes = c.norm == .lInfinity ? delta.abs().flattenedBatch().max(alongAxis: 1).scalars : delta.l2NormPerSample().scalars
+    #expect(sizes.allSatisfy { $0 <= eps + 1e-5 })
+    if let mask {
+      let off = withoutGradients { (delta * (1 - mask)).abs().max() }
+      #expect(off == 0)
+      for (i, (a, b)) in zip(xAdv.scalars, x.scalars).enumerated() where mask.scalars[i % 64] == 0 {
+        #expect(a.bitPattern == b.bitPattern)
+      }
+    }
+    let again = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r2)
+    #expect(again.scalars == xAdv.scalars)
+    let robust = AttackRunner(batchSize: 16, seed: 1).run(try c.make(), model: model, data: data, threat: threat)
+    #expect(robust.robustAccuracy < robust.cleanAccuracy)
+    #expect(robust.maxOffMaskChange == 0)
+  }
+
+  @Test("FGSM on a linear model moves every pixel by ε against the true class's weight")
+  func fgsmByHand() throws {
+    let spec = ModelSpec(input: [1, 1, 2], classes: 2, layers: [LayerSpec(type: "flatten"),
+                                                                 LayerSpec(type: "linear", name: "fc", out: 2, bias: false)])
+    let model = try Model(spec: spec, seed: 0)
+    try model.loadState(["fc.weight": Tensor([1, -2, -1, 2], shape: [2, 2])], source: "hand")
+    model.setMode(.inference)
+    let x = Tensor([0.5, 0.5], shape: [1, 1, 1, 2])
+    var rng = SeededGenerator(seed: 0)
+    // ∂CE/∂x = (p − onehot)ᵀW: for label 0 it points along w₁ − w₀ = (−2, 4).
+    let xAdv = FGSM().perturb(x, criterion: .misclassification(labels: [0]), within: try ThreatModel(norm: .lInfinity, epsilon: 0.1),
+                              model: model, using: &rng)
+    #expect(xAdv.scalars == [0.4, 0.6])
+  }
+
+  @Test("TGSM moves towards the target class")
+  func targeted() throws {
+    let model = TinyModels.trained()
+    let data = TinyModels.halves(32, seed: 4)
+    let result = AttackRunner(batchSize: 32).run(FGSM(), model: model, data: data, threat: try ThreatModel(norm: .lInfinity, epsilon: 0.3),
+                                                 targeted: true)
+    #expect(result.successRate > 0.5)
+  }
+
+  @Test("ε < 0, NaN ε and empty masks are typed errors")
+  func invalidThreats() {
+    #expect(throws: AttackError.invalidEpsilon(-0.1)) { try ThreatModel(norm: .lInfinity, epsilon: -0.1) }
+    #expect(throws: AttackError.self) { try ThreatModel(norm: .l2, epsilon: .nan) }
+    #expect(throws: AttackError.self) { try ThreatModel(norm: .lInfinity, epsilon: 0.1, mask: .zeros([1, 1, 4, 4])) }
+    #expect(throws: AttackError.self) { try PGD(steps: 0) }
+  }
+
+  @Test("a report over ε checks its guards: ε = 0 is clean accuracy, accuracy falls, PGD ≤ FGSM")
+  func reportGuards() throws {
+    let model = TinyModels.trained()
+    let data = TinyModels.halves(48, seed: 5)
+    let report = try AttackReport.evaluate(try PGD(steps: 10, stepSize: 0.05), model: model, modelName: "tiny", data: data,
+                                           norm: .lInfinity, epsilons: [0, 0.1, 0.3], mask: nil, targeted: false,
+                                           runner: AttackRunner(batchSize: 16))
+    #expect(report.results[0].robustAccuracy == report.results[0].cleanAccuracy)
+    #expect(report.results[1].robustAccuracy >= report.results[2].robustAccuracy)
+    #expect(zip(report.results, report.fgsmReference).allSatisfy { $0.robustAccuracy <= $1.robustAccuracy })
+    #expect(!report.randomizedModel)
+    #expect(report.warnings.isEmpty, "\(report.warnings)")
+    var rising = report.results[2]
+    rising.robustAccuracy = report.results[1].robustAccuracy + 0.1
+    let bad = AttackReport.guards(results: [report.results[1], rising], references: [], randomized: true, targeted: false)
+    #expect(bad.contains { $0.contains("rose") } && bad.contains { $0.contains("randomized") })
+  }
+}
+
+@Suite("Pixel masks")
+struct PixelMaskTests {
+  @Test("PRM patterns have their fractions and honour shifts", arguments: PRMPattern.allCases)
+  func patterns(_ p: PRMPattern) {
+    let m = PixelMask.pattern(p, height: 28, width: 28)
+    #expect(Swift.abs(m.fraction - p.fraction) < 1e-9)
+    #expect(m.values[0])
+    let shifted = PixelMask.pattern(p, height: 28, width: 28, shift: (1, 1))
+    #expect(!shifted.values[0] && shifted.values[29])
+  }
+
+  @Test("top and bottom break ties by pixel index; random is seeded")
+  func ranking() {
+    let map = Tensor([3, 1, 3, 2, 1, 5], shape: [2, 3])
+    #expect(PixelMask.top(50, of: map).values == [true, false, true, false, false, true])
+    #expect(PixelMask.bottom(34, of: map).values == [false, true, false, false, true, false])
+    let r = PixelMask.random(25, height: 28, width: 28, seed: 4)
+    #expect(r.count == 196 && r == PixelMask.random(25, height: 28, width: 28, seed: 4))
+    #expect(r != PixelMask.random(25, height: 28, width: 28, seed: 5))
+  }
+
+  @Test("IoU, recall, precision, chance level and Spearman")
+  func comparisons() {
+    let a = PixelMask(height: 1, width: 4, values: [true, true, false, false])
+    let b = PixelMask(height: 1, width: 4, values: [false, true, true, false])
+    #expect(a.intersectionOverUnion(b) == 1.0 / 3)
+    #expect(a.recall(of: b) == 0.5 && a.precision(against: b) == 0.5)
+    #expect(a.union(b).count == 3 && a.subtracting(b).count == 1 && a.complement.count == 2)
+    #expect(Swift.abs(PixelMask.chanceIoU(0.25, 0.25) - 0.142857) < 1e-6)
+    let m = Tensor.arange(0, 16).reshaped(to: [4, 4])
+    #expect(Swift.abs(spearmanCorrelation(m, m * 3) - 1) < 1e-12)
+    #expect(Swift.abs(spearmanCorrelation(m, -m) + 1) < 1e-12)
+  }
+}
