@@ -25,7 +25,7 @@ let package = Package(
     .target(name: "PixelTraining", dependencies: ["PixelNN", "PixelData"]),
     .target(name: "PixelAttacks", dependencies: ["PixelNN", "PixelData"]),
     .target(name: "PixelAnalysis", dependencies: ["PixelAttacks", "PixelData", "PixelImaging"]),
-    .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "CBLAS"]),
+    .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "PixelAnalysis", "CBLAS"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [

@@ -1,4 +1,7 @@
 import CBLAS
+import PixelAnalysis
+import PixelAttacks
+import PixelData
 import PixelNN
 import PixelTensor
 
@@ -11,7 +14,7 @@ public struct EngineBenchmarks {
   public var quick: Bool
 
   /// Only benchmarks whose group name contains this string (`sgemm`, `conv2d`, `small-cnn`,
-  /// `overhead`, `elementwise`); `nil` runs all.
+  /// `analysis`, `overhead`, `elementwise`); `nil` runs all.
   public var filter: String?
 
   public init(repeats: Int = 7, quick: Bool = false, filter: String? = nil) {
@@ -47,6 +50,10 @@ public struct EngineBenchmarks {
     if wants("small-cnn") {
       progress("small CNN model")
       add(contentsOf: smallCNN(batch: batch, using: &rng))
+    }
+    if wants("analysis") {
+      progress("gradient map and PGD-20")
+      add(contentsOf: analysis(images: quick ? 256 : 10_000, batch: batch, using: &rng))
     }
     if wants("overhead") {
       progress("per-op overhead")
@@ -157,6 +164,32 @@ public struct EngineBenchmarks {
       result("small-cnn.evaluate", "inference forward of small-cnn at batch \(batch)", infer, items: Double(batch)),
       result("small-cnn.input-gradient", "∂CE/∂x of small-cnn at batch \(batch) (one attack step's gradient)",
              inputGradient, items: Double(batch)),
+    ]
+  }
+
+  /// The jobs users come for, on the small CNN: the dataset-mean gradient map over `images`
+  /// images (batches of 256) and PGD-20 on a batch.
+  func analysis(images: Int, batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
+    model.setMode(.inference)
+    let data = Dataset(name: "uniform", images: Tensor.uniform([images, 1, 28, 28], using: &rng),
+                       labels: (0..<images).map { $0 % 10 }, classNames: (0..<10).map(String.init))
+    let mapRepeats = Swift.max(1, Swift.min(repeats, 3))
+    let map = Stopwatch.samples(repeats: mapRepeats) { _ = InputGradientMap.accumulate(model: model, data: data, batchSize: 256) }
+    let x = data.images.rows(0..<Swift.min(batch, images)), labels = Array(data.labels.prefix(batch))
+    let threat = try! ThreatModel(norm: .lInfinity, epsilon: 0.1)
+    let pgd = try! PGD(steps: 20, stepSize: 0.01)
+    let attack = Stopwatch.samples(repeats: repeats) {
+      var r = SeededGenerator(seed: 0)
+      _ = pgd.perturb(x, criterion: .misclassification(labels: labels), within: threat, model: model, using: &r)
+    }
+    var pgdResult = result("pgd-20.small-cnn", "PGD-20 (L∞) on a batch of \(x.shape[0]) through small-cnn; rate in images/s",
+                           attack, items: Double(x.shape[0]))
+    pgdResult.detail += String(format: "; %.0f gradient evaluations/s", Double(x.shape[0] * 20) / Stopwatch.median(attack))
+    return [
+      result("gradient-map.small-cnn", "mean |∂CE/∂x| over \(images) images (batches of 256) through small-cnn",
+             map, items: Double(images)),
+      pgdResult,
     ]
   }
 

@@ -64,3 +64,24 @@ struct LayerTests {
     zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
   }
 }
+
+@Suite("Sequential's ReLU/max-pool commutation")
+struct CommutationTests {
+  @Test("pooling before the ReLU gives the same values and first and second derivatives")
+  func commutes() {
+    var rng = SeededGenerator(seed: 7)
+    let conv = Conv2D(inputChannels: 1, outputChannels: 3, kernelSize: 3, using: &rng)
+    let fused = Sequential([conv, ReLU(), MaxPool2D(kernelSize: 2)])
+    let x = Tensor.normal([2, 1, 9, 9], using: &rng).requiringGradient()
+    let reference = maxPool2D(conv(x).relu(), kernel: 2)
+    let y = fused(x)
+    #expect(y.scalars == reference.scalars)
+    let v = Tensor.normal(y.shape, using: &rng)
+    let g1 = gradients(of: (y * y * v).sum(), wrt: [x, conv.weight.value], createGraph: true)
+    let g2 = gradients(of: (reference * reference * v).sum(), wrt: [x, conv.weight.value], createGraph: true)
+    #expect(g1[0].scalars == g2[0].scalars && g1[1].scalars == g2[1].scalars)
+    let h1 = gradients(of: (g1[0] * g1[0]).sum(), wrt: [conv.weight.value])[0]
+    let h2 = gradients(of: (g2[0] * g2[0]).sum(), wrt: [conv.weight.value])[0]
+    #expect(zip(h1.scalars, h2.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * Swift.max(1, Swift.abs($1)) })
+  }
+}

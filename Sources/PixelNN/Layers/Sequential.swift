@@ -17,6 +17,20 @@ public final class Sequential: Layer {
   public var members: [ModuleMember] { layers.map { .module($0.name, $0.layer) } }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    layers.reduce(x) { $1.layer($0) }
+    var h = x
+    var i = 0
+    while i < layers.count {
+      // NOTE: ReLU then max-pool equals max-pool then ReLU (max commutes with a monotone map),
+      // values and derivatives alike; pooling first runs the ReLU on a quarter of the elements,
+      // which saves three passes over the largest activation of a CNN.
+      if i + 1 < layers.count, layers[i].layer is ReLU, let pool = layers[i + 1].layer as? MaxPool2D {
+        h = pool(h).relu()
+        i += 2
+      } else {
+        h = layers[i].layer(h)
+        i += 1
+      }
+    }
+    return h
   }
 }

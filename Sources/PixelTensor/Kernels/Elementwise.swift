@@ -80,6 +80,20 @@ enum Elementwise {
     }
   }
 
+  /// ReLU in one pass: `mask[i] = x[i] > 0`, `y[i] = mask[i] ? x[i] : 0`.
+  static func relu(_ src: UnsafePointer<Float>, mask: UnsafeMutablePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>,
+                   count: Int) {
+    let s = UnsafeSharedConst(src), m = UnsafeShared(mask), d = UnsafeShared(dst)
+    parallelRanges(count, grain: KernelConfig.memoryBoundGrain) { r in
+      let x = s.pointer, k = m.pointer, y = d.pointer
+      for i in r {
+        let positive: UInt8 = x[i] > 0 ? 1 : 0
+        k[i] = positive
+        y[i] = Float(bitPattern: x[i].bitPattern & (0 &- UInt32(positive)))
+      }
+    }
+  }
+
   /// `mask[i] = a[i] op b[i]` for equal shapes.
   static func compare(_ op: ComparisonOp, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                       _ dst: UnsafeMutablePointer<UInt8>, count: Int) {

@@ -3,21 +3,26 @@ enum Pooling {
   /// For each output position `(n, c, oy, ox)`, the flat index into `x` of the window's first
   /// maximal element (NaN wins, as in PyTorch). Padding is skipped, never selected.
   /// Planes run in parallel; they write disjoint parts of the output.
-  static func windowArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>) -> IndexStorage {
+  /// Also writes each window's maximum to `values` (the gather, fused into the same pass over
+  /// the planes while they are in cache).
+  static func windowArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>) -> IndexStorage {
     let oh = g.outHeight, ow = g.outWidth
     let planes = g.batch * g.channels
     let out = IndexStorage(count: planes * oh * ow)
-    let xs = UnsafeSharedConst(x), os = UnsafeShared(out.base)
+    let xs = UnsafeSharedConst(x), os = UnsafeShared(out.base), vs = UnsafeShared(values)
     let perPlane = oh * ow * g.kernelHeight * g.kernelWidth
     parallelRanges(planes, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 2 / Swift.max(perPlane, 1))) { range in
       let pairwise = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2
         && g.paddingY == 0 && g.paddingX == 0
       for plane in range {
+        let o = os.pointer + plane * oh * ow
         if pairwise {
-          planeArgMax2x2(g, x: xs.pointer, plane: plane, out: os.pointer + plane * oh * ow)
+          planeArgMax2x2(g, x: xs.pointer, plane: plane, out: o)
         } else {
-          planeArgMax(g, x: xs.pointer, plane: plane, out: os.pointer + plane * oh * ow)
+          planeArgMax(g, x: xs.pointer, plane: plane, out: o)
         }
+        let v = vs.pointer + plane * oh * ow
+        for i in 0..<(oh * ow) { v[i] = xs.pointer[Int(o[i])] }
       }
     }
     return out

@@ -1,6 +1,13 @@
 extension Tensor {
   /// Rectified linear unit, `max(x, 0)`; the subgradient at 0 is 0.
-  public func relu() -> Tensor { selecting(self .> 0) }
+  ///
+  /// Recorded as `select(x > 0)`; the mask and the output come from one pass over `x`.
+  public func relu() -> Tensor {
+    let mask = ByteStorage(count: elementCount)
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Elementwise.relu(storage.base, mask: mask.base, out.base, count: elementCount)
+    return .recorded(.select(Mask(shape: shape, storage: mask)), [self], shape: shape, storage: out)
+  }
 
   /// Leaky ReLU: `x` for `x > 0`, `slope · x` otherwise.
   public func leakyReLU(slope: Float = 0.01) -> Tensor {

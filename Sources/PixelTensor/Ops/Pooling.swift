@@ -9,8 +9,11 @@ public func maxPool2D(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil
   precondition(padding.0 * 2 <= kernel.0 && padding.1 * 2 <= kernel.1,
                "max-pool padding must be at most half the kernel")
   let g = ConvGeometry(input: x.shape, kernel: kernel, stride: s, padding: padding)
-  let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!) }
-  return x.gathering(IndexBuffer(storage: indices), shape: [g.batch, g.channels, g.outHeight, g.outWidth])
+  let outShape: Shape = [g.batch, g.channels, g.outHeight, g.outWidth]
+  let values = TensorStorage(uninitializedCount: outShape.elementCount)
+  let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!, values: values.base) }
+  // Recorded as the gather it is; the kernel already produced the gathered values.
+  return .recorded(.gather(IndexBuffer(storage: indices)), [x], shape: outShape, storage: values)
 }
 
 /// Square-kernel convenience for ``maxPool2D(_:kernel:stride:padding:)``.
