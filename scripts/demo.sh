@@ -5,19 +5,36 @@ set -euo pipefail
 bin=${1:-.build/release/pixelrobust}
 out=${2:-runs/demo}
 mkdir -p "$out"
+start=$(date +%s)
 
 model="$out/small-cnn.safetensors"
 resume=()
 [ -f "$model" ] && [ -f "$out/small-cnn.state.safetensors" ] && resume=(--resume)
-echo "== training small-cnn on Fashion-MNIST (10 epochs, Adam 1e-3, batch 128, seed 0)"
+echo "== 1. training small-cnn on Fashion-MNIST (10 epochs, Adam 1e-3, batch 128, seed 0)"
 "$bin" train --data fashion-mnist --arch small-cnn --epochs 10 --batch-size 128 --optimizer adam --lr 1e-3 \
   --seed 0 --output "$model" "${resume[@]}"
 
-echo "== evaluating on the test split"
+echo "== 2. evaluating on the test split"
 "$bin" evaluate --model "$model" --data fashion-mnist --split test --json "$out/evaluation.json" \
   --logits "$out/logits.npy" | tee "$out/evaluation.txt"
 
-echo "== engine benchmark"
+echo "== 3. gradient heatmaps over the 10,000 test images"
+"$bin" gradient-map --model "$model" --data fashion-mnist --split test --per-class --signed \
+  --output "$out/gradient-map"
+
+echo "== 4. PGD-20 over epsilon (first 1,000 test images)"
+"$bin" attack --model "$model" --data fashion-mnist --limit 1000 --attack pgd --norm linf \
+  --epsilon 0,0.02,0.05,0.1 --steps 20 --step-size 0.01 --save-examples "$out/attack" \
+  --json "$out/attack/report.json" > "$out/attack/report.md"
+cat "$out/attack/report.md"
+
+echo "== 5. masked PGD: top-k against bottom-k against random-k pixels of G (first 1,000 test images)"
+"$bin" masked-sweep --model "$model" --data fashion-mnist --limit 1000 --map "$out/gradient-map/G.npy" \
+  --fractions 5,10,25,50,100 --kinds top,bottom,random --attack pgd --epsilon 0.1 --steps 10 --step-size 0.02 \
+  --output "$out/masked-sweep"
+
+echo "== 6. engine benchmark"
 "$bin" bench --summary --json "$out/bench.json" > /dev/null
 
-echo "demo: outputs in $out/"
+bash "$(dirname "$0")/demo-index.sh" "$out"
+echo "demo: finished in $(( $(date +%s) - start )) s; open $out/index.md"

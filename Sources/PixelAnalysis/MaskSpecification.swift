@@ -1,5 +1,6 @@
 import Foundation
 import PixelAttacks
+import PixelNN
 import PixelImaging
 import PixelTensor
 

@@ -125,3 +125,14 @@ struct GradientMapTests {
     #expect(MaskedSweep.plot(rows, title: "t").width == 640)
   }
 }
+
+@Suite("Map comparisons")
+struct MapComparisonTests {
+  @Test("Spearman's rank correlation: 1 for monotone maps, −1 for reversed, ties averaged")
+  func spearman() {
+    let m = Tensor.arange(0, 16).reshaped(to: [4, 4])
+    #expect(Swift.abs(spearmanCorrelation(m, m * 3) - 1) < 1e-12)
+    #expect(Swift.abs(spearmanCorrelation(m, -m) + 1) < 1e-12)
+    #expect(spearmanCorrelation(m, .ones([4, 4])) == 0)
+  }
+}

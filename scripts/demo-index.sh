@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Writes runs/demo/index.md linking every output of the demo that exists.
+set -euo pipefail
+out=${1:-runs/demo}
+{
+  echo "# PixelRobustness demo outputs"
+  echo
+  echo "Model: small-cnn trained on Fashion-MNIST ([checkpoint](small-cnn.safetensors), [training log](small-cnn.log.jsonl))."
+  echo
+  echo "## Evaluation"
+  [ -f "$out/evaluation.txt" ] && { echo '```'; cat "$out/evaluation.txt"; echo '```'; }
+  echo "Files: [evaluation.json](evaluation.json), [logits.npy](logits.npy)."
+  if [ -d "$out/gradient-map" ]; then
+    echo
+    echo "## Gradient heatmaps (mean |dCE/dx| over the test set)"
+    echo
+    echo "![heatmap](gradient-map/heatmap.png) ![overlay](gradient-map/overlay.png)"
+    echo
+    echo "![per class](gradient-map/heatmap_per_class.png)"
+    echo
+    for f in "$out"/gradient-map/*; do n=$(basename "$f"); echo "- [gradient-map/$n](gradient-map/$n)"; done
+  fi
+  if [ -f "$out/attack/report.md" ]; then
+    echo
+    echo "## PGD-20 over epsilon"
+    echo
+    cat "$out/attack/report.md"
+    echo
+    for f in "$out"/attack/*.png; do n=$(basename "$f"); echo "![$n](attack/$n)"; done
+  fi
+  if [ -f "$out/masked-sweep/table.md" ]; then
+    echo
+    echo "## Masked PGD: top-k, bottom-k and random-k pixels of G"
+    echo
+    cat "$out/masked-sweep/table.md"
+    echo
+    echo "![plot](masked-sweep/plot.png)"
+    echo
+    echo "Files: [table.json](masked-sweep/table.json), [table.csv](masked-sweep/table.csv)."
+  fi
+  for d in "$out"/prm*; do
+    [ -f "$d/iou_report.md" ] || continue
+    n=$(basename "$d")
+    echo
+    echo "## PRM λ sweep ($n)"
+    echo
+    cat "$d/iou_report.md"
+    echo
+    [ -f "$d/heatmaps.png" ] && echo "![heatmaps]($n/heatmaps.png)"
+  done
+  if [ -f "$out/bench.json" ]; then
+    echo
+    echo "## Engine benchmark"
+    echo
+    echo "[bench.json](bench.json)"
+  fi
+} > "$out/index.md"
