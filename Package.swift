@@ -5,7 +5,7 @@ let package = Package(
   name: "PixelRobustness",
   products: [
     .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining",
-                                               "PixelAttacks", "PixelAnalysis"]),
+                                               "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
@@ -25,12 +25,13 @@ let package = Package(
     .target(name: "PixelTraining", dependencies: ["PixelNN", "PixelData"]),
     .target(name: "PixelAttacks", dependencies: ["PixelNN", "PixelData"]),
     .target(name: "PixelAnalysis", dependencies: ["PixelAttacks", "PixelData", "PixelImaging"]),
+    .target(name: "PixelDefenses", dependencies: ["PixelAnalysis", "PixelTraining"]),
     .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "PixelAnalysis", "CBLAS"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
       "PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks", "PixelAnalysis",
-      "PixelBenchmarks",
+      "PixelDefenses", "PixelBenchmarks",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
@@ -47,6 +48,7 @@ let package = Package(
     .testTarget(name: "PixelDataTests", dependencies: ["PixelData"]),
     .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelTraining"], resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelTraining"]),
+    .testTarget(name: "PixelDefensesTests", dependencies: ["PixelDefenses", "_TestSupport"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks"]),
   ]
 )

@@ -35,11 +35,16 @@ public struct AttackResult: Codable, Sendable {
 public struct AttackRunner {
   public var batchSize: Int
   public var seed: UInt64
+  /// How many times each example is classified (a randomized model answers differently each
+  /// time): clean accuracy is the mean over the draws, robust accuracy the worst case.
+  public var classifications: Int
 
-  public init(batchSize: Int = 256, seed: UInt64 = 0) {
+  public init(batchSize: Int = 256, seed: UInt64 = 0, classifications: Int = 1) {
     precondition(batchSize >= 1, "batch size must be positive")
+    precondition(classifications >= 1, "classify each example at least once")
     self.batchSize = batchSize
     self.seed = seed
+    self.classifications = classifications
   }
 
   /// Attacks every example of `data`.
@@ -50,19 +55,23 @@ public struct AttackRunner {
                   progress: (Int, Int) -> Void = { _, _ in },
                   onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> AttackResult {
     var rng = SeededGenerator(seed: seed)
-    var cleanCorrect = 0, robustCorrect = 0, successes = 0, attempted = 0
+    var cleanCorrect = 0.0, robustCorrect = 0, successes = 0, attempted = 0
     var sumLinf = 0.0, sumL2 = 0.0, maxOff = 0.0, maxPert = 0.0
     var inBounds = true
     var health = GradientHealth()
     let offMask = threat.mask.map { m in withoutGradients { 1 - m } }
     let classes = model.spec.classes
+    model.reseedRandomizedLayers(seed)
     model.withMode(.inference) {
       let batches = MiniBatches(data, batchSize: batchSize)
       for (b, (x, y)) in batches.enumerated() {
         let criterion: Criterion = targeted ? Criterion.nextClassTargets(y, classes: classes) : .misclassification(labels: y)
         health.record(attackGradient(x, criterion: criterion, threat: threat, model: model))
         let xAdv = threat.epsilon == 0 ? x : attack.perturb(x, criterion: criterion, within: threat, model: model, using: &rng)
-        let (clean, adv) = withoutGradients { (model.logits(x).argmax(alongAxis: 1), model.logits(xAdv).argmax(alongAxis: 1)) }
+        let draws = classifications
+        let (clean, adv) = withoutGradients {
+          ((0..<draws).map { _ in model.logits(x).argmax(alongAxis: 1) }, (0..<draws).map { _ in model.logits(xAdv).argmax(alongAxis: 1) })
+        }
         withoutGradients {
           let delta = xAdv - x
           let linf = delta.abs().flattenedBatch().max(alongAxis: 1).scalars
@@ -74,12 +83,15 @@ public struct AttackRunner {
           if xAdv.min() < threat.bounds.lowerBound || xAdv.max() > threat.bounds.upperBound { inBounds = false }
         }
         for i in y.indices {
-          let wasCorrect = clean[i] == y[i]
-          if wasCorrect { cleanCorrect += 1 }
-          if adv[i] == y[i] { robustCorrect += 1 }
-          if wasCorrect {
+          let cleanHits = clean.filter { $0[i] == y[i] }.count
+          cleanCorrect += Double(cleanHits) / Double(draws)
+          // Worst case over the draws: robust only if every classification is right.
+          let robust = adv.allSatisfy { $0[i] == y[i] }
+          if robust { robustCorrect += 1 }
+          if cleanHits == draws {
             attempted += 1
-            if targeted ? adv[i] == criterion.labels[i] : adv[i] != y[i] { successes += 1 }
+            let fooled = targeted ? adv.contains { $0[i] == criterion.labels[i] } : !robust
+            if fooled { successes += 1 }
           }
         }
         onBatch(x, xAdv, y)
@@ -89,7 +101,7 @@ public struct AttackRunner {
     let n = Double(Swift.max(data.count, 1))
     let maskFraction = threat.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
     return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: Double("\(threat.epsilon)") ?? Double(threat.epsilon), targeted: targeted,
-                        maskFraction: maskFraction, count: data.count, cleanAccuracy: Double(cleanCorrect) / n,
+                        maskFraction: maskFraction, count: data.count, cleanAccuracy: cleanCorrect / n,
                         robustAccuracy: Double(robustCorrect) / n,
                         successRate: Double(successes) / Double(Swift.max(attempted, 1)), meanLInfinity: sumLinf / n,
                         meanL2: sumL2 / n, maxOffMaskChange: maxOff, maxPerturbation: maxPert, withinBounds: inBounds,

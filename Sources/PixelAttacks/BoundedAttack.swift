@@ -38,11 +38,20 @@ public struct GradientHealth: Sendable, Codable, Equatable {
   }
 }
 
-/// The input gradient of the attack loss, gated by the threat model's mask.
-func attackGradient(_ x: Tensor, criterion: Criterion, threat: ThreatModel, model: any Classifier) -> Tensor {
-  let probe = x.detached().requiringGradient()
-  let loss = withGradients { criterion.attackLoss(logits: model.logits(probe)) }
-  return threat.gate(gradients(of: loss, wrt: [probe])[0])
+/// The input gradient of the attack loss, gated by the threat model's mask. With
+/// `samples > 1` it is the mean over that many forward/backward passes: the expectation over
+/// transformation (EOT, Athalye et al., 2018) that a randomized model requires.
+func attackGradient(_ x: Tensor, criterion: Criterion, threat: ThreatModel, model: any Classifier,
+                    samples: Int = 1) -> Tensor {
+  var total: Tensor?
+  for _ in 0..<Swift.max(samples, 1) {
+    let probe = x.detached().requiringGradient()
+    let loss = withGradients { criterion.attackLoss(logits: model.logits(probe)) }
+    let g = gradients(of: loss, wrt: [probe])[0]
+    total = withoutGradients { total.map { $0 + g } ?? g }
+  }
+  let mean = samples > 1 ? withoutGradients { total! * (1 / Float(samples)) } : total!
+  return threat.gate(mean)
 }
 
 /// The steepest-ascent direction of a gradient in `norm`: `sign(g)` for L∞ (sign(0) = 0),

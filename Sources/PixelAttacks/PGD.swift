@@ -12,9 +12,14 @@ public struct PGD: BoundedAttack {
   public var stepSize: Float
   public var randomStart: Bool
   public var restarts: Int
+  /// Forward/backward passes averaged per step (EOT-PGD) for randomized models.
+  public var eotSamples: Int
 
-  /// - Throws: ``AttackError`` for non-positive steps, step size or restarts.
-  public init(steps: Int = 20, stepSize: Float = 0.01, randomStart: Bool = false, restarts: Int = 1) throws {
+  /// - Throws: ``AttackError`` for non-positive steps, step size, restarts or EOT samples.
+  public init(steps: Int = 20, stepSize: Float = 0.01, randomStart: Bool = false, restarts: Int = 1,
+              eotSamples: Int = 1) throws {
+    guard eotSamples >= 1 else { throw AttackError.invalidStep("EOT needs at least one sample") }
+    self.eotSamples = eotSamples
     guard steps >= 1 else { throw AttackError.invalidStep("PGD needs at least one step") }
     guard stepSize.isFinite, stepSize > 0 else { throw AttackError.invalidStep("PGD step size must be positive") }
     guard restarts >= 1 else { throw AttackError.invalidStep("PGD needs at least one restart") }
@@ -24,7 +29,7 @@ public struct PGD: BoundedAttack {
     self.restarts = restarts
   }
 
-  public var name: String { "pgd-\(steps)" }
+  public var name: String { eotSamples > 1 ? "eot\(eotSamples)-pgd-\(steps)" : "pgd-\(steps)" }
 
   public func perturb(_ x: Tensor, criterion: Criterion, within threat: ThreatModel, model: any Classifier,
                       using rng: inout SeededGenerator) -> Tensor {
@@ -33,7 +38,7 @@ public struct PGD: BoundedAttack {
     for _ in 0..<restarts {
       var xAdv = randomStart ? threat.randomStart(around: x, using: &rng) : x
       for _ in 0..<steps {
-        let g = attackGradient(xAdv, criterion: criterion, threat: threat, model: model)
+        let g = attackGradient(xAdv, criterion: criterion, threat: threat, model: model, samples: eotSamples)
         xAdv = threat.project(xAdv + steepestDirection(g, norm: threat.norm) * stepSize, around: x)
       }
       guard restarts > 1 else { return xAdv }

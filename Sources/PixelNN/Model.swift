@@ -33,6 +33,31 @@ public final class Model: Layer, Classifier {
 
   public func logits(_ x: Tensor) -> Tensor { self(x) }
 
+  /// The model's PRM layer, if its first layer is one.
+  public var prm: PRMLayer? { network.layers.first?.layer as? PRMLayer }
+
+  /// Whether some layer draws random numbers in inference mode (switching, random resizing).
+  public var isRandomized: Bool {
+    func walk(_ m: any Module) -> Bool {
+      if m is SwitchingLayer || m is RandomResizePad { return true }
+      for case .module(_, let child) in m.members where walk(child) { return true }
+      return false
+    }
+    return walk(network)
+  }
+
+  /// Restarts the draws of every randomized layer (switching, random resizing) from `seed`.
+  public func reseedRandomizedLayers(_ seed: UInt64) {
+    var i: UInt64 = 0
+    func walk(_ m: any Module) {
+      i += 1
+      if let s = m as? SwitchingLayer { s.reseed(seed &+ i) }
+      if let r = m as? RandomResizePad { r.reseed(seed &+ i) }
+      for case .module(_, let child) in m.members { walk(child) }
+    }
+    walk(network)
+  }
+
   /// Reseeds every dropout layer from `seed` (a trainer does this per epoch so that resumed
   /// runs draw the same masks).
   public func reseedDropout(_ seed: UInt64) {

@@ -10,7 +10,7 @@ public struct PixelRobustCommand: ParsableCommand {
       On CPUs with AVX-512 the tool selects OpenBLAS's SkylakeX kernels unless OPENBLAS_CORETYPE is set.
       """,
     subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, GradientMapCommand.self,
-                  MergeMapsCommand.self, AttackCommand.self, MaskedSweepCommand.self, BenchCommand.self])
+                  MergeMapsCommand.self, AttackCommand.self, MaskedSweepCommand.self, PRMCommand.self, BenchCommand.self])
 
   public init() {}
 }

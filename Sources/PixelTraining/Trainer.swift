@@ -36,12 +36,30 @@ public final class Trainer {
   public var optimizer: any Optimizer
   public let objective: any TrainingObjective
   public let settings: TrainingSettings
+  /// When set, only the top-level layer with this name trains; every other layer stays frozen
+  /// and in inference mode (a PRM trained in front of a pretrained classifier).
+  public let trainableLayer: String?
 
-  public init(model: Model, optimizer: any Optimizer, objective: any TrainingObjective, settings: TrainingSettings) {
+  public init(model: Model, optimizer: any Optimizer, objective: any TrainingObjective, settings: TrainingSettings,
+              trainableLayer: String? = nil) {
     self.model = model
     self.optimizer = optimizer
     self.objective = objective
     self.settings = settings
+    self.trainableLayer = trainableLayer
+  }
+
+  /// The parameters the optimizer updates.
+  public var trainableParameters: [(name: String, parameter: Parameter)] {
+    guard let layer = trainableLayer else { return model.namedParameters }
+    return model.namedParameters.filter { $0.name.hasPrefix(layer + ".") }
+  }
+
+  /// Training mode for what trains, inference mode for what is frozen.
+  func enterTrainingMode() {
+    model.setMode(.training)
+    guard let layer = trainableLayer else { return }
+    for case .module(let name, let child) in model.members where name != layer { child.setMode(.inference) }
   }
 
   /// The seed for everything random in epoch `epoch` (1-based).
@@ -58,8 +76,8 @@ public final class Trainer {
     let totalIterations = batches.count * settings.epochs
     var augmentRNG = SeededGenerator(seed: seed &+ 1)
     model.reseedDropout(seed &+ 2)
-    model.setMode(.training)
-    let parameters = model.namedParameters
+    enterTrainingMode()
+    let parameters = trainableParameters
     let clock = ContinuousClock()
     let start = clock.now
     var lossSum = 0.0, correct = 0, seen = 0

@@ -27,14 +27,20 @@ public struct TrainingJob {
   public var objective: any TrainingObjective
   /// Extra checkpoint metadata (e.g. the objective's settings).
   public var metadata: [String: String]
+  /// Only this top-level layer trains (see ``Trainer/trainableLayer``).
+  public var trainableLayer: String?
+  /// Initial weights for a fresh run (e.g. a pretrained classifier under a new PRM), by path.
+  public var initialState: [String: Tensor]
 
   public init(spec: ModelSpec, settings: TrainingSettings, output: URL, objective: any TrainingObjective = StandardTraining(),
-              metadata: [String: String] = [:]) {
+              metadata: [String: String] = [:], trainableLayer: String? = nil, initialState: [String: Tensor] = [:]) {
     self.spec = spec
     self.settings = settings
     self.output = output
     self.objective = objective
     self.metadata = metadata
+    self.trainableLayer = trainableLayer
+    self.initialState = initialState
   }
 
   /// The optimizer-state file beside the checkpoint.
@@ -68,9 +74,11 @@ public struct TrainingJob {
       (model, firstEpoch, reports) = try resumeState(into: &optimizer)
     } else {
       model = try Model(spec: spec, seed: settings.seed)
+      if !initialState.isEmpty { try model.loadState(initialState, source: "initial weights", strict: false) }
       try? FileManager.default.removeItem(at: logURL)
     }
-    let trainer = Trainer(model: model, optimizer: optimizer, objective: objective, settings: settings)
+    let trainer = Trainer(model: model, optimizer: optimizer, objective: objective, settings: settings,
+                          trainableLayer: trainableLayer)
     if firstEpoch > settings.epochs { return (model, reports) }
     for epoch in firstEpoch...settings.epochs {
       var report = trainer.trainEpoch(epoch, on: train, progress: progress)

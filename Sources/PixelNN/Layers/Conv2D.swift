@@ -5,23 +5,32 @@ public final class Conv2D: Layer {
   public var mode: Mode = .training
   public let weight: Parameter
   public let bias: Parameter?
-  public let stride: Int, padding: Int, dilation: Int, groups: Int
+  public let stride: (Int, Int), padding: Int, dilation: Int, groups: Int
 
   /// A layer initialised like PyTorch's (uniform in `±1/√(in/groups · k²)`).
-  public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-              dilation: Int = 1, groups: Int = 1, bias: Bool = true, using rng: inout some RandomNumberGenerator) {
+  public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                          dilation: Int = 1, groups: Int = 1, bias: Bool = true, using rng: inout some RandomNumberGenerator) {
+    self.init(inputChannels: inputChannels, outputChannels: outputChannels, kernelHeight: kernelSize, kernelWidth: kernelSize,
+              strideY: stride, strideX: stride, padding: padding, dilation: dilation, groups: groups, bias: bias, using: &rng)
+  }
+
+  /// A layer with a rectangular kernel and stride (e.g. a PRM's 1×2 / stride (2, 4) first layer).
+  public init(inputChannels: Int, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, strideY: Int, strideX: Int,
+              padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+              using rng: inout some RandomNumberGenerator) {
     precondition(inputChannels % groups == 0 && outputChannels % groups == 0, "channels must divide by groups")
-    let fanIn = inputChannels / groups * kernelSize * kernelSize
-    weight = Parameter(Initialization.uniformFanIn([outputChannels, inputChannels / groups, kernelSize, kernelSize],
+    let fanIn = inputChannels / groups * kernelHeight * kernelWidth
+    weight = Parameter(Initialization.uniformFanIn([outputChannels, inputChannels / groups, kernelHeight, kernelWidth],
                                                    fanIn: fanIn, using: &rng))
     self.bias = bias ? Parameter(Initialization.uniformFanIn([outputChannels], fanIn: fanIn, using: &rng)) : nil
-    self.stride = stride
+    self.stride = (strideY, strideX)
     self.padding = padding
     self.dilation = dilation
     self.groups = groups
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    conv2D(x, weight: weight.value, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    conv2D(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
+           dilation: (dilation, dilation), groups: groups)
   }
 }

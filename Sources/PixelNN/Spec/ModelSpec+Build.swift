@@ -145,6 +145,49 @@ struct SpecBuilder {
         throw error("\(path): residual body gives \(bodyShape) but shortcut gives \(shortcutShape)")
       }
       return (Residual(body: body, shortcut: shortcut), bodyShape)
+    case "prm":
+      let (c, h, w) = try image()
+      _ = c
+      let designated: DesignatedPixels
+      if let bits = s.mask {
+        let values = bits.map { $0 == "1" }
+        guard bits.count == h * w, bits.allSatisfy({ $0 == "0" || $0 == "1" }), values.contains(true) else {
+          throw error("\(path): prm mask must be \(h * w) characters of 0/1 with at least one 1")
+        }
+        designated = .mask(PixelMask(height: h, width: w, values: values))
+      } else {
+        let name = s.pattern ?? "v0"
+        guard let p = PRMPattern(rawValue: name) else { throw error("\(path): unknown PRM pattern '\(name)'") }
+        let shift = s.shift ?? [0, 0]
+        guard shift.count == 2 else { throw error("\(path): shift is [dy, dx]") }
+        designated = .pattern(p, shift: (shift[0], shift[1]))
+      }
+      let mix = s.mix ?? 0.5
+      guard mix >= 0, mix <= 1 else { throw error("\(path): mix must be in [0, 1]") }
+      let layer = PRMLayer(imageShape: input, designated: designated, width: try positive(s.width ?? 16, "width"),
+                           depth: s.depth ?? 2, mix: mix, using: &rng)
+      return (layer, input)
+    case "switch":
+      let branchSpecs = try need(s.branches, "branches")
+      guard !branchSpecs.isEmpty else { throw error("\(path): switch needs at least one branch") }
+      var branches: [Sequential] = []
+      var out: [Int]?
+      for (b, spec) in branchSpecs.enumerated() {
+        let (seq, shape) = try sequential(spec, input: input, path: "\(path).branches[\(b)]",
+                                          prefix: prefix + (s.name ?? "") + ".\(b).", using: &rng)
+        guard out == nil || out == shape else { throw error("\(path): branches give different output shapes") }
+        out = shape
+        branches.append(seq)
+      }
+      let chain = try positive(s.chain ?? 1, "chain")
+      if chain > 1, !branches.allSatisfy({ $0.layers.first?.layer is PRMLayer }) {
+        throw error("\(path): chain > 1 needs every branch to start with a prm layer")
+      }
+      return (SwitchingLayer(branches: branches, chain: chain, seed: s.seed ?? seed), out!)
+    case "random_resize_pad":
+      let (_, h, w) = try image()
+      let m = try positive(s.minSize ?? Swift.max(1, Swift.min(h, w) * 7 / 8), "min_size")
+      return (RandomResizePad(minimumSize: m, seed: s.seed ?? seed), input)
     default:
       throw error("\(path): unknown layer type '\(s.type)'")
     }

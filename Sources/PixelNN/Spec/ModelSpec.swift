@@ -75,8 +75,10 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 /// (name, out, kernel, stride, padding, output_padding, bias), `linear` (name, out, bias),
 /// `relu`, `leaky_relu` (slope), `softplus`, `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d`
 /// (kernel, stride = kernel, padding), `global_avgpool`, `flatten`, `batchnorm2d` /
-/// `batchnorm1d` (name, eps, momentum), `dropout` (p), `normalize` (mean, std) and `residual`
-/// (name, body, shortcut; an empty shortcut is the identity).
+/// `batchnorm1d` (name, eps, momentum), `dropout` (p), `normalize` (mean, std), `residual`
+/// (name, body, shortcut; an empty shortcut is the identity), `prm` (name, pattern + shift or
+/// mask, width, depth, mix), `switch` (name, branches, chain, seed) and `random_resize_pad`
+/// (min_size, seed).
 public struct LayerSpec: Codable, Equatable, Sendable {
   public var type: String
   public var name: String?
@@ -96,10 +98,27 @@ public struct LayerSpec: Codable, Equatable, Sendable {
   public var std: [Float]?
   public var body: [LayerSpec]?
   public var shortcut: [LayerSpec]?
+  /// `prm`: the pattern (`v0`…`v5`) and its shift `[dy, dx]`, or an explicit mask as a string
+  /// of `0`/`1` per pixel (row-major); the encoder width and depth; α.
+  public var pattern: String?
+  public var shift: [Int]?
+  public var mask: String?
+  public var width: Int?
+  public var depth: Int?
+  public var mix: Float?
+  /// `switch`: the branches (each a PRM followed by a classifier) and the chain length.
+  public var branches: [[LayerSpec]]?
+  public var chain: Int?
+  /// `random_resize_pad`: the smallest size drawn.
+  public var minSize: Int?
+  /// Seed for a randomized layer's draws.
+  public var seed: UInt64?
 
   enum CodingKeys: String, CodingKey {
     case type, name, out, kernel, stride, padding, dilation, groups, bias, slope, eps, momentum, p, mean, std, body, shortcut
+    case pattern, shift, mask, width, depth, mix, branches, chain, seed
     case outputPadding = "output_padding"
+    case minSize = "min_size"
   }
 
   public init(type: String, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,

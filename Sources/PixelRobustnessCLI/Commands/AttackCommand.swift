@@ -3,6 +3,7 @@ import Foundation
 import PixelAnalysis
 import PixelAttacks
 import PixelData
+import PixelDefenses
 import PixelNN
 import PixelTensor
 
@@ -30,8 +31,13 @@ extension PixelRobustCommand {
     var saveExamples: String?
     @Option(help: "Write the report as JSON.")
     var json: String?
+    @Option(help: "Repeat the whole attack with this many seeds and report mean ± std (randomized defenses).")
+    var seeds = 1
+    @Option(help: "Undefended classifier to compute the defense rate against (attacked without EOT).")
+    var baseline: String?
 
     func validate() throws {
+      guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1.") }
       if let mask {
         let spec: MaskSpecification
         do { spec = try MaskSpecification(parsing: mask) } catch { throw ValidationError("\(error).") }
@@ -54,6 +60,10 @@ extension PixelRobustCommand {
         maskTensor = pixels.tensor(channels: c)
       }
       let attack = try options.makeAttack()
+      if seeds > 1 || baseline != nil {
+        try runDefenseEvaluation(net, dataset: dataset, mask: maskTensor, attack: attack)
+        return
+      }
       var saved = Set<Float>()
       let examplesFolder = saveExamples.map { URL(cliPath: $0) }
       let report = try AttackReport.evaluate(
@@ -76,6 +86,35 @@ extension PixelRobustCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(report), to: URL(cliPath: json))
+      }
+    }
+
+    func runDefenseEvaluation(_ net: Model, dataset: Dataset, mask: Tensor?, attack: any BoundedAttack) throws {
+      let evaluation = try DefenseEvaluation.aggregate(
+        model: model, baseline: baseline, seeds: seeds, classifications: options.classify,
+        report: { seed in
+          var runner = options.runner
+          runner.seed = options.seed &+ seed
+          Console.note("seed \(runner.seed)")
+          return try AttackReport.evaluate(attack, model: net, modelName: model, data: dataset, norm: options.norm.value,
+                                           epsilons: options.epsilons, mask: mask, targeted: options.targeted, runner: runner,
+                                           progress: { Console.note("  " + $0) })
+        },
+        baselineReport: baseline.map { path in {
+          let (base, _) = try Checkpoint.load(from: URL(cliPath: path))
+          var plain = options
+          plain.eot = 1
+          plain.classify = 1
+          Console.note("baseline \(path)")
+          return try AttackReport.evaluate(try plain.makeAttack(), model: base, modelName: path, data: dataset,
+                                           norm: options.norm.value, epsilons: options.epsilons, mask: mask,
+                                           targeted: options.targeted, runner: plain.runner, progress: { Console.note("  " + $0) })
+        } })
+      print(evaluation.markdown)
+      if let json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(encoder.encode(evaluation), to: URL(cliPath: json))
       }
     }
   }

@@ -19,6 +19,10 @@ struct AttackOptions: ParsableArguments {
   var restarts = 1
   @Flag(help: "Targeted attack towards class (y + 1) mod K.")
   var targeted = false
+  @Option(help: "EOT: average each gradient over N forward/backward passes (for randomized models).")
+  var eot = 1
+  @Option(help: "Classify each example R times; robust accuracy keeps the worst case (for randomized models).")
+  var classify = 1
   @Option(help: "Batch size.")
   var batchSize = 256
   @Option(help: "Seed for random starts and random masks.")
@@ -34,16 +38,17 @@ struct AttackOptions: ParsableArguments {
     guard stepSize > 0 else { throw ValidationError("--step-size must be positive.") }
     guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1.") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+    guard eot >= 1, classify >= 1 else { throw ValidationError("--eot and --classify must be at least 1.") }
   }
 
   func makeAttack() throws -> any BoundedAttack {
     switch attack {
-    case .fgsm: return FGSM()
-    case .pgd: return try PGD(steps: steps, stepSize: stepSize, randomStart: randomStart, restarts: restarts)
+    case .fgsm: return FGSM(eotSamples: eot)
+    case .pgd: return try PGD(steps: steps, stepSize: stepSize, randomStart: randomStart, restarts: restarts, eotSamples: eot)
     }
   }
 
-  var runner: AttackRunner { AttackRunner(batchSize: batchSize, seed: seed) }
+  var runner: AttackRunner { AttackRunner(batchSize: batchSize, seed: seed, classifications: classify) }
 }
 
 enum AttackChoice: String, ExpressibleByArgument, CaseIterable { case fgsm, pgd }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import PixelTraining
+
+/// Optimizer and schedule options shared by the PRM commands.
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Training epochs.")
+  var epochs = 2
+  @Option(help: "Mini-batch size.")
+  var batchSize = 128
+  @Option(help: "Optimizer: sgd, adam or adamw.")
+  var optimizer: String = "adam"
+  @Option(help: "Learning rate.")
+  var lr: Float = 1e-3
+  @Option(help: "Weight decay.")
+  var weightDecay: Float = 0
+  @Option(help: "Keep only the first N training examples.")
+  var limit: Int?
+  @Option(help: "Seed for initialisation, shuffling and dropout.")
+  var seed: UInt64 = 0
+
+  func validate() throws {
+    guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd, adam or adamw.") }
+    if let problem = settings(data: "").validationError() { throw ValidationError(problem + ".") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
+  }
+
+  func settings(data: String) -> TrainingSettings {
+    TrainingSettings(data: data, epochs: epochs, batchSize: batchSize,
+                     optimizer: TrainingSettings.OptimizerKind(rawValue: optimizer) ?? .adam, learningRate: lr,
+                     weightDecay: weightDecay, seed: seed, limit: limit)
+  }
+}
