@@ -34,6 +34,13 @@ public struct PRMObjective: TrainingObjective {
   }
 
   public func loss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {
+    // NOTE: the steering term differentiates the forward pass itself, so it records even when
+    // the caller has switched recording off (e.g. to evaluate the loss).
+    lambda > 0 ? withGradients { steeredLoss(model: model, inputs: inputs, labels: labels) }
+               : steeredLoss(model: model, inputs: inputs, labels: labels)
+  }
+
+  private func steeredLoss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {
     let x = lambda > 0 ? inputs.detached().requiringGradient() : inputs
     let logits = model(x)
     let ceSum = crossEntropy(logits: logits, labels: labels, reduction: .sum)
