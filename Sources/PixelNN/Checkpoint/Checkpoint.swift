@@ -81,9 +81,9 @@ public enum Checkpoint {
   /// Builds `spec` and loads a PyTorch `state_dict` saved as safetensors (any float dtype),
   /// strictly: every missing key, unexpected key and shape mismatch is reported at once.
   /// Batch norm's `num_batches_tracked` counters are accepted and ignored.
-  public static func importWeights(spec: ModelSpec, weights url: URL) throws -> Model {
+  public static func importWeights(spec: ModelSpec, weights url: URL, specSource: String = "<spec>") throws -> Model {
     let archive = try SafeTensors.read(from: url)
-    let model = try Model(spec: spec, seed: 0)
+    let model = try Model(spec: spec, seed: 0, source: specSource)
     try model.loadState(archive.tensors, source: url.path) { $0.hasSuffix(".num_batches_tracked") || $0 == "num_batches_tracked" }
     model.setMode(.inference)
     return model
