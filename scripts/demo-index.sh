@@ -38,7 +38,7 @@ out=${1:-runs/demo}
     echo
     echo "Files: [table.json](masked-sweep/table.json), [table.csv](masked-sweep/table.csv)."
   fi
-  for d in "$out"/prm*; do
+  for d in "$out"/prm-sweep; do
     [ -f "$d/iou_report.md" ] || continue
     n=$(basename "$d")
     echo
@@ -48,6 +48,12 @@ out=${1:-runs/demo}
     echo
     [ -f "$d/heatmaps.png" ] && echo "![heatmaps]($n/heatmaps.png)"
   done
+  if [ -f "$out/defense/report.md" ]; then
+    echo
+    echo "## Stochastic PRM switching under EOT-PGD"
+    echo
+    cat "$out/defense/report.md"
+  fi
   if [ -f "$out/bench.json" ]; then
     echo
     echo "## Engine benchmark"

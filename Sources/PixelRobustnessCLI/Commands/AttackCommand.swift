@@ -46,6 +46,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      Console.announceRuntime()
       let (net, _) = try Checkpoint.load(from: URL(cliPath: model))
       let dataset = try data.load(channels: net.spec.input.first)
       guard dataset.imageShape == net.spec.input else {

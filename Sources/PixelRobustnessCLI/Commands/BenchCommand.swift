@@ -30,13 +30,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], forced != "SkylakeX",
-         BLASKernelSelection.cpuHasAVX512F {
-        FileHandle.standardError.write(Data(
-          "note: OPENBLAS_CORETYPE=\(forced) is set in the environment, so OpenBLAS's AVX-512 kernels are off; unset it to let pixelrobust pick SkylakeX.\n".utf8))
-      }
-      FileHandle.standardError.write(Data(
-        "pixelrobust bench: OpenBLAS \(BLASRuntime.coreName) kernels, one OpenBLAS thread per call, \(KernelConfig.workerCount) workers\n".utf8))
+      Console.announceRuntime()
       let report = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter).run { name in
         FileHandle.standardError.write(Data("  measuring \(name)…\n".utf8))
       }

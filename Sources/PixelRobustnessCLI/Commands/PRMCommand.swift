@@ -64,6 +64,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: 2000, channels: train.imageShape[0])
@@ -136,6 +137,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, channels: train.imageShape[0])
@@ -187,6 +189,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      Console.announceRuntime()
       let spec: ModelSpec, state: [String: Tensor]
       if let modules {
         let models = try modules.split(separator: ",").map { try Checkpoint.load(from: URL(cliPath: String($0))).model }

@@ -93,6 +93,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: limit)
       let test = try source.load(split: .test, limit: testLimit, channels: train.imageShape[0])

@@ -1,4 +1,5 @@
 import Foundation
+import PixelTensor
 
 /// Standard-error output for progress and notes (standard output carries results).
 enum Console {
@@ -6,6 +7,16 @@ enum Console {
 
   static func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+  }
+
+  /// Says which OpenBLAS kernels and how many threads this run uses (long-running commands
+  /// call this first), with a hint when an inherited OPENBLAS_CORETYPE keeps AVX-512 off.
+  static func announceRuntime() {
+    note("pixelrobust: OpenBLAS \(BLASRuntime.coreName) kernels, one OpenBLAS thread per call, \(KernelConfig.workerCount) workers")
+    if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], forced != "SkylakeX",
+       BLASKernelSelection.cpuHasAVX512F {
+      note("note: OPENBLAS_CORETYPE=\(forced) is set in the environment, so OpenBLAS's AVX-512 kernels are off; unset it to let pixelrobust pick SkylakeX")
+    }
   }
 
   /// A progress bar that redraws in place on a terminal and prints a line per tenth otherwise.
