@@ -46,15 +46,16 @@ struct GraphTests {
       return gradients(of: crossEntropy(logits: linear(h, weight: w2), labels: [1, 2]), wrt: [x])
     }
     #expect(grads[0].shape == x.shape)
-    let matmuls = trace.filter { $0.primitive == "matmul" }
-    #expect(matmuls.count == 2)
-    // linear: x·W2ᵀ needs only ∂/∂h; conv: W1·cols needs only ∂/∂cols.
-    #expect(matmuls.allSatisfy { $0.computed.filter { $0 }.count == 1 })
+    let matmuls = trace.filter { $0.primitive == "matmul" }, convs = trace.filter { $0.primitive == "convolution" }
+    #expect(matmuls.count == 1 && convs.count == 1)
+    // linear: h·W2ᵀ needs only ∂/∂h; the convolution only ∂/∂x (no weight-gradient pass).
+    #expect(matmuls[0].computed == [true, false])
+    #expect(convs[0].computed == [true, false])
     let (_, full) = BackwardTrace.recording {
       let h = conv2D(x, weight: w1, stride: 1).relu().flattenedBatch()
       return gradients(of: crossEntropy(logits: linear(h, weight: w2), labels: [1, 2]), wrt: [x, w1, w2])
     }
-    #expect(full.filter { $0.primitive == "matmul" }.allSatisfy { $0.computed == [true, true] })
+    #expect(full.filter { $0.primitive == "matmul" || $0.primitive == "convolution" }.allSatisfy { $0.computed == [true, true] })
   }
 
   @Test("a 1,000-step attack-style loop that detaches each iterate frees its graphs")

@@ -73,6 +73,23 @@ extension GraphNode {
         starts[axis] = offset
         return g.slice(starts: starts, shape: s)
       }
+    case let .convolution(geometry, hasBias):
+      // y = conv(x, W) + b: dx = convᵀ(g, W), dW = g ⋆ x, db = Σ g over N, H, W.
+      let x = input(0), w = input(1)
+      let dx = only(0) { convolutionInputGradient(g, weight: w, geometry: geometry) }
+      let dw = only(1) { convolutionWeightGradient(x, outputGradient: g, geometry: geometry) }
+      guard hasBias else { return [dx, dw] }
+      return [dx, dw, only(2) { g.sum(toShape: [1, g.shape[1], 1, 1]).reshaped(to: inputShapes[2]) }]
+    case .convolutionInputGradient(let geometry):
+      // z = convᵀ(gy, W) is the adjoint of conv in x: dgy = conv(dz, W), dW = gy ⋆ dz.
+      let gy = input(0), w = input(1)
+      return [only(0) { convolution(g, weight: w, bias: nil, geometry: geometry) },
+              only(1) { convolutionWeightGradient(g, outputGradient: gy, geometry: geometry) }]
+    case .convolutionWeightGradient(let geometry):
+      // v = gy ⋆ x: dx = convᵀ(gy, dv), dgy = conv(x, dv).
+      let x = input(0), gy = input(1)
+      return [only(0) { convolutionInputGradient(gy, weight: g, geometry: geometry) },
+              only(1) { convolution(x, weight: g, bias: nil, geometry: geometry) }]
     case .im2col(let geometry):
       return [g.col2im(geometry)]
     case .col2im(let geometry):

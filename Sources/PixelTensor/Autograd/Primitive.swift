@@ -7,7 +7,9 @@
 ///
 /// Linear adjoint pairs close the set: matmul/matmul (matmulBias: matmul and sumToShape), broadcast/sumToShape, reshape/reshape,
 /// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
-/// select/select, affine/affine.
+/// select/select, affine/affine, and the convolution triangle: convolution, its input gradient
+/// and its weight gradient are each other's VJPs (the three are bilinear, and every VJP of one
+/// is one of the other two).
 @usableFromInline
 enum Primitive: Sendable {
   /// A leaf created by `requiringGradient()`.
@@ -35,6 +37,12 @@ enum Primitive: Sendable {
   case concatenate(axis: Int)
   case im2col(ConvGeometry)
   case col2im(ConvGeometry)
+  /// `y = conv(x, W) (+ b)`: a 2-D convolution computed in cache-sized chunks of samples.
+  case convolution(ConvGeometry, bias: Bool)
+  /// `dx = convᵀ(gy, W)`: the adjoint of `convolution` in `x` (a transposed convolution).
+  case convolutionInputGradient(ConvGeometry)
+  /// `dW = Σ_n gy[n] ⋆ x[n]`: the adjoint of `convolution` in `W`.
+  case convolutionWeightGradient(ConvGeometry)
   /// `y[i] = x.flat[idx[i]]`; the output shape is the node's.
   case gather(IndexBuffer)
   /// `y = 0; y.flat[idx[i]] += x[i]`; the output shape is the node's.
@@ -43,7 +51,8 @@ enum Primitive: Sendable {
   /// Whether the VJP reads the inputs' values (and so the node must keep them alive).
   var readsInputs: Bool {
     switch self {
-    case .multiply, .divide, .log, .log1p, .matmul, .matmulBias: return true
+    case .multiply, .divide, .log, .log1p, .matmul, .matmulBias, .convolution, .convolutionInputGradient,
+         .convolutionWeightGradient: return true
     default: return false
     }
   }

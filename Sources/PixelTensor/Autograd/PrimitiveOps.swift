@@ -226,3 +226,39 @@ public func matmul(_ a: Tensor, _ b: Tensor, addingBias bias: Tensor, perRow: Bo
   return .recorded(.matmulBias(transposeA: transposeA, transposeB: transposeB, perRow: perRow), [a, b, bias],
                    shape: [m, n], storage: out)
 }
+
+// MARK: Convolution triangle
+
+/// `conv(x, W) + b` for an NCHW batch with OIHW weights (`groups = 1`), the primitive behind
+/// ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``.
+func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+  precondition(x.shape == g.inputShape, "convolution expects \(g.inputShape), got \(x.shape)")
+  let o = weight.shape[0]
+  precondition(weight.elementCount == o * g.patchSize, "weight \(weight.shape) does not fit \(g.patchSize)-element patches")
+  let outShape: Shape = [g.batch, o, g.outHeight, g.outWidth]
+  let out = TensorStorage(uninitializedCount: outShape.elementCount)
+  ConvolutionKernels.forward(g, x: x.storage.base, w: weight.storage.base, outChannels: o, bias: bias?.storage.base,
+                             y: out.base)
+  let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+  return .recorded(.convolution(g, bias: bias != nil), inputs, shape: outShape, storage: out)
+}
+
+/// `convᵀ(gy, W)`: the adjoint of ``convolution(_:weight:bias:geometry:)`` in `x`, shaped like `x`.
+func convolutionInputGradient(_ gy: Tensor, weight: Tensor, geometry g: ConvGeometry) -> Tensor {
+  let o = weight.shape[0]
+  precondition(gy.shape == [g.batch, o, g.outHeight, g.outWidth], "output gradient \(gy.shape) does not fit the geometry")
+  let out = TensorStorage(uninitializedCount: g.inputShape.elementCount)
+  ConvolutionKernels.inputGradient(g, gy: gy.storage.base, w: weight.storage.base, outChannels: o, dx: out.base)
+  return .recorded(.convolutionInputGradient(g), [gy, weight], shape: g.inputShape, storage: out)
+}
+
+/// `Σ_n gy[n] ⋆ x[n]`: the adjoint of ``convolution(_:weight:bias:geometry:)`` in `W`, shaped
+/// `[O, C, kh, kw]`.
+func convolutionWeightGradient(_ x: Tensor, outputGradient gy: Tensor, geometry g: ConvGeometry) -> Tensor {
+  precondition(x.shape == g.inputShape && gy.rank == 4 && gy.shape[0] == g.batch, "inputs do not fit the geometry")
+  let o = gy.shape[1]
+  let outShape: Shape = [o, g.channels, g.kernelHeight, g.kernelWidth]
+  let out = TensorStorage(uninitializedCount: outShape.elementCount)
+  ConvolutionKernels.weightGradient(g, x: x.storage.base, gy: gy.storage.base, outChannels: o, dw: out.base)
+  return .recorded(.convolutionWeightGradient(g), [x, gy], shape: outShape, storage: out)
+}

@@ -44,6 +44,18 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
   }
 }
 
+/// One OpenBLAS call on the calling thread (for work that is already split across workers).
+func sgemmSerial(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                 b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+  if m == 0 || n == 0 { return }
+  if k == 0 {
+    for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta } }
+    return
+  }
+  BLASRuntime.configureOnce()
+  callBLAS(transposeA, transposeB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
 @inline(__always)
 private func callBLAS(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,

@@ -4,10 +4,14 @@
 /// `x[n, c, oy·sy − py + ki·dy, ox·sx − px + kj·dx]`, or 0 in the padding.
 enum Im2Col {
   /// Fills `cols` (`g.patchSize × g.patchCount`) from `x` (`g.inputShape`); rows in parallel.
-  static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+  static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, parallel: Bool = true) {
     let xs = UnsafeSharedConst(x), cs = UnsafeShared(cols)
     let rows = g.patchSize
     let work = g.patchCount
+    if !parallel {
+      for row in 0..<rows { fillRow(g, row: row, x: x, out: cols + row * work) }
+      return
+    }
     parallelRanges(rows, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(work, 1))) { range in
       for row in range { fillRow(g, row: row, x: xs.pointer, out: cs.pointer + row * work) }
     }
@@ -48,7 +52,12 @@ enum Im2Col {
   /// `x = col2im(cols)`: every column entry is added back to the pixel it was read from;
   /// padding entries are dropped. Samples run in parallel (each writes only its own image),
   /// which also splits single-channel inputs such as a first layer's.
-  static func backward(_ g: ConvGeometry, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>) {
+  static func backward(_ g: ConvGeometry, cols: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>, parallel: Bool = true) {
+    if !parallel {
+      x.initialize(repeating: 0, count: g.batch * g.channels * g.height * g.width)
+      for row in 0..<g.patchSize { addRow(g, row: row, samples: 0..<g.batch, cols: cols + row * g.patchCount, x: x) }
+      return
+    }
     let xs = UnsafeShared(x), cs = UnsafeSharedConst(cols)
     let perSample = g.patchSize * g.outHeight * g.outWidth
     parallelRanges(g.batch, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 4 / Swift.max(perSample, 1))) { samples in

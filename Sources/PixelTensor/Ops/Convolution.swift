@@ -1,12 +1,12 @@
-/// 2-D convolution (cross-correlation, as PyTorch) of an NCHW batch, lowered to one GEMM per
-/// group: `W[O, C·kh·kw] · im2col(x)[C·kh·kw, N·oh·ow]`.
+/// 2-D convolution (cross-correlation, as PyTorch) of an NCHW batch: per chunk of samples,
+/// `W[O, C·kh·kw] · im2col(x)[C·kh·kw, n·oh·ow]`, written straight into NCHW.
 ///
 /// - Parameters:
 ///   - x: `[N, C, H, W]`.
 ///   - weight: `[O, C/groups, kh, kw]` (OIHW).
 ///   - bias: `[O]` or `nil`.
 /// - Returns: `[N, O, oh, ow]` with `oh = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1`.
-/// - Complexity: one `im2col` and one `sgemm` of `O × C·kh·kw × N·oh·ow` multiply-adds.
+/// - Complexity: `O · C·kh·kw · N·oh·ow` multiply-adds in per-chunk GEMMs.
 public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                    dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
@@ -17,7 +17,7 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   if let bias { precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)") }
   let y: Tensor
   if groups == 1 {
-    // The bias rides in the GEMM (`matmul(_:_:addingBias:perRow:)`).
+    // The bias rides in the GEMM (preloaded output, beta = 1).
     return convolveGroup(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
   } else {
     let cg = c / groups, og = o / groups
@@ -43,10 +43,7 @@ private func convolveGroup(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (
                            dilation: (Int, Int)) -> Tensor {
   let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                        padding: padding, dilation: dilation)
-  let o = weight.shape[0]
-  let w = weight.reshaped(to: [o, g.patchSize]), cols = x.im2col(g)
-  let y = bias.map { matmul(w, cols, addingBias: $0, perRow: true) } ?? matmul(w, cols)
-  return y.reshaped(to: [o, g.batch, g.outHeight, g.outWidth]).permuted([1, 0, 2, 3])
+  return convolution(x, weight: weight, bias: bias, geometry: g)
 }
 
 /// Transposed 2-D convolution (the adjoint of ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``
@@ -72,9 +69,8 @@ public func convTranspose2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   let g = ConvGeometry(input: [n, cout, hout, wout], kernel: (kh, kw), stride: stride,
                        padding: padding, dilation: dilation)
   precondition(g.outHeight == h && g.outWidth == w, "convTranspose2D geometry mismatch")
-  let columns = x.permuted([1, 0, 2, 3]).reshaped(to: [cin, n * h * w])
-  let cols = matmul(weight.reshaped(to: [cin, cout * kh * kw]), columns, transposeA: true)
-  let y = cols.col2im(g)
+  // The adjoint of a convolution with OIHW weight [Cin, Cout, kh, kw] from [N, Cout, Hout, Wout].
+  let y = convolutionInputGradient(x, weight: weight, geometry: g)
   guard let bias else { return y }
   precondition(bias.shape == [cout], "convTranspose2D bias must be [\(cout)], got \(bias.shape)")
   return y + bias.reshaped(to: [1, cout, 1, 1])
