@@ -76,3 +76,45 @@ struct TrainingCommandParsingTests {
     #expect(i.spec == "s.json")
   }
 }
+
+@Suite("analysis, attack and PRM command lines")
+struct AnalysisCommandParsingTests {
+  @Test("gradient-map, attack and masked-sweep parse; masks and shards are validated")
+  func analysisCommands() throws {
+    let g = try #require(try PixelRobustCommand.parseAsRoot(["gradient-map", "--model", "m", "--per-class", "--signed",
+                                                             "--target", "logit", "--shard", "1/4", "--output", "d"])
+                         as? PixelRobustCommand.GradientMapCommand)
+    #expect(g.perClass && g.signed && g.shard == "1/4")
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["gradient-map", "--model", "m", "--shard", "4/4", "--output", "d"]) }
+    let a = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--attack", "fgsm", "--epsilon", "0,0.1",
+                                                             "--mask", "pattern:v3@1,2", "--eot", "4", "--classify", "3", "--seeds", "2"])
+                         as? PixelRobustCommand.AttackCommand)
+    #expect(a.options.epsilons == [0, 0.1] && a.options.eot == 4 && a.seeds == 2)
+    for bad in [["--epsilon", "-0.1"], ["--epsilon", "x"], ["--mask", "top:25"], ["--mask", "blob"], ["--steps", "0"], ["--eot", "0"]] {
+      #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["attack", "--model", "m"] + bad) }
+    }
+    #expect(throws: (any Error).self) {
+      try PixelRobustCommand.parseAsRoot(["masked-sweep", "--model", "m", "--map", "G.npy", "--fractions", "0,10", "--output", "d"])
+    }
+    #expect(throws: (any Error).self) {
+      try PixelRobustCommand.parseAsRoot(["masked-sweep", "--model", "m", "--map", "G.npy", "--kinds", "top,left", "--output", "d"])
+    }
+  }
+
+  @Test("prm train, sweep and defend parse and validate")
+  func prmCommands() throws {
+    let t = try #require(try PixelRobustCommand.parseAsRoot(["prm", "train", "--pattern", "v5", "--shift", "1,2", "--lambda", "0.5",
+                                                             "--mix", "1", "--output", "m"]) as? PixelRobustCommand.PRMTrainCommand)
+    #expect(t.lambda == 0.5 && t.designation.pattern == "v5")
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--pattern", "v9", "--output", "m"]) }
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--mix", "2", "--output", "m"]) }
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--freeze-classifier", "--output", "m"]) }
+    let s = try #require(try PixelRobustCommand.parseAsRoot(["prm", "sweep", "--lambdas", "0,1,10", "--mixes", "0.5,1",
+                                                             "--output", "d"]) as? PixelRobustCommand.PRMSweepCommand)
+    #expect(s.lambdaValues == [0, 1, 10] && s.mixValues == [0.5, 1])
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "sweep", "--lambdas", "-1", "--output", "d"]) }
+    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "defend", "--output", "d"]) }
+    #expect(try PixelRobustCommand.parseAsRoot(["prm", "defend", "--modules", "a,b", "--chain", "2", "--output", "d"])
+            is PixelRobustCommand.PRMDefendCommand)
+  }
+}

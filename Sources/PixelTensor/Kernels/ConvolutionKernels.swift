@@ -1,6 +1,7 @@
 /// Convolution kernels that work on chunks of samples: each chunk's patch matrix stays in
 /// cache, GEMMs run per chunk (one worker each), and outputs land directly in NCHW — no
-/// batch-sized im2col buffer and no permute pass over the activations.
+/// batch-sized im2col buffer and no permute pass over the activations. Scratch buffers come
+/// from the tensor buffer pool, so steady-state steps do not page-fault.
 enum ConvolutionKernels {
   /// Samples per chunk: about 256 K floats of patch matrix.
   static func chunkSize(_ g: ConvGeometry) -> Int {
@@ -32,9 +33,8 @@ enum ConvolutionKernels {
     forEachChunk(g) { samples in
       let s = samples.count
       let sg = sub(g, s)
-      let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * s * l)
-      let out = UnsafeMutablePointer<Float>.allocate(capacity: o * s * l)
-      defer { cols.deallocate(); out.deallocate() }
+      let colsBuffer = TensorStorage(uninitializedCount: k * s * l), outBuffer = TensorStorage(uninitializedCount: o * s * l)
+      let cols = colsBuffer.base, out = outBuffer.base
       Im2Col.forward(sg, x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
       if let bs {
         for i in 0..<o { (out + i * s * l).initialize(repeating: bs.pointer[i], count: s * l) }
@@ -57,9 +57,8 @@ enum ConvolutionKernels {
     forEachChunk(g) { samples in
       let s = samples.count
       let sg = sub(g, s)
-      let gc = UnsafeMutablePointer<Float>.allocate(capacity: o * s * l)
-      let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * s * l)
-      defer { gc.deallocate(); cols.deallocate() }
+      let gcBuffer = TensorStorage(uninitializedCount: o * s * l), colsBuffer = TensorStorage(uninitializedCount: k * s * l)
+      let gc = gcBuffer.base, cols = colsBuffer.base
       for n in 0..<s {
         let src = gs.pointer + (samples.lowerBound + n) * o * l
         for i in 0..<o { (gc + (i * s + n) * l).update(from: src + i * l, count: l) }
@@ -88,9 +87,8 @@ enum ConvolutionKernels {
         for c in stride(from: worker, to: chunks, by: workers) {
           let samples = (c * size)..<Swift.min(g.batch, (c + 1) * size)
           let s = samples.count
-          let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * s * l)
-          let gc = UnsafeMutablePointer<Float>.allocate(capacity: o * s * l)
-          defer { cols.deallocate(); gc.deallocate() }
+          let colsBuffer = TensorStorage(uninitializedCount: k * s * l), gcBuffer = TensorStorage(uninitializedCount: o * s * l)
+          let cols = colsBuffer.base, gc = gcBuffer.base
           Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
           for n in 0..<s {
             let src = gs.pointer + (samples.lowerBound + n) * o * l
