@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=${1:-.build/release/pixelrobust}
 out=${2:-runs/demo}
-mkdir -p "$out"
+mkdir -p "$out" "$out/attack" "$out/defense"
 start=$(date +%s)
 
 model="$out/small-cnn.safetensors"
@@ -33,26 +33,26 @@ echo "== 5. masked PGD: top-k against bottom-k against random-k pixels of G (fir
   --fractions 5,10,25,50,100 --kinds top,bottom,random --attack pgd --epsilon 0.1 --steps 10 --step-size 0.02 \
   --output "$out/masked-sweep"
 
-echo "== 6. PRM λ sweep (pattern v0, 10,000 training images, 1 epoch per λ)"
-"$bin" prm sweep --data fashion-mnist --pattern v0 --lambdas 0,1,10 --mixes 0.5 --epochs 1 --limit 10000 \
+echo "== 6. PRM λ sweep (pattern v0, 20,000 training images, 1 epoch per λ)"
+"$bin" prm sweep --data fashion-mnist --pattern v0 --lambdas 0,0.3,3 --mixes 0.5 --epochs 1 --limit 20000 \
   --evaluation-images 500 --output "$out/prm-sweep"
 
 echo "== 7. stochastic PRM switching against EOT-PGD"
 for shift in 1,1 0,1; do
   name="prm-v0-${shift/,/-}"
   [ -f "$out/$name/model.safetensors" ] && [ -f "$out/$name/model.state.safetensors" ] && r=(--resume) || r=()
-  "$bin" prm train --data fashion-mnist --pattern v0 --shift "$shift" --lambda 1 --mix 0.5 --epochs 1 --limit 10000 \
+  "$bin" prm train --data fashion-mnist --pattern v0 --shift "$shift" --lambda 0.3 --mix 0.5 --epochs 1 --limit 20000 \
     --output "$out/$name/model.safetensors" "${r[@]}"
 done
-"$bin" prm defend --modules "$out/prm-sweep/lambda_1.0_mix_0.5/model.safetensors,$out/prm-v0-1-1/model.safetensors,$out/prm-v0-0-1/model.safetensors" \
+"$bin" prm defend --modules "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors,$out/prm-v0-1-1/model.safetensors,$out/prm-v0-0-1/model.safetensors" \
   --output "$out/defense/switch.safetensors"
 "$bin" prm defend --resize-pad "$model" --output "$out/defense/resize-pad.safetensors"
 attack=(--data fashion-mnist --limit 200 --attack pgd --epsilon 0.05,0.1 --steps 10 --step-size 0.02 --eot 4 --classify 3 --seeds 2 --baseline "$model")
 {
   echo "### PRM switch (3 modules), EOT-PGD"; echo
   "$bin" attack --model "$out/defense/switch.safetensors" "${attack[@]}" --json "$out/defense/switch.json"
-  echo; echo "### a single PRM (λ = 1), same attack"; echo
-  "$bin" attack --model "$out/prm-sweep/lambda_1.0_mix_0.5/model.safetensors" "${attack[@]}" --json "$out/defense/single.json"
+  echo; echo "### a single PRM (λ = 0.3), same attack"; echo
+  "$bin" attack --model "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors" "${attack[@]}" --json "$out/defense/single.json"
   echo; echo "### random resize-and-pad in front of small-cnn, same attack"; echo
   "$bin" attack --model "$out/defense/resize-pad.safetensors" "${attack[@]}" --json "$out/defense/resize-pad.json"
 } > "$out/defense/report.md"

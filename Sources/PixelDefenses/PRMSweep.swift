@@ -156,13 +156,14 @@ public struct PRMSweep {
   /// Ḡ per setting with the designated pixels outlined, one colour scale per tile.
   public func heatmapGrid(_ rows: [Row], maps: [Tensor], height: Int, width: Int) -> Canvas {
     let d = designated.mask(height: height, width: width)
-    let scale = Swift.max(1, 168 / Swift.max(height, width))
+    // Large cells keep the one-pixel outlines thin next to the map's colours.
+    let scale = Swift.max(1, 280 / Swift.max(height, width))
     let cells = zip(rows, maps).map { row, map -> (canvas: Canvas, caption: String) in
-      var tile = Heatmap.tile(map, colormap: .inferno, scale: scale).canvas
-      Heatmap.outline(d.values, height: height, width: width, on: &tile, scale: scale, color: RGB(0, 200, 255))
+      var tile = Heatmap.tile(map, colormap: .inferno, scaling: .percentile(low: 1, high: 99), scale: scale).canvas
+      Heatmap.outline(d.values, height: height, width: width, on: &tile, scale: scale, color: RGB(0, 150, 190))
       return (tile, "lambda \(row.lambda) a \(row.mix): IoU " + String(format: "%.2f", row.iou))
     }
-    return Heatmap.grid(cells, columns: Swift.min(4, cells.count),
-                        title: "mean |dCE/dx| per setting; designated pixels outlined")
+    return Heatmap.grid(cells, columns: Swift.min(3, cells.count),
+                        title: "mean |dCE/dx| per setting (1st-99th percentile scale); designated pixels outlined")
   }
 }
