@@ -47,11 +47,7 @@ extension PixelRobustCommand {
 
     func run() throws {
       Console.announceRuntime()
-      let (net, _) = try Checkpoint.load(from: URL(cliPath: model))
-      let dataset = try data.load(channels: net.spec.input.first)
-      guard dataset.imageShape == net.spec.input else {
-        throw ValidationError("the model expects inputs \(net.spec.input), \(dataset.name) has \(dataset.imageShape)")
-      }
+      let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
       var maskTensor: Tensor?
       if let mask {

@@ -42,11 +42,7 @@ extension PixelRobustCommand {
 
     func run() throws {
       Console.announceRuntime()
-      let (net, _) = try Checkpoint.load(from: URL(cliPath: model))
-      let dataset = try data.load(channels: net.spec.input.first)
-      guard dataset.imageShape == net.spec.input else {
-        throw ValidationError("the model expects inputs \(net.spec.input), \(dataset.name) has \(dataset.imageShape)")
-      }
+      let (net, dataset) = try loadModelAndData(model, data)
       let part = try shard.map { try InputGradientMap.Shard(parsing: $0) }
       let bar = Console.ProgressBar()
       let acc = InputGradientMap.accumulate(model: net, data: dataset, target: target.value, batchSize: batchSize, shard: part) {

@@ -39,18 +39,7 @@ extension PixelRobustCommand {
     var lambda: Float = 1
     @Option(help: "α: the classifier sees α·P(x) + (1 − α)·x.")
     var mix: Float = 0.5
-    @Option(help: "PRM encoder width (channels).")
-    var width = 16
-    @Option(help: "PRM encoder depth (3×3 convolutions after the first layer).")
-    var depth = 2
-    @Option(help: "Pretrained classifier checkpoint to put the PRM in front of.")
-    var classifier: String?
-    @Flag(help: "Train only the PRM; keep the classifier's weights.")
-    var freezeClassifier = false
-    @Option(help: "Weight of the reconstruction loss mean (P(x) − x)².")
-    var reconstruction: Float = 0
-    @Option(help: "Classifier architecture when no --classifier is given.")
-    var arch: String = "small-cnn"
+    @OptionGroup var prm: PRMModelOptions
     @OptionGroup var training: TrainingOptions
     @Option(help: "Output checkpoint (.safetensors).")
     var output: String
@@ -58,9 +47,8 @@ extension PixelRobustCommand {
     var resume = false
 
     func validate() throws {
-      guard lambda >= 0, reconstruction >= 0 else { throw ValidationError("--lambda and --reconstruction must be ≥ 0.") }
+      guard lambda >= 0 else { throw ValidationError("--lambda must be ≥ 0.") }
       guard mix >= 0, mix <= 1 else { throw ValidationError("--mix must be in [0, 1].") }
-      if freezeClassifier && classifier == nil { throw ValidationError("--freeze-classifier needs --classifier.") }
     }
 
     func run() throws {
@@ -68,14 +56,14 @@ extension PixelRobustCommand {
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: 2000, channels: train.imageShape[0])
-      let (cSpec, cState) = try PixelRobustCommand.classifierSpec(path: classifier, arch: arch, train: train)
+      let (cSpec, cState) = try PixelRobustCommand.classifierSpec(path: prm.classifier, arch: prm.arch, train: train)
       let d = try designation.designated(height: train.imageShape[1], width: train.imageShape[2])
-      let spec = try PRMModels.spec(classifier: cSpec, designated: d, width: width, depth: depth, mix: mix)
+      let spec = try PRMModels.spec(classifier: cSpec, designated: d, width: prm.width, depth: prm.depth, mix: mix)
       let objective = PRMObjective(lambda: lambda, designated: d.mask(height: train.imageShape[1], width: train.imageShape[2]),
-                                   channels: train.imageShape[0], reconstructionWeight: reconstruction)
+                                   channels: train.imageShape[0], reconstructionWeight: prm.reconstruction)
       let job = TrainingJob(spec: spec, settings: training.settings(data: data), output: URL(cliPath: output), objective: objective,
                             metadata: ["pixelrobust.prm.lambda": "\(lambda)", "pixelrobust.prm.mix": "\(mix)"],
-                            trainableLayer: freezeClassifier ? PRMModels.layerName : nil, initialState: cState)
+                            trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState)
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
         bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
@@ -99,18 +87,7 @@ extension PixelRobustCommand {
     var lambdas: String = "0,0.1,1,10"
     @Option(help: "α values, comma-separated.")
     var mixes: String = "0.5"
-    @Option(help: "PRM encoder width.")
-    var width = 16
-    @Option(help: "PRM encoder depth.")
-    var depth = 2
-    @Option(help: "Pretrained classifier checkpoint.")
-    var classifier: String?
-    @Flag(help: "Train only the PRM.")
-    var freezeClassifier = false
-    @Option(help: "Reconstruction loss weight.")
-    var reconstruction: Float = 0
-    @Option(help: "Classifier architecture when no --classifier is given.")
-    var arch: String = "small-cnn"
+    @OptionGroup var prm: PRMModelOptions
     @OptionGroup var training: TrainingOptions
     @Option(help: "Test images for the map, S and the masked attacks.")
     var evaluationImages = 1000
@@ -133,7 +110,6 @@ extension PixelRobustCommand {
       }
       guard epsilon >= 0 else { throw ValidationError("--epsilon must be ≥ 0.") }
       guard evaluationImages >= 1, steps >= 1 else { throw ValidationError("--evaluation-images and --steps must be ≥ 1.") }
-      if freezeClassifier && classifier == nil { throw ValidationError("--freeze-classifier needs --classifier.") }
     }
 
     func run() throws {
@@ -141,11 +117,11 @@ extension PixelRobustCommand {
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, channels: train.imageShape[0])
-      let (cSpec, cState) = try PixelRobustCommand.classifierSpec(path: classifier, arch: arch, train: train)
+      let (cSpec, cState) = try PixelRobustCommand.classifierSpec(path: prm.classifier, arch: prm.arch, train: train)
       let (h, w) = (train.imageShape[1], train.imageShape[2])
       let sweep = PRMSweep(lambdas: lambdaValues, mixes: mixValues, designated: try designation.designated(height: h, width: w),
-                           width: width, depth: depth, settings: training.settings(data: data), classifier: cSpec,
-                           classifierState: cState, freezeClassifier: freezeClassifier, reconstructionWeight: reconstruction,
+                           width: prm.width, depth: prm.depth, settings: training.settings(data: data), classifier: cSpec,
+                           classifierState: cState, freezeClassifier: prm.freezeClassifier, reconstructionWeight: prm.reconstruction,
                            evaluationImages: evaluationImages, attackEpsilon: epsilon, attackSteps: steps,
                            attackStepSize: Swift.max(epsilon / 4, 1e-4))
       let folder = URL(cliPath: output)
