@@ -91,7 +91,14 @@ public struct PRMSweep {
                               trainableLayer: freezeClassifier ? PRMModels.layerName : nil, initialState: classifierState)
         let resume = FileManager.default.fileExists(atPath: output.path) && FileManager.default.fileExists(atPath: job.stateURL.path)
         progress("λ = \(lambda), α = \(mix): training\(resume ? " (resuming)" : "")")
-        let (model, _) = try job.run(train: train, test: nil, resume: resume, progress: batchProgress)
+        let model: Model
+        do {
+          model = try job.run(train: train, test: nil, resume: resume, progress: batchProgress).model
+        } catch let error as TrainingJobError where resume {
+          // A checkpoint from other settings (a changed recipe): train this setting afresh.
+          progress("λ = \(lambda), α = \(mix): \(error); training from scratch")
+          model = try job.run(train: train, test: nil, resume: false, progress: batchProgress).model
+        }
         progress("λ = \(lambda), α = \(mix): evaluating on \(evaluation.count) images")
         rows.append(try evaluate(model, on: test, evaluation: evaluation, designated: d, off: off, lambda: lambda, mix: mix,
                                  checkpoint: output.path))

@@ -1,6 +1,6 @@
 /// Convolution kernels that work on chunks of samples: each chunk's patch matrix stays in
-/// cache, GEMMs run per chunk (one worker each), and outputs land directly in NCHW — no
-/// batch-sized im2col buffer and no permute pass over the activations. Scratch buffers come
+/// cache, one GEMM per sample reads its block of it in place, and outputs land directly in
+/// NCHW — no batch-sized im2col buffer and no permute pass over the activations. Scratch buffers come
 /// from the tensor buffer pool, so steady-state steps do not page-fault.
 enum ConvolutionKernels {
   /// Samples per chunk: about 256 K floats of patch matrix.
@@ -33,18 +33,16 @@ enum ConvolutionKernels {
     forEachChunk(g) { samples in
       let s = samples.count
       let sg = sub(g, s)
-      let colsBuffer = TensorStorage(uninitializedCount: k * s * l), outBuffer = TensorStorage(uninitializedCount: o * s * l)
-      let cols = colsBuffer.base, out = outBuffer.base
+      let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
+      let cols = colsBuffer.base
       Im2Col.forward(sg, x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
-      if let bs {
-        for i in 0..<o { (out + i * s * l).initialize(repeating: bs.pointer[i], count: s * l) }
-      }
-      sgemmSerial(transposeA: false, transposeB: false, m: o, n: s * l, k: k, a: ws.pointer, lda: k, b: cols, ldb: s * l,
-                  beta: bs == nil ? 0 : 1, c: out, ldc: s * l)
-      // [O, s, L] → [s, O, L] while the chunk is in cache.
+      // One GEMM per sample, reading its column block (ldb = s·L) and writing its [O, L] image:
+      // no permute of the output.
       for n in 0..<s {
-        let dst = ys.pointer + (samples.lowerBound + n) * o * l
-        for i in 0..<o { (dst + i * l).update(from: out + (i * s + n) * l, count: l) }
+        let y = ys.pointer + (samples.lowerBound + n) * o * l
+        if let bs { for i in 0..<o { (y + i * l).initialize(repeating: bs.pointer[i], count: l) } }
+        sgemmSerial(transposeA: false, transposeB: false, m: o, n: l, k: k, a: ws.pointer, lda: k, b: cols + n * l,
+                    ldb: s * l, beta: bs == nil ? 0 : 1, c: y, ldc: l)
       }
     }
   }
@@ -57,14 +55,13 @@ enum ConvolutionKernels {
     forEachChunk(g) { samples in
       let s = samples.count
       let sg = sub(g, s)
-      let gcBuffer = TensorStorage(uninitializedCount: o * s * l), colsBuffer = TensorStorage(uninitializedCount: k * s * l)
-      let gc = gcBuffer.base, cols = colsBuffer.base
+      let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
+      let cols = colsBuffer.base
+      // dcols[:, n-block] = Wᵀ · gy[n], each gy[n] read in place.
       for n in 0..<s {
-        let src = gs.pointer + (samples.lowerBound + n) * o * l
-        for i in 0..<o { (gc + (i * s + n) * l).update(from: src + i * l, count: l) }
+        sgemmSerial(transposeA: true, transposeB: false, m: k, n: l, k: o, a: ws.pointer, lda: k,
+                    b: gs.pointer + (samples.lowerBound + n) * o * l, ldb: l, beta: 0, c: cols + n * l, ldc: s * l)
       }
-      sgemmSerial(transposeA: true, transposeB: false, m: k, n: s * l, k: o, a: ws.pointer, lda: k, b: gc, ldb: s * l,
-                  beta: 0, c: cols, ldc: s * l)
       Im2Col.backward(sg, cols: cols, x: ds.pointer + samples.lowerBound * image, parallel: false)
     }
   }
@@ -87,15 +84,14 @@ enum ConvolutionKernels {
         for c in stride(from: worker, to: chunks, by: workers) {
           let samples = (c * size)..<Swift.min(g.batch, (c + 1) * size)
           let s = samples.count
-          let colsBuffer = TensorStorage(uninitializedCount: k * s * l), gcBuffer = TensorStorage(uninitializedCount: o * s * l)
-          let cols = colsBuffer.base, gc = gcBuffer.base
+          let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
+          let cols = colsBuffer.base
           Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
+          // acc += gy[n] · cols_nᵀ for each sample, gy[n] read in place.
           for n in 0..<s {
-            let src = gs.pointer + (samples.lowerBound + n) * o * l
-            for i in 0..<o { (gc + (i * s + n) * l).update(from: src + i * l, count: l) }
+            sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: l, a: gs.pointer + (samples.lowerBound + n) * o * l,
+                        lda: l, b: cols + n * l, ldb: s * l, beta: 1, c: acc, ldc: k)
           }
-          sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: s * l, a: gc, lda: s * l, b: cols, ldb: s * l,
-                      beta: 1, c: acc, ldc: k)
         }
       }
     }
