@@ -39,12 +39,12 @@ echo "== 6. PRM λ sweep (pattern v0, 20,000 training images, 1 epoch per λ)"
 
 echo "== 7. stochastic PRM switching against EOT-PGD"
 for shift in 1,1 0,1; do
-  name="prm-v0-${shift/,/-}"
+  name="prm-v0-${shift/,/-}-lambda0.3-20k"
   [ -f "$out/$name/model.safetensors" ] && [ -f "$out/$name/model.state.safetensors" ] && r=(--resume) || r=()
   "$bin" prm train --data fashion-mnist --pattern v0 --shift "$shift" --lambda 0.3 --mix 0.5 --epochs 1 --limit 20000 \
     --output "$out/$name/model.safetensors" "${r[@]}"
 done
-"$bin" prm defend --modules "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors,$out/prm-v0-1-1/model.safetensors,$out/prm-v0-0-1/model.safetensors" \
+"$bin" prm defend --modules "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors,$out/prm-v0-1-1-lambda0.3-20k/model.safetensors,$out/prm-v0-0-1-lambda0.3-20k/model.safetensors" \
   --output "$out/defense/switch.safetensors"
 "$bin" prm defend --resize-pad "$model" --output "$out/defense/resize-pad.safetensors"
 attack=(--data fashion-mnist --limit 200 --attack pgd --epsilon 0.05,0.1 --steps 10 --step-size 0.02 --eot 4 --classify 3 --seeds 2 --baseline "$model")

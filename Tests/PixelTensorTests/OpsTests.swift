@@ -129,3 +129,18 @@ struct MaxPoolKernelTests {
     #expect(g.sum().item == Float(y.elementCount))
   }
 }
+
+@Suite("Constant fast paths")
+struct FastPathTests {
+  @Test("clamping a constant gives the same values as the differentiable composite")
+  func clampFastPath() {
+    var rng = SeededGenerator(seed: 2)
+    let x = Tensor.normal([1000], using: &rng)
+    let fast = x.clamped(to: -0.5...0.7)
+    let recorded = x.requiringGradient().clamped(to: -0.5...0.7)
+    #expect(fast.scalars == recorded.scalars)
+    #expect(!fast.requiresGradient && recorded.requiresGradient)
+    #expect(Tensor([.nan], shape: [1]).clamped(to: 0...1).scalars[0].isNaN)
+    #expect(Tensor([.nan], shape: [1]).requiringGradient().clamped(to: 0...1).scalars[0].isNaN)
+  }
+}

@@ -4,6 +4,7 @@ import Foundation
 /// direct, vectorizable expression: a closure call per element measured 5–10× slower.
 enum UnaryOp: Sendable {
   case negate, affine(scale: Float, shift: Float), exp, log, log1p, sqrt, tanh, reciprocal, sign
+  case clamp(lower: Float, upper: Float)
 
   var isTranscendental: Bool {
     switch self {
@@ -50,6 +51,7 @@ enum Elementwise {
       case .tanh: for i in r { y[i] = Foundation.tanh(x[i]) }
       case .reciprocal: for i in r { y[i] = 1 / x[i] }
       case .sign: for i in r { y[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0) }
+      case .clamp(let lo, let hi): for i in r { y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]) }
       }
     }
   }

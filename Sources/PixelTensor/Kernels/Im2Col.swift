@@ -74,6 +74,8 @@ enum Im2Col {
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
     let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
     let plane = h * w
+    let ix0 = kj * g.dilationX - g.paddingX
+    let contiguous = g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w
     var o = samples.lowerBound * oh * ow
     for n in samples {
       let xp = x + (n * g.channels + c) * plane
@@ -81,10 +83,8 @@ enum Im2Col {
         let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
         if iy < 0 || iy >= h { o += ow; continue }
         let rowp = xp + iy * w
-        let ix0 = kj * g.dilationX - g.paddingX
-        if g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w {
-          let src = cols + o
-          for ox in 0..<ow { rowp[ix0 + ox] += src[ox] }
+        if contiguous {
+          addSegment(rowp + ix0, cols + o, ow)
           o += ow
         } else {
           for ox in 0..<ow {
@@ -95,5 +95,19 @@ enum Im2Col {
         }
       }
     }
+  }
+
+  /// `dst[0..<n] += src[0..<n]` eight lanes at a time: output rows of small feature maps are
+  /// short (11 for a 13×13 input), so the per-element loop overhead dominated col2im.
+  @inline(__always)
+  static func addSegment(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    while i &+ 8 <= n {
+      let v = d.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+      d.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD8<Float>.self)
+      i &+= 8
+    }
+    while i < n { dst[i] += src[i]; i &+= 1 }
   }
 }

@@ -95,6 +95,20 @@ enum Pooling {
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
         ox &+= 8
       }
+      // Then four at a time (a 26-wide map has 13 windows a row: 8 + 4 + 1).
+      while 2 &* (ox &+ 4) <= w {
+        let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
+        let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
+        let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
+        let upper = b .> a, lower = d .> c
+        let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
+        let lane = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: 2 &* ox)
+        let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
+        let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
+        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: l .> u), as: SIMD4<Int32>.self)
+        sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
+        ox &+= 4
+      }
       while ox < ow {
         let j = 2 &* ox
         let a = x[top &+ j], b = x[top &+ j &+ 1], c = x[bottom &+ j], d = x[bottom &+ j &+ 1]

@@ -74,7 +74,15 @@ extension Tensor {
 
   /// Clamps every element to `range`; the gradient is 1 inside the range and 0 where clamped.
   public func clamped(to range: ClosedRange<Float>) -> Tensor {
-    let inside = (self .>= range.lowerBound) && (self .<= range.upperBound)
+    if !(requiresGradient && GradMode.isEnabled) {
+      // NOTE: nothing to differentiate, so one pass instead of the composite's dozen
+      // (attack projections clamp twice per step). NaN passes through either way.
+      let out = TensorStorage(uninitializedCount: elementCount)
+      Elementwise.map(.clamp(lower: range.lowerBound, upper: range.upperBound), storage.base, out.base, count: elementCount)
+      return Tensor(shape: shape, storage: out)
+    }
+    // NaN counts as inside so that it propagates, as in the fast path.
+    let inside = ((self .>= range.lowerBound) && (self .<= range.upperBound)) || isNaN
     let below = self .< range.lowerBound, above = self .> range.upperBound
     let constant = below.asTensor * range.lowerBound + above.asTensor * range.upperBound
     return selecting(inside) + constant
