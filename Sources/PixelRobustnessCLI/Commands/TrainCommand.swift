@@ -13,8 +13,6 @@ extension PixelRobustCommand {
 
     @Option(help: "Data set: fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR.")
     var data: String = "fashion-mnist"
-    @Option(help: "Keep only the first N training examples (file order).")
-    var limit: Int?
     @Option(help: "Evaluate on the first N test examples only.")
     var testLimit: Int?
     @Option(help: "Built-in architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -25,20 +23,11 @@ extension PixelRobustCommand {
     var hidden: String = "256,256"
     @Option(help: "Depth and width of wide-resnet, as DEPTH,WIDTH.")
     var wide: String = "16,4"
-    @Option(help: "Training epochs.")
-    var epochs = 10
-    @Option(help: "Mini-batch size.")
-    var batchSize = 128
-    @Option(help: "Optimizer: sgd, adam or adamw.")
-    var optimizer: String = "adam"
-    @Option(help: "Learning rate.")
-    var lr: Float = 1e-3
+    @OptionGroup var training: TrainingOptions
     @Option(help: "SGD momentum.")
     var momentum: Float = 0.9
     @Flag(help: "Nesterov momentum (sgd).")
     var nesterov = false
-    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
-    var weightDecay: Float = 0
     @Option(help: "Learning-rate schedule: constant, step or cosine.")
     var schedule: String = "constant"
     @Option(help: "For --schedule step: epochs between decays.")
@@ -55,30 +44,33 @@ extension PixelRobustCommand {
     var cropPadding = 0
     @Flag(help: "Random horizontal flips.")
     var flip = false
-    @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.")
-    var seed: UInt64 = 0
     @Option(help: "Checkpoint path (.safetensors); the optimizer state and log are written beside it.")
     var output: String
     @Flag(help: "Continue from the checkpoint and optimizer state at --output.")
     var resume = false
 
     func validate() throws {
-      guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd, adam or adamw.") }
       guard TrainingSettings.ScheduleKind(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant, step or cosine.") }
       if spec == nil, Architecture(rawValue: arch) == nil {
         throw ValidationError("--arch must be one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
       }
       do { _ = try DataSource(parsing: data) } catch { throw ValidationError("\(error)") }
       if let problem = settings.validationError() { throw ValidationError(problem + ".") }
-      if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
     }
 
     var settings: TrainingSettings {
-      TrainingSettings(data: data, epochs: epochs, batchSize: batchSize, optimizer: TrainingSettings.OptimizerKind(rawValue: optimizer) ?? .adam,
-                       learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
-                       schedule: TrainingSettings.ScheduleKind(rawValue: schedule) ?? .constant, stepEpochs: stepEpochs,
-                       gamma: gamma, warmupEpochs: warmupEpochs, gradientClipNorm: clipNorm, labelSmoothing: labelSmoothing,
-                       cropPadding: cropPadding, horizontalFlip: flip, seed: seed, limit: limit)
+      var s = training.settings(data: data)
+      s.momentum = momentum
+      s.nesterov = nesterov
+      s.schedule = TrainingSettings.ScheduleKind(rawValue: schedule) ?? .constant
+      s.stepEpochs = stepEpochs
+      s.gamma = gamma
+      s.warmupEpochs = warmupEpochs
+      s.gradientClipNorm = clipNorm
+      s.labelSmoothing = labelSmoothing
+      s.cropPadding = cropPadding
+      s.horizontalFlip = flip
+      return s
     }
 
     func modelSpec(for train: Dataset) throws -> ModelSpec {
@@ -95,7 +87,7 @@ extension PixelRobustCommand {
     func run() throws {
       Console.announceRuntime()
       let source = try DataSource(parsing: data)
-      let train = try source.load(split: .train, limit: limit)
+      let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: testLimit, channels: train.imageShape[0])
       let spec = try modelSpec(for: train)
       guard spec.input == train.imageShape else {
@@ -107,7 +99,7 @@ extension PixelRobustCommand {
                             objective: StandardTraining(labelSmoothing: labelSmoothing))
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
-        bar.update(label: "epoch \(p.epoch)/\(epochs)", done: p.batch, total: p.batches,
+        bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
                    detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
       }, epochEnd: { r in
         Console.note(String(format: "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f images/s, %.1f s",

@@ -1,21 +1,21 @@
 import ArgumentParser
 import PixelTraining
 
-/// Optimizer and schedule options shared by the PRM commands.
+/// Epochs, batch, optimizer, data limit and seed, shared by `train` and the PRM commands.
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Training epochs.")
-  var epochs = 2
+  var epochs = 10
   @Option(help: "Mini-batch size.")
   var batchSize = 128
   @Option(help: "Optimizer: sgd, adam or adamw.")
   var optimizer: String = "adam"
   @Option(help: "Learning rate.")
   var lr: Float = 1e-3
-  @Option(help: "Weight decay.")
+  @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
   var weightDecay: Float = 0
   @Option(help: "Keep only the first N training examples.")
   var limit: Int?
-  @Option(help: "Seed for initialisation, shuffling and dropout.")
+  @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.")
   var seed: UInt64 = 0
 
   func validate() throws {
