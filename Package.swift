@@ -42,8 +42,8 @@ let package = Package(
     // MARK: - Unit test bundles
     .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTraining", "_TestSupport"],
-                resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "_TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelTrainingTests", dependencies: ["PixelTraining"]),
     .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging"]),
     .testTarget(name: "PixelDataTests", dependencies: ["PixelData"]),
     .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelTraining"], resources: [.copy("Fixtures")]),
