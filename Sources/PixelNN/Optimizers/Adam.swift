@@ -36,21 +36,37 @@ public struct Adam: Optimizer {
     step += 1
     let c1 = 1 - Float(pow(Double(beta1), Double(step)))
     let c2 = 1 - Float(pow(Double(beta2), Double(step)))
-    withoutGradients {
-      for (name, p) in parameters {
-        guard var g = gradients[name] else { continue }
-        var theta = p.value.detached()
-        if weightDecay != 0 {
-          if decoupledWeightDecay { theta = theta * (1 - learningRate * weightDecay) } else { g = g + theta * weightDecay }
+    let (lr, b1, b2, eps, wd, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
+    let stepScale = lr / c1, rootC2 = c2.squareRoot()
+    for (name, p) in parameters {
+      guard let g = gradients[name] else { continue }
+      // NOTE: one fused pass per parameter instead of a dozen tensor ops; the moments are taken
+      // out of the dictionaries so that they are uniquely held and updated in place.
+      var theta = p.value.detached()
+      var m = firstMoment.removeValue(forKey: name) ?? .zeros(g.shape)
+      var v = secondMoment.removeValue(forKey: name) ?? .zeros(g.shape)
+      g.withUnsafeBufferPointer { gp in
+        theta.withUnsafeMutableBufferPointer { tp in
+          m.withUnsafeMutableBufferPointer { mp in
+            v.withUnsafeMutableBufferPointer { vp in
+              for i in 0..<gp.count {
+                var gi = gp[i], t = tp[i]
+                if wd != 0 {
+                  if decoupled { t *= 1 - lr * wd } else { gi += t * wd }
+                }
+                let mi = mp[i] * b1 + gi * (1 - b1), vi = vp[i] * b2 + (gi * gi) * (1 - b2)
+                mp[i] = mi
+                vp[i] = vi
+                // PyTorch's form: θ − (η/c1)·m / (√v/√c2 + ε).
+                tp[i] = t - (mi / (vi.squareRoot() / rootC2 + eps)) * stepScale
+              }
+            }
+          }
         }
-        let m = (firstMoment[name] ?? .zeros(g.shape)) * beta1 + g * (1 - beta1)
-        let v = (secondMoment[name] ?? .zeros(g.shape)) * beta2 + (g * g) * (1 - beta2)
-        firstMoment[name] = m
-        secondMoment[name] = v
-        // NOTE: PyTorch's form: θ − (η/c1)·m / (√v/√c2 + ε).
-        let denominator = (v.squareRoot() * (1 / c2.squareRoot())) + epsilon
-        p.value = theta - (m / denominator) * (learningRate / c1)
       }
+      firstMoment[name] = m
+      secondMoment[name] = v
+      p.value = theta
     }
   }
 
