@@ -28,8 +28,6 @@ struct Stopwatch {
 public enum ProcessMemory {
   /// Peak resident set size (`VmHWM`) in MiB, or `nil` where `/proc` is unavailable.
   public static var peakResidentMiB: Double? { field("VmHWM") }
-  /// Current resident set size (`VmRSS`) in MiB.
-  public static var residentMiB: Double? { field("VmRSS") }
 
   private static func field(_ name: String) -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

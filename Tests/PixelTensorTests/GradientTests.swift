@@ -64,6 +64,7 @@ enum GradientTable {
     .init("softplus", shapes: [[4, 5]]) { $0[0].softplus() },
     .init("sigmoid", shapes: [[4, 5]]) { $0[0].sigmoid() },
     .init("abs", shapes: [[4, 5]]) { $0[0].abs() * $0[0] },
+    .init("raised to 1.5", shapes: [[4, 5]], domain: .positive) { $0[0].raised(to: 1.5) },
     .init("clamped", shapes: [[4, 5]]) { $0[0].clamped(to: -0.5...0.7).squared() },
     .init("softmax", shapes: [[3, 5]]) { $0[0].softmax(alongAxis: 1) },
     .init("logSoftmax", shapes: [[3, 5]]) { $0[0].logSoftmax(alongAxis: 1) },

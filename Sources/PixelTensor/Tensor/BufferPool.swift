@@ -59,13 +59,4 @@ final class BufferPool: Sendable {
     }
     pointer.deallocate()
   }
-
-  /// Returns every cached buffer to the system.
-  func drain() {
-    let all = state.withLock { s -> [Block] in
-      defer { s.free = [:]; s.cachedBytes = 0 }
-      return s.free.values.flatMap { $0 }
-    }
-    for block in all { block.pointer.deallocate() }
-  }
 }
