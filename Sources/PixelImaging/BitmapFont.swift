@@ -7,18 +7,21 @@ public enum BitmapFont {
   public static func height(scale: Int = 1) -> Int { 7 * scale }
 }
 
+extension BitmapFont {
+  /// The lit pixels `(row, column)` of `ch`'s 5×7 glyph; unknown characters draw as `?`.
+  static func pixels(_ ch: Character) -> [(row: Int, column: Int)] {
+    let rows = BitmapFontGlyphs.glyphs[ch] ?? BitmapFontGlyphs.glyphs["?"]!
+    return rows.enumerated().flatMap { r, bits in (0..<5).filter { bits & (1 << (4 - $0)) != 0 }.map { (r, $0) } }
+  }
+}
+
 extension Canvas {
   /// Draws `text` with its top-left corner at `(x, y)`; unknown characters draw as `?`.
   public mutating func text(_ text: String, x: Int, y: Int, color: RGB = .black, scale: Int = 1) {
-    var cx = x
-    for ch in text {
-      let rows = BitmapFontGlyphs.glyphs[ch] ?? BitmapFontGlyphs.glyphs["?"]!
-      for (r, bits) in rows.enumerated() {
-        for c in 0..<5 where bits & (1 << (4 - c)) != 0 {
-          fill(x: cx + c * scale, y: y + r * scale, width: scale, height: scale, color: color)
-        }
+    for (i, ch) in text.enumerated() {
+      for p in BitmapFont.pixels(ch) {
+        fill(x: x + (6 * i + p.column) * scale, y: y + p.row * scale, width: scale, height: scale, color: color)
       }
-      cx += 6 * scale
     }
   }
 
@@ -30,15 +33,10 @@ extension Canvas {
   /// Draws `text` rotated a quarter turn anticlockwise (for a y-axis label), its bottom-left
   /// at `(x, y)`.
   public mutating func verticalText(_ text: String, x: Int, y: Int, color: RGB = .black, scale: Int = 1) {
-    var cy = y
-    for ch in text {
-      let rows = BitmapFontGlyphs.glyphs[ch] ?? BitmapFontGlyphs.glyphs["?"]!
-      for (r, bits) in rows.enumerated() {
-        for c in 0..<5 where bits & (1 << (4 - c)) != 0 {
-          fill(x: x + r * scale, y: cy - c * scale, width: scale, height: scale, color: color)
-        }
+    for (i, ch) in text.enumerated() {
+      for p in BitmapFont.pixels(ch) {
+        fill(x: x + p.row * scale, y: y - (6 * i + p.column) * scale, width: scale, height: scale, color: color)
       }
-      cy -= 6 * scale
     }
   }
 }
