@@ -87,7 +87,7 @@ public struct GradientMapAccumulator: Sendable, Equatable {
   /// `mean_n g_n`, shaped `[C, H, W]`.
   public var meanSigned: Tensor { Tensor(signedSum.map { Float($0 / Double(Swift.max(count, 1))) }, shape: Shape(imageShape)) }
   /// `Ḡ[i, j] = (1/C) Σ_c G[c, i, j]`, shaped `[H, W]`.
-  public var channelMean: Tensor { withoutGradients { meanAbsolute.mean(alongAxes: [0]) } }
+  public var channelMean: Tensor { meanAbsolute.channelMeanMap() }
   /// Per-class maps `[K, C, H, W]` (zeros for a class with no image).
   public var classMeans: Tensor {
     let size = pixelCount

@@ -46,7 +46,7 @@ public struct GradientMapOutputs {
     }
     if signed {
       try NumPy.write(acc.meanSigned, to: url("G_signed.npy"))
-      let m = withoutGradients { acc.meanSigned.mean(alongAxes: [0]) }
+      let m = acc.meanSigned.channelMeanMap()
       let limit = Double(Swift.max(Swift.abs(m.min()), Swift.abs(m.max())))
       try Heatmap.render(m, title: "mean signed dCE/dx", colormap: .gray, scaling: .fixed(-limit, limit), scale: scale)
         .write(to: url("heatmap_signed.png"))

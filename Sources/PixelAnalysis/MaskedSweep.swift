@@ -58,11 +58,9 @@ public struct MaskedSweep {
           offMask = Swift.max(offMask, r.maxOffMaskChange)
           pixels = mask.count
         }
-        let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-        let variance = accuracies.count > 1
-          ? accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accuracies.count - 1) : 0
+        let (mean, std) = meanAndStandardDeviation(accuracies)
         rows.append(Row(kind: kind.rawValue, percent: k, maskPixels: pixels, cleanAccuracy: clean, robustAccuracy: mean,
-                        robustAccuracyStd: variance.squareRoot(), seeds: seeds, maxOffMaskChange: offMask))
+                        robustAccuracyStd: std, seeds: seeds, maxOffMaskChange: offMask))
       }
     }
     return rows

@@ -8,12 +8,12 @@ struct Stopwatch {
     body()
     let clock = ContinuousClock()
     let first = clock.measure(body)
-    let seconds = Double(first.components.seconds) + Double(first.components.attoseconds) * 1e-18
+    let seconds = first.seconds
     let inner = seconds > 0.02 ? 1 : Swift.max(1, Int(0.02 / Swift.max(seconds, 1e-9)))
     var out: [Double] = []
     for _ in 0..<repeats {
       let d = clock.measure { for _ in 0..<inner { body() } }
-      out.append((Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) / Double(inner))
+      out.append(d.seconds / Double(inner))
     }
     return out.sorted()
   }
@@ -22,6 +22,11 @@ struct Stopwatch {
     let n = sorted.count
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
   }
+}
+
+extension Duration {
+  /// The duration in seconds.
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 /// Memory figures of this process from `/proc/self/status`.

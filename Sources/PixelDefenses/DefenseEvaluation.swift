@@ -1,4 +1,5 @@
 import Foundation
+import PixelAnalysis
 import PixelAttacks
 import PixelData
 import PixelNN

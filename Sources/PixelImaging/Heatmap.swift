@@ -135,8 +135,7 @@ public enum Heatmap {
   }
 
   static func channelMean(_ map: Tensor) -> (Int, Int, [Float]) {
-    precondition(map.rank == 2 || map.rank == 3, "a map is [H, W] or [C, H, W], got \(map.shape)")
-    let m = map.rank == 3 ? withoutGradients { map.mean(alongAxes: [0]) } : map
+    let m = map.channelMeanMap()
     return (m.shape[0], m.shape[1], m.scalars)
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelAnalysis
 import PixelAttacks
 import PixelData
 import PixelNN

@@ -74,8 +74,7 @@ extension PixelMask {
 
   /// The per-pixel values of a `[H, W]` or `[C, H, W]` map (channel mean).
   public static func pixelValues(_ map: Tensor) -> (height: Int, width: Int, values: [Float]) {
-    precondition(map.rank == 2 || map.rank == 3, "a map is [H, W] or [C, H, W], got \(map.shape)")
-    let m = map.rank == 3 ? withoutGradients { map.mean(alongAxes: [0]) } : map
+    let m = map.channelMeanMap()
     return (m.shape[0], m.shape[1], m.scalars)
   }
 

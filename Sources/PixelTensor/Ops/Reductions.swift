@@ -72,3 +72,11 @@ extension Tensor {
     return reshaped(to: [n, elementCount / Swift.max(n, 1)]).squared().sum(alongAxes: [1]).squareRoot()
   }
 }
+
+extension Tensor {
+  /// A per-pixel map: `[H, W]` as is, or the channel mean of `[C, H, W]`, as a constant.
+  public func channelMeanMap() -> Tensor {
+    precondition(rank == 2 || rank == 3, "a map is [H, W] or [C, H, W], got \(shape)")
+    return rank == 3 ? withoutGradients { mean(alongAxes: [0]) } : detached()
+  }
+}

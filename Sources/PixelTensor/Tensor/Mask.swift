@@ -59,18 +59,22 @@ public struct Mask: Sendable {
   }
 }
 
-/// A fixed-size byte buffer (mask storage).
+/// A fixed-size buffer of a trivial type; callers write every element before reading.
 @usableFromInline
-final class ByteStorage: @unchecked Sendable {
-  @usableFromInline let base: UnsafeMutablePointer<UInt8>
+final class FixedBuffer<Element>: @unchecked Sendable {
+  @usableFromInline let base: UnsafeMutablePointer<Element>
   @usableFromInline let count: Int
   @usableFromInline init(count: Int) {
     self.count = count
     base = .allocate(capacity: Swift.max(count, 1))
-    base.initialize(repeating: 0, count: count)
   }
   deinit { base.deallocate() }
 }
+
+/// Mask storage: one byte per element.
+@usableFromInline typealias ByteStorage = FixedBuffer<UInt8>
+/// Gather/scatter indices.
+@usableFromInline typealias IndexStorage = FixedBuffer<Int32>
 
 /// Flat element indices for ``Tensor/gathering(_:shape:)`` and
 /// ``Tensor/scatteringAdd(_:into:)``: a constant, like a mask.
@@ -90,15 +94,4 @@ public struct IndexBuffer: Sendable {
 
   /// The indices as an array.
   public var indices: [Int] { (0..<storage.count).map { Int(storage.base[$0]) } }
-}
-
-@usableFromInline
-final class IndexStorage: @unchecked Sendable {
-  @usableFromInline let base: UnsafeMutablePointer<Int32>
-  @usableFromInline let count: Int
-  @usableFromInline init(count: Int) {
-    self.count = count
-    base = .allocate(capacity: Swift.max(count, 1))
-  }
-  deinit { base.deallocate() }
 }
