@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PixelTensor
 @testable import PixelNN
@@ -49,6 +50,31 @@ struct OptimizerTests {
     var adamW = Adam.adamW(learningRate: 0.1, weightDecay: 0.5)
     step(&adamW, q, [0])
     #expect(Swift.abs(q.value.item - 2 * (1 - 0.05)) < 1e-6)
+  }
+
+  @Test("Adam on a large tensor (vector lanes, a tail, several workers) follows the scalar formula")
+  func adamLarge() {
+    let count = 70_001
+    var rng = SeededGenerator(seed: 2)
+    let start = Tensor.normal([count], using: &rng), g1 = Tensor.normal([count], using: &rng)
+    let g2 = Tensor.normal([count], using: &rng)
+    let p = Parameter(start)
+    var adam = Adam(learningRate: 0.01, weightDecay: 0.1)
+    step(&adam, p, g1.scalars)
+    step(&adam, p, g2.scalars)
+    var worst: Float = 0
+    for i in stride(from: 0, to: count, by: 7) {
+      var t = start.scalars[i], m: Float = 0, v: Float = 0
+      for (s, g) in [g1.scalars[i], g2.scalars[i]].enumerated() {
+        let gi = g + t * 0.1
+        m = m * 0.9 + gi * 0.1
+        v = v * 0.999 + gi * gi * 0.001
+        let c1 = 1 - Float(pow(0.9, Double(s + 1))), c2 = 1 - Float(pow(0.999, Double(s + 1)))
+        t -= (m / (v.squareRoot() / c2.squareRoot() + 1e-8)) * (0.01 / c1)
+      }
+      worst = Swift.max(worst, Swift.abs(t - p.value.scalars[i]))
+    }
+    #expect(worst < 1e-6)
   }
 
   @Test("optimizer state round-trips: a restored optimizer continues identically")

@@ -84,6 +84,34 @@ struct KernelTests {
     #expect(y.scatteringAdd(idx, into: [4, 5]).scalars == expected)
   }
 
+  @Test("blocked indices (max pooling's, one block a plane) gather and scatter like unblocked ones, on all cores")
+  func blockedGatherScatter() {
+    var rng = SeededGenerator(seed: 4)
+    // 96 planes of 24×24: large enough for the parallel path.
+    let x = Tensor.normal([8, 12, 24, 24], using: &rng).requiringGradient()
+    let pooled = maxPool2D(x, kernel: 2)
+    guard case .gather(let blocked)? = pooled.node?.primitive else {
+      Issue.record("max pooling did not record a gather")
+      return
+    }
+    #expect(blocked.blocks == 96)
+    let flat = IndexBuffer(blocked.indices)
+    let g = Tensor.normal(pooled.shape, using: &rng)
+    #expect(g.scatteringAdd(blocked, into: x.shape).scalars == g.scatteringAdd(flat, into: x.shape).scalars)
+    #expect(x.gathering(blocked, shape: pooled.shape).scalars == pooled.scalars)
+  }
+
+  @Test("a large reduction onto a few channels (a bias gradient) matches a double-precision sum")
+  func parallelChannelSum() {
+    var rng = SeededGenerator(seed: 5)
+    let x = Tensor.normal([64, 8, 32, 32], using: &rng)
+    let s = x.sum(toShape: [1, 8, 1, 1])
+    var expected = [Double](repeating: 0, count: 8)
+    for (i, v) in x.scalars.enumerated() { expected[(i / 1024) % 8] += Double(v) }
+    for c in 0..<8 { #expect(Swift.abs(Double(s.scalars[c]) - expected[c]) < 1e-2) }
+    #expect(x.sum(toShape: [1, 8, 1, 1]).scalars == s.scalars)
+  }
+
   @Test("permute matches index arithmetic")
   func permute() {
     let x = Tensor.arange(0, 120).reshaped(to: [2, 3, 4, 5])

@@ -37,7 +37,8 @@ public struct Adam: Optimizer {
     let c1 = 1 - Float(pow(Double(beta1), Double(step)))
     let c2 = 1 - Float(pow(Double(beta2), Double(step)))
     let (lr, b1, b2, eps, wd, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
-    let stepScale = lr / c1, rootC2 = c2.squareRoot()
+    let rule = Rule(learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: wd, decoupled: decoupled,
+                    stepScale: lr / c1, rootC2: c2.squareRoot())
     for (name, p) in parameters {
       guard let g = gradients[name] else { continue }
       // NOTE: one fused pass per parameter instead of a dozen tensor ops; the moments are taken
@@ -49,17 +50,8 @@ public struct Adam: Optimizer {
         theta.withUnsafeMutableBufferPointer { tp in
           m.withUnsafeMutableBufferPointer { mp in
             v.withUnsafeMutableBufferPointer { vp in
-              for i in 0..<gp.count {
-                var gi = gp[i], t = tp[i]
-                if wd != 0 {
-                  if decoupled { t *= 1 - lr * wd } else { gi += t * wd }
-                }
-                let mi = mp[i] * b1 + gi * (1 - b1), vi = vp[i] * b2 + (gi * gi) * (1 - b2)
-                mp[i] = mi
-                vp[i] = vi
-                // PyTorch's form: θ − (η/c1)·m / (√v/√c2 + ε).
-                tp[i] = t - (mi / (vi.squareRoot() / rootC2 + eps)) * stepScale
-              }
+              rule.apply(g: UnsafeSharedConst(gp.baseAddress!), theta: UnsafeShared(tp.baseAddress!),
+                         m: UnsafeShared(mp.baseAddress!), v: UnsafeShared(vp.baseAddress!), count: gp.count)
             }
           }
         }
@@ -67,6 +59,57 @@ public struct Adam: Optimizer {
       firstMoment[name] = m
       secondMoment[name] = v
       p.value = theta
+    }
+  }
+
+  /// One step's constants, applied sixteen lanes at a time on all cores: a scalar loop with a
+  /// square root and a division per element was latency-bound (about 0.8 ms for small-cnn's
+  /// 225 K parameters).
+  private struct Rule: Sendable {
+    let learningRate, beta1, beta2, epsilon, weightDecay: Float
+    let decoupled: Bool
+    let stepScale, rootC2: Float
+
+    func apply(g: UnsafeSharedConst<Float>, theta: UnsafeShared<Float>, m: UnsafeShared<Float>,
+               v: UnsafeShared<Float>, count: Int) {
+      parallelRanges(count, grain: 1 << 15) { range in
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+          var gv = load(g.pointer + i), tv = load(theta.pointer + i), mv = load(m.pointer + i), vv = load(v.pointer + i)
+          step(&gv, &tv, &mv, &vv)
+          store(tv, theta.pointer + i)
+          store(mv, m.pointer + i)
+          store(vv, v.pointer + i)
+          i += 16
+        }
+        // The tail runs through the same lanes, zero-padded.
+        let n = range.upperBound - i
+        guard n > 0 else { return }
+        var gv = SIMD16<Float>(), tv = SIMD16<Float>(), mv = SIMD16<Float>(), vv = SIMD16<Float>()
+        for j in 0..<n { gv[j] = g.pointer[i + j]; tv[j] = theta.pointer[i + j]; mv[j] = m.pointer[i + j]; vv[j] = v.pointer[i + j] }
+        step(&gv, &tv, &mv, &vv)
+        for j in 0..<n { theta.pointer[i + j] = tv[j]; m.pointer[i + j] = mv[j]; v.pointer[i + j] = vv[j] }
+      }
+    }
+
+    @inline(__always)
+    func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+
+    @inline(__always)
+    func load(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { load(UnsafePointer(p)) }
+
+    @inline(__always)
+    func store(_ x: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD16<Float>.self) }
+
+    /// `m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − (η/c1)·m / (√v/√c2 + ε)` (PyTorch's form).
+    @inline(__always)
+    func step(_ g: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ m: inout SIMD16<Float>, _ v: inout SIMD16<Float>) {
+      if weightDecay != 0 {
+        if decoupled { t *= 1 - learningRate * weightDecay } else { g += t * weightDecay }
+      }
+      m = m * beta1 + g * (1 - beta1)
+      v = v * beta2 + (g * g) * (1 - beta2)
+      t = t - (m / (v.squareRoot() / rootC2 + epsilon)) * stepScale
     }
   }
 

@@ -95,7 +95,7 @@ extension Tensor {
     let out = TensorStorage(count: target.elementCount, repeating: 0)
     Strided.accumulate(.init(dims: shape.dims, srcStrides: shape.strides,
                              dstStrides: Strided.broadcastStrides(input: target, output: shape)),
-                       src: storage.base, dst: out.base)
+                       src: storage.base, dst: out.base, dstCount: target.elementCount)
     return .recorded(.sumToShape(target), [self], shape: target, storage: out)
   }
 
@@ -174,7 +174,7 @@ extension Tensor {
   public func gathering(_ indices: IndexBuffer, shape outShape: Shape) -> Tensor {
     precondition(indices.count == outShape.elementCount, "\(indices.count) indices for shape \(outShape)")
     let out = TensorStorage(uninitializedCount: outShape.elementCount)
-    GatherScatter.gather(storage.base, count: elementCount, indices: indices.storage, out: out.base)
+    GatherScatter.gather(storage.base, count: elementCount, indices: indices, out: out.base)
     return .recorded(.gather(indices), [self], shape: outShape, storage: out)
   }
 
@@ -182,7 +182,7 @@ extension Tensor {
   public func scatteringAdd(_ indices: IndexBuffer, into outShape: Shape) -> Tensor {
     precondition(indices.count == elementCount, "\(indices.count) indices for \(elementCount) elements")
     let out = TensorStorage(uninitializedCount: outShape.elementCount)
-    GatherScatter.scatterAdd(storage.base, indices: indices.storage, out: out.base, count: outShape.elementCount)
+    GatherScatter.scatterAdd(storage.base, indices: indices, out: out.base, count: outShape.elementCount)
     return .recorded(.scatterAdd(indices), [self], shape: outShape, storage: out)
   }
 }

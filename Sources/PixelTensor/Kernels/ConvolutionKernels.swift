@@ -1,14 +1,17 @@
-/// Convolution kernels that work on chunks of samples: each chunk's patch matrix stays in
-/// cache, one GEMM per sample reads its block of it in place, and outputs land directly in
-/// NCHW — no batch-sized im2col buffer and no permute pass over the activations. Scratch buffers come
+/// Convolution kernels that work on chunks of samples: each chunk's patch matrix and output
+/// block stay in cache, and one GEMM covers the whole chunk (`N = samples · L`), so OpenBLAS packs
+/// the weights once per chunk instead of once per sample. The price is one in-cache pass that
+/// moves the chunk's `[O, samples·L]` block to and from NCHW — cheaper than the per-sample weight
+/// packing it replaces, and the forward pass adds the bias in that same pass. Scratch buffers come
 /// from the tensor buffer pool, so steady-state steps do not page-fault.
 enum ConvolutionKernels {
-  /// Samples per chunk: about 256 K floats of patch matrix.
-  static func chunkSize(_ g: ConvGeometry) -> Int {
-    Swift.max(1, Swift.min(g.batch, (1 << 18) / Swift.max(g.patchSize * g.outHeight * g.outWidth, 1)))
+  /// Samples per chunk: about 256 K floats of patch matrix and output block together.
+  static func chunkSize(_ g: ConvGeometry, outChannels o: Int) -> Int {
+    let perSample = (g.patchSize + o) * g.outHeight * g.outWidth
+    return Swift.max(1, Swift.min(g.batch, (1 << 18) / Swift.max(perSample, 1)))
   }
 
-  /// The geometry of samples `range` alone.
+  /// The geometry of a chunk of `count` samples.
   static func sub(_ g: ConvGeometry, _ count: Int) -> ConvGeometry {
     var s = g
     s.batch = count
@@ -16,11 +19,42 @@ enum ConvolutionKernels {
   }
 
   /// Splits `0..<g.batch` into chunks and runs `body` on each, the chunks spread over the workers.
-  static func forEachChunk(_ g: ConvGeometry, _ body: @Sendable (Range<Int>) -> Void) {
-    let size = chunkSize(g)
+  static func forEachChunk(_ g: ConvGeometry, outChannels o: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let size = chunkSize(g, outChannels: o)
     let chunks = (g.batch + size - 1) / size
     parallelRanges(chunks, grain: 1) { r in
       for c in r { body((c * size)..<Swift.min(g.batch, (c + 1) * size)) }
+    }
+  }
+
+  /// Copies `samples` of the NCHW tensor `nchw` (`[N, O, L]`) into the chunk block `block`
+  /// (`[O, samples·L]`, column `(n, l)`).
+  @inline(__always)
+  static func gatherBlock(_ nchw: UnsafePointer<Float>, samples: Range<Int>, channels o: Int, plane l: Int,
+                          block: UnsafeMutablePointer<Float>) {
+    let s = samples.count
+    for n in 0..<s {
+      let src = nchw + (samples.lowerBound + n) * o * l
+      for i in 0..<o { (block + i * s * l + n * l).update(from: src + i * l, count: l) }
+    }
+  }
+
+  /// `y[n, o, :] = block[o, (n, :)] + bias[o]`: the inverse of ``gatherBlock``, with the bias.
+  @inline(__always)
+  static func scatterBlock(_ block: UnsafePointer<Float>, bias: UnsafePointer<Float>?, samples: Range<Int>,
+                           channels o: Int, plane l: Int, nchw: UnsafeMutablePointer<Float>) {
+    let s = samples.count
+    for n in 0..<s {
+      let dst = nchw + (samples.lowerBound + n) * o * l
+      for i in 0..<o {
+        let src = block + i * s * l + n * l, out = dst + i * l
+        if let bias {
+          let b = bias[i]
+          for j in 0..<l { out[j] = src[j] + b }
+        } else {
+          out.update(from: src, count: l)
+        }
+      }
     }
   }
 
@@ -30,20 +64,14 @@ enum ConvolutionKernels {
     let xs = UnsafeSharedConst(x), ws = UnsafeSharedConst(w), ys = UnsafeShared(y)
     let bs = bias.map { UnsafeSharedConst($0) }
     let l = g.outHeight * g.outWidth, k = g.patchSize, image = g.channels * g.height * g.width
-    forEachChunk(g) { samples in
+    forEachChunk(g, outChannels: o) { samples in
       let s = samples.count
-      let sg = sub(g, s)
       let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
-      let cols = colsBuffer.base
-      Im2Col.forward(sg, x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
-      // One GEMM per sample, reading its column block (ldb = s·L) and writing its [O, L] image:
-      // no permute of the output.
-      for n in 0..<s {
-        let y = ys.pointer + (samples.lowerBound + n) * o * l
-        if let bs { for i in 0..<o { (y + i * l).initialize(repeating: bs.pointer[i], count: l) } }
-        sgemmSerial(transposeA: false, transposeB: false, m: o, n: l, k: k, a: ws.pointer, lda: k, b: cols + n * l,
-                    ldb: s * l, beta: bs == nil ? 0 : 1, c: y, ldc: l)
-      }
+      let blockBuffer = TensorStorage(uninitializedCount: o * s * l)
+      Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: colsBuffer.base, parallel: false)
+      sgemmSerial(transposeA: false, transposeB: false, m: o, n: s * l, k: k, a: ws.pointer, lda: k,
+                  b: colsBuffer.base, ldb: s * l, beta: 0, c: blockBuffer.base, ldc: s * l)
+      scatterBlock(blockBuffer.base, bias: bs?.pointer, samples: samples, channels: o, plane: l, nchw: ys.pointer)
     }
   }
 
@@ -52,17 +80,14 @@ enum ConvolutionKernels {
                             dx: UnsafeMutablePointer<Float>) {
     let gs = UnsafeSharedConst(gy), ws = UnsafeSharedConst(w), ds = UnsafeShared(dx)
     let l = g.outHeight * g.outWidth, k = g.patchSize, image = g.channels * g.height * g.width
-    forEachChunk(g) { samples in
+    forEachChunk(g, outChannels: o) { samples in
       let s = samples.count
-      let sg = sub(g, s)
+      let blockBuffer = TensorStorage(uninitializedCount: o * s * l)
       let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
-      let cols = colsBuffer.base
-      // dcols[:, n-block] = Wᵀ · gy[n], each gy[n] read in place.
-      for n in 0..<s {
-        sgemmSerial(transposeA: true, transposeB: false, m: k, n: l, k: o, a: ws.pointer, lda: k,
-                    b: gs.pointer + (samples.lowerBound + n) * o * l, ldb: l, beta: 0, c: cols + n * l, ldc: s * l)
-      }
-      Im2Col.backward(sg, cols: cols, x: ds.pointer + samples.lowerBound * image, parallel: false)
+      gatherBlock(gs.pointer, samples: samples, channels: o, plane: l, block: blockBuffer.base)
+      sgemmSerial(transposeA: true, transposeB: false, m: k, n: s * l, k: o, a: ws.pointer, lda: k,
+                  b: blockBuffer.base, ldb: s * l, beta: 0, c: colsBuffer.base, ldc: s * l)
+      Im2Col.backward(sub(g, s), cols: colsBuffer.base, x: ds.pointer + samples.lowerBound * image, parallel: false)
     }
   }
 
@@ -71,7 +96,7 @@ enum ConvolutionKernels {
   static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, gy: UnsafePointer<Float>, outChannels o: Int,
                              dw: UnsafeMutablePointer<Float>) {
     let l = g.outHeight * g.outWidth, k = g.patchSize, image = g.channels * g.height * g.width
-    let size = chunkSize(g)
+    let size = chunkSize(g, outChannels: o)
     let chunks = (g.batch + size - 1) / size
     let workers = Swift.max(1, Swift.min(KernelConfig.workerCount, chunks))
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers * o * k)
@@ -85,13 +110,12 @@ enum ConvolutionKernels {
           let samples = (c * size)..<Swift.min(g.batch, (c + 1) * size)
           let s = samples.count
           let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
-          let cols = colsBuffer.base
-          Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: cols, parallel: false)
-          // acc += gy[n] · cols_nᵀ for each sample, gy[n] read in place.
-          for n in 0..<s {
-            sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: l, a: gs.pointer + (samples.lowerBound + n) * o * l,
-                        lda: l, b: cols + n * l, ldb: s * l, beta: 1, c: acc, ldc: k)
-          }
+          let blockBuffer = TensorStorage(uninitializedCount: o * s * l)
+          Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: colsBuffer.base, parallel: false)
+          gatherBlock(gs.pointer, samples: samples, channels: o, plane: l, block: blockBuffer.base)
+          // acc += gy_chunk · cols_chunkᵀ: one GEMM whose inner extent spans the chunk.
+          sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: s * l, a: blockBuffer.base, lda: s * l,
+                      b: colsBuffer.base, ldb: s * l, beta: 1, c: acc, ldc: k)
         }
       }
     }

@@ -1,31 +1,40 @@
 import Dispatch
 
-/// Pointers that may cross into `concurrentPerform` chunks; each chunk writes a disjoint range.
-@usableFromInline
-struct UnsafeShared<T>: @unchecked Sendable {
-  @usableFromInline let pointer: UnsafeMutablePointer<T>
-  @usableFromInline init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+/// A mutable pointer that may cross into ``parallelRanges(_:grain:_:)`` chunks; the caller
+/// guarantees that each chunk writes a disjoint range.
+public struct UnsafeShared<T>: @unchecked Sendable {
+  /// The shared pointer.
+  public let pointer: UnsafeMutablePointer<T>
+  /// Wraps `pointer`.
+  public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
 
-@usableFromInline
-struct UnsafeSharedConst<T>: @unchecked Sendable {
-  @usableFromInline let pointer: UnsafePointer<T>
-  @usableFromInline init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+/// A read-only pointer that may cross into ``parallelRanges(_:grain:_:)`` chunks.
+public struct UnsafeSharedConst<T>: @unchecked Sendable {
+  /// The shared pointer.
+  public let pointer: UnsafePointer<T>
+  /// Wraps `pointer`.
+  public init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
 }
 
 /// Runs `body` over `0..<count` split into contiguous chunks on the machine's cores.
 ///
 /// Work below `grain` elements per chunk stays on the calling thread: dispatching costs a few
 /// microseconds, which only pays for large or compute-bound loops (see BUILD-NOTES §4).
-@usableFromInline
-func parallelRanges(_ count: Int, grain: Int, _ body: @Sendable (Range<Int>) -> Void) {
+public func parallelRanges(_ count: Int, grain: Int, _ body: @Sendable (Range<Int>) -> Void) {
   let chunks = Swift.min(KernelConfig.workerCount, count / Swift.max(grain, 1))
+  parallelChunks(count, chunks: chunks) { _, range in body(range) }
+}
+
+/// Runs `body(c, range)` for each of `chunks` contiguous, near-equal parts of `0..<count`, in
+/// parallel; `c` numbers the parts in order, e.g. to pick a per-part partial-sum buffer.
+func parallelChunks(_ count: Int, chunks: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
   if chunks <= 1 {
-    body(0..<count)
+    body(0, 0..<count)
     return
   }
   DispatchQueue.concurrentPerform(iterations: chunks) { c in
-    body((count * c / chunks)..<(count * (c + 1) / chunks))
+    body(c, (count * c / chunks)..<(count * (c + 1) / chunks))
   }
 }
 

@@ -47,14 +47,38 @@ enum Strided {
     }
   }
 
-  /// `dst[layout] += src[layout]`. Runs on one thread: several source elements may land on
-  /// one destination element, and a fixed order keeps the sums reproducible.
-  static func accumulate(_ layout: Layout, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+  /// `dst[layout] += src[layout]`, where several source elements may land on one destination
+  /// element. A large reduction onto a small `dst` (a bias gradient's sum over batch and pixels)
+  /// runs on all cores, each into its own partial `dst`; the partials are added in chunk order,
+  /// so sums are reproducible for a given core count. Anything else runs on one thread in a
+  /// fixed order.
+  static func accumulate(_ layout: Layout, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                         dstCount: Int) {
     let l = layout.coalesced()
-    let inner = l.dims.last!, si = l.srcStrides.last!, di = l.dstStrides.last!
     let outerDims = Array(l.dims.dropLast())
     let outerCount = outerDims.reduce(1, *)
-    forEachOffset(outerDims, l.srcStrides, l.dstStrides, 0..<outerCount) { so, dOff in
+    let total = outerCount * l.dims.last!
+    let chunks = Swift.min(KernelConfig.workerCount, outerCount, total / KernelConfig.memoryBoundGrain)
+    guard chunks > 1 && dstCount * 64 <= total else {
+      accumulateRange(l, outerDims, 0..<outerCount, src: src, dst: dst)
+      return
+    }
+    let partials = TensorStorage(count: chunks * dstCount, repeating: 0)
+    let ss = UnsafeSharedConst(src), ps = UnsafeShared(partials.base)
+    parallelChunks(outerCount, chunks: chunks) { c, range in
+      accumulateRange(l, outerDims, range, src: ss.pointer, dst: ps.pointer + c * dstCount)
+    }
+    for c in 0..<chunks {
+      let p = partials.base + c * dstCount
+      for i in 0..<dstCount { dst[i] += p[i] }
+    }
+  }
+
+  /// ``accumulate(_:src:dst:dstCount:)`` over the outer indices `range` of a coalesced layout.
+  private static func accumulateRange(_ l: Layout, _ outerDims: [Int], _ range: Range<Int>,
+                                      src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+    let inner = l.dims.last!, si = l.srcStrides.last!, di = l.dstStrides.last!
+    forEachOffset(outerDims, l.srcStrides, l.dstStrides, range) { so, dOff in
       let sp = src + so, dp = dst + dOff
       if di == 0 {
         dp.pointee += si == 1 ? contiguousSum(sp, inner) : stridedSum(sp, inner, si)

@@ -12,8 +12,10 @@ public func maxPool2D(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil
   let outShape: Shape = [g.batch, g.channels, g.outHeight, g.outWidth]
   let values = TensorStorage(uninitializedCount: outShape.elementCount)
   let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!, values: values.base) }
-  // Recorded as the gather it is; the kernel already produced the gathered values.
-  return .recorded(.gather(IndexBuffer(storage: indices)), [x], shape: outShape, storage: values)
+  // Recorded as the gather it is; the kernel already produced the gathered values. Each plane's
+  // windows index only that plane, so the indices are blocked by plane.
+  return .recorded(.gather(IndexBuffer(storage: indices, blocks: g.batch * g.channels)), [x], shape: outShape,
+                   storage: values)
 }
 
 /// Square-kernel convenience for ``maxPool2D(_:kernel:stride:padding:)``.

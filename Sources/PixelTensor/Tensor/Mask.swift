@@ -78,8 +78,15 @@ final class FixedBuffer<Element>: @unchecked Sendable {
 
 /// Flat element indices for ``Tensor/gathering(_:shape:)`` and
 /// ``Tensor/scatteringAdd(_:into:)``: a constant, like a mask.
+///
+/// An index buffer may be *blocked*: split into `blocks` equal runs, run `b` pointing only into
+/// the `b`-th equal part of the indexed tensor. Max pooling's indices are blocked by plane, which
+/// lets its scatter (the pooling derivative) zero and fill each plane while it is in cache, on
+/// all cores, instead of clearing the whole activation first and then scattering on one thread.
 public struct IndexBuffer: Sendable {
   @usableFromInline let storage: IndexStorage
+  /// The number of equal runs the indices fall into (1: unblocked).
+  public let blocks: Int
   /// The number of indices.
   public var count: Int { storage.count }
 
@@ -87,10 +94,16 @@ public struct IndexBuffer: Sendable {
   public init(_ indices: [Int]) {
     let s = IndexStorage(count: indices.count)
     for (i, v) in indices.enumerated() { s.base[i] = Int32(truncatingIfNeeded: v) }
-    storage = s
+    self.init(storage: s)
   }
 
-  @usableFromInline init(storage: IndexStorage) { self.storage = storage }
+  /// Wraps indices whose `blocks` equal runs each point into one equal part of the indexed
+  /// tensor; gather and scatter check every index against its part.
+  @usableFromInline init(storage: IndexStorage, blocks: Int = 1) {
+    precondition(blocks >= 1 && storage.count % blocks == 0, "\(storage.count) indices do not split into \(blocks) blocks")
+    self.storage = storage
+    self.blocks = blocks
+  }
 
   /// The indices as an array.
   public var indices: [Int] { (0..<storage.count).map { Int(storage.base[$0]) } }
