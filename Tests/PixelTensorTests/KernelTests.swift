@@ -42,6 +42,10 @@ struct KernelTests {
     ConvGeometry(input: [1, 2, 5, 9], kernel: (2, 4), stride: (1, 3), padding: (0, 2)),
     ConvGeometry(input: [3, 1, 8, 8], kernel: (3, 3), stride: (1, 1), padding: (2, 1), dilation: (2, 3)),
     ConvGeometry(input: [2, 4, 6, 6], kernel: (1, 1), stride: (2, 2)),
+    // Rows of 11, 16 and 28 floats: the vector copies with and without an overlapping tail.
+    ConvGeometry(input: [3, 2, 13, 13], kernel: (3, 3)),
+    ConvGeometry(input: [2, 2, 5, 18], kernel: (2, 3)),
+    ConvGeometry(input: [2, 3, 6, 28], kernel: (3, 3), padding: (1, 1)),
   ]
 
   static func naiveIm2Col(_ x: [Float], _ g: ConvGeometry) -> [Float] {

@@ -22,28 +22,30 @@ enum Im2Col {
     let kk = g.kernelHeight * g.kernelWidth
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
     let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
-    let plane = h * w
-    var o = 0
-    for n in 0..<g.batch {
-      let xp = x + (n * g.channels + c) * plane
-      for oy in 0..<oh {
-        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
-        if iy < 0 || iy >= h {
-          (out + o).initialize(repeating: 0, count: ow)
-          o += ow
-          continue
-        }
-        let rowp = xp + iy * w
-        let ix0 = kj * g.dilationX - g.paddingX
-        if g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w {
-          copySegment(out + o, rowp + ix0, ow)
-          o += ow
-        } else {
+    let plane = h * w, l = oh * ow, sampleStride = g.channels * plane
+    let ix0 = kj * g.dilationX - g.paddingX
+    // Decided once per row: most rows of a stride-1 convolution are plain shifted copies. The
+    // source offset of an output row is the same in every sample, so samples are the inner loop.
+    let contiguous = g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w
+    for oy in 0..<oh {
+      let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
+      var dst = out + oy * ow
+      if iy < 0 || iy >= h {
+        for _ in 0..<g.batch { dst.initialize(repeating: 0, count: ow); dst += l }
+        continue
+      }
+      var src = x + c * plane + iy * w
+      if contiguous {
+        src += ix0
+        for _ in 0..<g.batch { copySegment(dst, src, ow); dst += l; src += sampleStride }
+      } else {
+        for _ in 0..<g.batch {
           for ox in 0..<ow {
             let ix = ox * g.strideX + ix0
-            out[o] = (ix >= 0 && ix < w) ? rowp[ix] : 0
-            o += 1
+            dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
           }
+          dst += l
+          src += sampleStride
         }
       }
     }
@@ -73,42 +75,52 @@ enum Im2Col {
     let kk = g.kernelHeight * g.kernelWidth
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
     let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
-    let plane = h * w
+    let plane = h * w, l = oh * ow, sampleStride = g.channels * plane
     let ix0 = kj * g.dilationX - g.paddingX
     let contiguous = g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w
-    var o = samples.lowerBound * oh * ow
-    for n in samples {
-      let xp = x + (n * g.channels + c) * plane
-      for oy in 0..<oh {
-        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
-        if iy < 0 || iy >= h { o += ow; continue }
-        let rowp = xp + iy * w
-        if contiguous {
-          addSegment(rowp + ix0, cols + o, ow)
-          o += ow
-        } else {
+    // As in ``fillRow``: output rows outer, samples inner.
+    for oy in 0..<oh {
+      let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
+      if iy < 0 || iy >= h { continue }
+      var src = cols + samples.lowerBound * l + oy * ow
+      var dst = x + samples.lowerBound * sampleStride + c * plane + iy * w
+      if contiguous {
+        dst += ix0
+        for _ in samples { addSegment(dst, src, ow); dst += sampleStride; src += l }
+      } else {
+        for _ in samples {
           for ox in 0..<ow {
             let ix = ox * g.strideX + ix0
-            if ix >= 0 && ix < w { rowp[ix] += cols[o] }
-            o += 1
+            if ix >= 0 && ix < w { dst[ix] += src[ox] }
           }
+          dst += sampleStride
+          src += l
         }
       }
     }
   }
 
-  /// `dst[0..<n] = src[0..<n]` eight lanes at a time: for rows of 11 or 26 floats a `memcpy`
-  /// call costs more than the copy.
+  /// `dst[0..<n] = src[0..<n]` eight lanes at a time, the last eight lanes overlapping the
+  /// previous store: rows of 11 or 26 floats then take two or four vector stores and no scalar
+  /// tail, and a `memcpy` call would cost more than the copy.
   @inline(__always)
   static func copySegment(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-    var i = 0
+    guard n >= 8 else {
+      for i in 0..<n { dst[i] = src[i] }
+      return
+    }
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    var i = 0
     while i &+ 8 <= n {
       d.storeBytes(of: s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self), toByteOffset: i &* 4,
                    as: SIMD8<Float>.self)
       i &+= 8
     }
-    while i < n { dst[i] = src[i]; i &+= 1 }
+    if i < n {
+      let last = (n &- 8) &* 4
+      d.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last,
+                   as: SIMD8<Float>.self)
+    }
   }
 
   /// `dst[0..<n] += src[0..<n]` eight lanes at a time: output rows of small feature maps are
