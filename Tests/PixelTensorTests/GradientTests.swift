@@ -100,6 +100,9 @@ enum GradientTable {
     .init("maxPool2D k3 s2 p1", shapes: [[1, 2, 6, 6]], domain: .distinct) {
       maxPool2D($0[0], kernel: 3, stride: 2, padding: 1).squared()
     },
+    .init("conv2DMaxPool", shapes: [[2, 2, 7, 7], [3, 2, 3, 3], [3]]) {
+      (conv2DMaxPool($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), poolKernel: (2, 2)) * 0.2).tanh()
+    },
     .init("avgPool2D", shapes: [[2, 2, 5, 4]]) { avgPool2D($0[0], kernel: 2, padding: 1).squared() },
     .init("globalAvgPool2D", shapes: [[2, 3, 4, 4]]) { globalAvgPool2D($0[0]).squared() },
     .init("batchNorm training", shapes: [[4, 3, 2, 2], [3], [3]]) { x in
@@ -149,6 +152,10 @@ struct GradientTests {
     },
     .init("conv softplus maxpool", shapes: [[2, 1, 6, 6], [3, 1, 3, 3], [3]]) {
       let h = maxPool2D(conv2D($0[0], weight: $0[1], bias: $0[2]).softplus(), kernel: 2)
+      return crossEntropy(logits: h.mean(alongAxes: [2, 3]), labels: [1, 2])
+    },
+    .init("fused conv maxpool softplus", shapes: [[2, 1, 6, 6], [3, 1, 3, 3], [3]]) {
+      let h = conv2DMaxPool($0[0], weight: $0[1], bias: $0[2], poolKernel: (2, 2)).softplus()
       return crossEntropy(logits: h.mean(alongAxes: [2, 3]), labels: [1, 2])
     },
   ]

@@ -45,6 +45,25 @@ struct OpsTests {
     #expect(y.scalars[3] == 9)
   }
 
+  @Test("fused convolution + max-pool equals the two calls: values and gradients, across chunks")
+  func fusedConvolutionPool() {
+    var rng = SeededGenerator(seed: 9)
+    // 40 samples of 16×16 with 8 output channels: several chunks, pooled ones odd-sized (7×7).
+    let x = Tensor.uniform([40, 3, 16, 16], using: &rng).requiringGradient()
+    let w = Tensor.normal([8, 3, 3, 3], using: &rng).requiringGradient()
+    let b = Tensor.normal([8], using: &rng).requiringGradient()
+    let fused = conv2DMaxPool(x, weight: w, bias: b, poolKernel: (2, 2))
+    let plain = maxPool2D(conv2D(x, weight: w, bias: b), kernel: 2)
+    #expect(fused.shape == [40, 8, 7, 7])
+    #expect(fused.scalars == plain.scalars)
+    let probe = Tensor.normal(fused.shape, using: &rng)
+    let gf = gradients(of: (fused * probe).sum(), wrt: [x, w, b])
+    let gp = gradients(of: (plain * probe).sum(), wrt: [x, w, b])
+    for (f, p) in zip(gf, gp) { #expect(f.scalars == p.scalars) }
+    let strided = conv2DMaxPool(x, weight: w, padding: (1, 1), poolKernel: (3, 3), poolStride: (2, 2), poolPadding: (1, 1))
+    #expect(strided.scalars == maxPool2D(conv2D(x, weight: w, stride: 1, padding: 1), kernel: 3, stride: 2, padding: 1).scalars)
+  }
+
   @Test("clamping, masks and reductions")
   func clampingAndReductions() {
     let x = Tensor([-1, 0.5, 2], shape: [3])

@@ -33,4 +33,14 @@ public final class Conv2D: Layer {
     conv2D(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
            dilation: (dilation, dilation), groups: groups)
   }
+
+  /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache
+  /// (``conv2DMaxPool(_:weight:bias:stride:padding:dilation:poolKernel:poolStride:poolPadding:)``);
+  /// `groups` must be 1.
+  public func callAsFunction(_ x: Tensor, thenMaxPool pool: MaxPool2D) -> Tensor {
+    precondition(groups == 1, "a fused convolution and pooling needs groups = 1")
+    return conv2DMaxPool(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
+                         dilation: (dilation, dilation), poolKernel: (pool.kernelSize, pool.kernelSize),
+                         poolStride: (pool.stride, pool.stride), poolPadding: (pool.padding, pool.padding))
+  }
 }

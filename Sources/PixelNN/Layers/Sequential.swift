@@ -22,8 +22,14 @@ public final class Sequential: Layer {
     while i < layers.count {
       // NOTE: ReLU then max-pool equals max-pool then ReLU (max commutes with a monotone map),
       // values and derivatives alike; pooling first runs the ReLU on a quarter of the elements,
-      // which saves three passes over the largest activation of a CNN.
-      if i + 1 < layers.count, layers[i].layer is ReLU, let pool = layers[i + 1].layer as? MaxPool2D {
+      // which saves three passes over the largest activation of a CNN. A convolution right
+      // before them pools each chunk of its output while it is in cache (same graph, same values).
+      let next = i + 1 < layers.count ? layers[i + 1].layer : nil
+      let afterNext = i + 2 < layers.count ? layers[i + 2].layer : nil
+      if let conv = layers[i].layer as? Conv2D, conv.groups == 1, next is ReLU, let pool = afterNext as? MaxPool2D {
+        h = conv(h, thenMaxPool: pool).relu()
+        i += 3
+      } else if layers[i].layer is ReLU, let pool = next as? MaxPool2D {
         h = pool(h).relu()
         i += 2
       } else {

@@ -231,16 +231,41 @@ public func matmul(_ a: Tensor, _ b: Tensor, addingBias bias: Tensor, perRow: Bo
 
 /// `conv(x, W) + b` for an NCHW batch with OIHW weights (`groups = 1`), the primitive behind
 /// ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``.
-func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                 epilogue: (@Sendable (Range<Int>, UnsafePointer<Float>) -> Void)? = nil) -> Tensor {
   precondition(x.shape == g.inputShape, "convolution expects \(g.inputShape), got \(x.shape)")
   let o = weight.shape[0]
   precondition(weight.elementCount == o * g.patchSize, "weight \(weight.shape) does not fit \(g.patchSize)-element patches")
   let outShape: Shape = [g.batch, o, g.outHeight, g.outWidth]
   let out = TensorStorage(uninitializedCount: outShape.elementCount)
+  let y = UnsafeSharedConst(UnsafePointer(out.base))
+  var chunkEpilogue: (@Sendable (Range<Int>) -> Void)? = nil
+  if let epilogue { chunkEpilogue = { samples in epilogue(samples, y.pointer) } }
   ConvolutionKernels.forward(g, x: x.storage.base, w: weight.storage.base, outChannels: o, bias: bias?.storage.base,
-                             y: out.base)
+                             y: out.base, epilogue: chunkEpilogue)
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   return .recorded(.convolution(g, bias: bias != nil), inputs, shape: outShape, storage: out)
+}
+
+/// `maxPool(conv(x, W) + b)`: each chunk of samples is pooled right after its convolution output
+/// is written, while it is in cache, instead of in a second pass that reads the whole output
+/// back from memory. The graph is the one the two calls record (the convolution node, then the
+/// pooling gather), so derivatives of every order are unchanged.
+func convolutionMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                        poolKernel: (Int, Int), poolStride: (Int, Int), poolPadding: (Int, Int)) -> Tensor {
+  let o = weight.shape[0]
+  let pg = ConvGeometry(input: [g.batch, o, g.outHeight, g.outWidth], kernel: poolKernel, stride: poolStride,
+                        padding: poolPadding)
+  let pooledShape: Shape = [g.batch, o, pg.outHeight, pg.outWidth]
+  let values = TensorStorage(uninitializedCount: pooledShape.elementCount)
+  let indices = IndexStorage(count: pooledShape.elementCount)
+  let vs = UnsafeShared(values.base), ixs = UnsafeShared(indices.base)
+  let y = convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+    Pooling.argMax(pg, x: y, planes: (samples.lowerBound * o)..<(samples.upperBound * o), indices: ixs.pointer,
+                   values: vs.pointer)
+  }
+  return .recorded(.gather(IndexBuffer(storage: indices, blocks: Swift.max(1, g.batch * o))), [y], shape: pooledShape,
+                   storage: values)
 }
 
 /// `convᵀ(gy, W)`: the adjoint of ``convolution(_:weight:bias:geometry:)`` in `x`, shaped like `x`.

@@ -6,26 +6,32 @@ enum Pooling {
   /// Also writes each window's maximum to `values` (the gather, fused into the same pass over
   /// the planes while they are in cache).
   static func windowArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>) -> IndexStorage {
-    let oh = g.outHeight, ow = g.outWidth
     let planes = g.batch * g.channels
-    let out = IndexStorage(count: planes * oh * ow)
+    let out = IndexStorage(count: planes * g.outHeight * g.outWidth)
     let xs = UnsafeSharedConst(x), os = UnsafeShared(out.base), vs = UnsafeShared(values)
-    let perPlane = oh * ow * g.kernelHeight * g.kernelWidth
+    let perPlane = g.outHeight * g.outWidth * g.kernelHeight * g.kernelWidth
     parallelRanges(planes, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 2 / Swift.max(perPlane, 1))) { range in
-      let pairwise = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2
-        && g.paddingY == 0 && g.paddingX == 0
-      for plane in range {
-        let o = os.pointer + plane * oh * ow
-        if pairwise {
-          planeArgMax2x2(g, x: xs.pointer, plane: plane, out: o)
-        } else {
-          planeArgMax(g, x: xs.pointer, plane: plane, out: o)
-        }
-        let v = vs.pointer + plane * oh * ow
-        for i in 0..<(oh * ow) { v[i] = xs.pointer[Int(o[i])] }
-      }
+      argMax(g, x: xs.pointer, planes: range, indices: os.pointer, values: vs.pointer)
     }
     return out
+  }
+
+  /// ``windowArgMax(_:x:values:)`` for the planes `planes` only, on the calling thread: what a
+  /// fused convolution runs on each chunk of its output while the chunk is in cache.
+  static func argMax(_ g: ConvGeometry, x: UnsafePointer<Float>, planes: Range<Int>, indices: UnsafeMutablePointer<Int32>,
+                     values: UnsafeMutablePointer<Float>) {
+    let size = g.outHeight * g.outWidth
+    let pairwise = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2
+      && g.paddingY == 0 && g.paddingX == 0
+    for plane in planes {
+      let o = indices + plane * size, v = values + plane * size
+      if pairwise {
+        planeArgMax2x2(g, x: x, plane: plane, out: o, values: v)
+      } else {
+        planeArgMax(g, x: x, plane: plane, out: o)
+        for i in 0..<size { v[i] = x[Int(o[i])] }
+      }
+    }
   }
 
   /// One plane's arg-max. Comparisons are written as selects so the compiler emits
@@ -67,15 +73,17 @@ enum Pooling {
 
   /// The common 2×2, stride-2 window as a two-level tournament: (a, b) and (c, d), then the
   /// winners. Ties keep the earlier element at each level, so the first maximum wins, as in
-  /// the general loop; the chains are two selects deep instead of four.
+  /// the general loop; the chains are two selects deep instead of four. The winners' values are
+  /// written in the same pass, so no second pass gathers them.
   @inline(__always)
-  static func planeArgMax2x2(_ g: ConvGeometry, x: UnsafePointer<Float>, plane: Int, out: UnsafeMutablePointer<Int32>) {
+  static func planeArgMax2x2(_ g: ConvGeometry, x: UnsafePointer<Float>, plane: Int, out: UnsafeMutablePointer<Int32>,
+                             values: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth, w = g.width
     let base = plane &* g.height &* w
     for oy in 0..<oh {
       let top = base &+ (2 &* oy) &* w
       let bottom = top &+ w
-      let o = out + oy &* ow
+      let o = out + oy &* ow, v = values + oy &* ow
       var sawNaN = false
       var ox = 0
       // Eight windows at a time: the even and odd lanes of 16 floats are the windows' left
@@ -91,7 +99,9 @@ enum Pooling {
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: l .> u), as: SIMD8<Int32>.self)
+        let lowerWins = l .> u
+        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD8<Int32>.self)
+        UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD8<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
         ox &+= 8
       }
@@ -105,7 +115,9 @@ enum Pooling {
         let lane = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: l .> u), as: SIMD4<Int32>.self)
+        let lowerWins = l .> u
+        UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD4<Int32>.self)
+        UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD4<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
         ox &+= 4
       }
@@ -116,6 +128,7 @@ enum Pooling {
         let u = upper ? b : a, l = lower ? d : c
         let ui = top &+ j &+ (upper ? 1 : 0), li = bottom &+ j &+ (lower ? 1 : 0)
         o[ox] = Int32(truncatingIfNeeded: l > u ? li : ui)
+        v[ox] = l > u ? l : u
         sawNaN = sawNaN || a.isNaN || b.isNaN || c.isNaN || d.isNaN
         ox &+= 1
       }
@@ -123,7 +136,9 @@ enum Pooling {
         for ox in 0..<ow {
           let j = 2 * ox
           if x[top + j].isNaN || x[top + j + 1].isNaN || x[bottom + j].isNaN || x[bottom + j + 1].isNaN {
-            o[ox] = Int32(firstNaN(x, base: base, w: w, 2 * oy, 2 * oy + 2, j, j + 2))
+            let first = firstNaN(x, base: base, w: w, 2 * oy, 2 * oy + 2, j, j + 2)
+            o[ox] = Int32(first)
+            v[ox] = x[first]
           }
         }
       }

@@ -46,6 +46,26 @@ private func convolveGroup(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (
   return convolution(x, weight: weight, bias: bias, geometry: g)
 }
 
+/// `maxPool2D(conv2D(x, W, b), …)` in one pass over the batch: each chunk of samples is pooled
+/// while its convolution output is still in cache. Values and the recorded graph equal the two
+/// calls'; only memory traffic differs. `groups = 1`.
+/// - Parameters:
+///   - poolStride: defaults to the pooling kernel.
+public func conv2DMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                          padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                          poolKernel: (Int, Int), poolStride: (Int, Int)? = nil,
+                          poolPadding: (Int, Int) = (0, 0)) -> Tensor {
+  precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
+               "conv2DMaxPool needs NCHW input and OIHW weight with groups = 1, got \(x.shape), \(weight.shape)")
+  if let bias { precondition(bias.shape == [weight.shape[0]], "conv2D bias must be [\(weight.shape[0])], got \(bias.shape)") }
+  precondition(poolPadding.0 * 2 <= poolKernel.0 && poolPadding.1 * 2 <= poolKernel.1,
+               "max-pool padding must be at most half the kernel")
+  let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
+                       padding: padding, dilation: dilation)
+  return convolutionMaxPool(x, weight: weight, bias: bias, geometry: g, poolKernel: poolKernel,
+                            poolStride: poolStride ?? poolKernel, poolPadding: poolPadding)
+}
+
 /// Transposed 2-D convolution (the adjoint of ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``
 /// in `x`), as PyTorch's `conv_transpose2d`.
 ///

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `pixelrobust bench --filter small-cnn`, on the same machine.
+
+Optional developer script (never used by the build or the tests). It times the same work as our
+benchmark: small-cnn (conv 32 -> relu -> maxpool -> conv 64 -> relu -> maxpool -> fc 128 -> fc 10)
+at batch 128 on uniform [0, 1) images, one Adam(1e-3) training step and one inference forward,
+and prints medians and minima in milliseconds as JSON.
+
+    python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch   # a CPU wheel
+    /tmp/torchenv/bin/python scripts/torch_reference_bench.py --threads 2 --repeats 21
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def small_cnn(classes: int = 10) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, classes),
+    )
+
+
+def timed(step, repeats: int, warmup: int = 3) -> list:
+    for _ in range(warmup):
+        step()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = small_cnn()
+    x = torch.rand(args.batch, 1, 28, 28)
+    labels = torch.arange(args.batch) % 10
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def train_step():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(x), labels).backward()
+        optimizer.step()
+
+    def evaluate():
+        with torch.no_grad():
+            model(x)
+
+    model.train()
+    train = timed(train_step, args.repeats)
+    model.eval()
+    infer = timed(evaluate, args.repeats)
+    report = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch}
+    for name, t in (("train-step", train), ("evaluate", infer)):
+        median = statistics.median(t)
+        report[name] = {"medianMilliseconds": round(median, 3), "minimumMilliseconds": round(min(t), 3),
+                        "imagesPerSecond": round(args.batch / median * 1e3)}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
