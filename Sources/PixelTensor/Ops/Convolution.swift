@@ -17,7 +17,7 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   if let bias { precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)") }
   let y: Tensor
   if groups == 1 {
-    // The bias rides in the GEMM (preloaded output, beta = 1).
+    // The kernel adds the bias in its in-cache pass back to NCHW.
     return convolveGroup(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
   } else {
     let cg = c / groups, og = o / groups
