@@ -264,7 +264,7 @@ func convolutionMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: 
     Pooling.argMax(pg, x: y, planes: (samples.lowerBound * o)..<(samples.upperBound * o), indices: ixs.pointer,
                    values: vs.pointer)
   }
-  return .recorded(.gather(IndexBuffer(storage: indices, blocks: Swift.max(1, g.batch * o))), [y], shape: pooledShape,
+  return .recorded(.gather(IndexBuffer.perPlane(indices, planes: g.batch * o)), [y], shape: pooledShape,
                    storage: values)
 }
 

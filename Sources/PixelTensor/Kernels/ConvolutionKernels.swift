@@ -104,30 +104,20 @@ enum ConvolutionKernels {
     let size = chunkSize(g, outChannels: o)
     let chunks = (g.batch + size - 1) / size
     let workers = Swift.max(1, Swift.min(KernelConfig.workerCount, chunks))
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers * o * k)
-    defer { partials.deallocate() }
-    partials.initialize(repeating: 0, count: workers * o * k)
-    let xs = UnsafeSharedConst(x), gs = UnsafeSharedConst(gy), ps = UnsafeShared(partials)
-    parallelRanges(workers, grain: 1) { wr in
-      for worker in wr {
-        let acc = ps.pointer + worker * o * k
-        for c in stride(from: worker, to: chunks, by: workers) {
-          let samples = (c * size)..<Swift.min(g.batch, (c + 1) * size)
-          let s = samples.count
-          let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
-          let blockBuffer = TensorStorage(uninitializedCount: o * s * l)
-          Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: colsBuffer.base, parallel: false)
-          gatherBlock(gs.pointer, samples: samples, channels: o, plane: l, block: blockBuffer.base)
-          // acc += gy_chunk · cols_chunkᵀ: one GEMM whose inner extent spans the chunk.
-          sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: s * l, a: blockBuffer.base, lda: s * l,
-                      b: colsBuffer.base, ldb: s * l, beta: 1, c: acc, ldc: k)
-        }
+    let xs = UnsafeSharedConst(x), gs = UnsafeSharedConst(gy)
+    dw.initialize(repeating: 0, count: o * k)
+    parallelPartialSums(chunks, parts: workers, size: o * k, into: dw) { chunkRange, acc in
+      for c in chunkRange {
+        let samples = (c * size)..<Swift.min(g.batch, (c + 1) * size)
+        let s = samples.count
+        let colsBuffer = TensorStorage(uninitializedCount: k * s * l)
+        let blockBuffer = TensorStorage(uninitializedCount: o * s * l)
+        Im2Col.forward(sub(g, s), x: xs.pointer + samples.lowerBound * image, cols: colsBuffer.base, parallel: false)
+        gatherBlock(gs.pointer, samples: samples, channels: o, plane: l, block: blockBuffer.base)
+        // acc += gy_chunk · cols_chunkᵀ: one GEMM whose inner extent spans the chunk.
+        sgemmSerial(transposeA: false, transposeB: true, m: o, n: k, k: s * l, a: blockBuffer.base, lda: s * l,
+                    b: colsBuffer.base, ldb: s * l, beta: 1, c: acc, ldc: k)
       }
-    }
-    dw.update(from: partials, count: o * k)
-    for worker in 1..<workers {
-      let p = partials + worker * o * k
-      for i in 0..<(o * k) { dw[i] += p[i] }
     }
   }
 }

@@ -38,6 +38,21 @@ func parallelChunks(_ count: Int, chunks: Int, _ body: @Sendable (Int, Range<Int
   }
 }
 
+/// `dst += Σ_part body(part)`: runs `body(range, partial)` on `parts` near-equal parts of
+/// `0..<count` in parallel, each adding into its own zeroed `size`-float partial, then adds the
+/// partials into `dst` in part order, so sums are reproducible for a given part count. The
+/// shape of every parallel reduction onto a small output (bias and weight gradients).
+func parallelPartialSums(_ count: Int, parts: Int, size: Int, into dst: UnsafeMutablePointer<Float>,
+                         _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+  let partials = TensorStorage(count: parts * size, repeating: 0)
+  let ps = UnsafeShared(partials.base)
+  parallelChunks(count, chunks: parts) { part, range in body(range, ps.pointer + part * size) }
+  for part in 0..<parts {
+    let p = partials.base + part * size
+    for i in 0..<size { dst[i] += p[i] }
+  }
+}
+
 /// Process-wide kernel settings.
 public enum KernelConfig {
   /// Threads used by the Swift-side kernels (elementwise, im2col): the active cores.

@@ -63,14 +63,9 @@ enum Strided {
       accumulateRange(l, outerDims, 0..<outerCount, src: src, dst: dst)
       return
     }
-    let partials = TensorStorage(count: chunks * dstCount, repeating: 0)
-    let ss = UnsafeSharedConst(src), ps = UnsafeShared(partials.base)
-    parallelChunks(outerCount, chunks: chunks) { c, range in
-      accumulateRange(l, outerDims, range, src: ss.pointer, dst: ps.pointer + c * dstCount)
-    }
-    for c in 0..<chunks {
-      let p = partials.base + c * dstCount
-      for i in 0..<dstCount { dst[i] += p[i] }
+    let ss = UnsafeSharedConst(src)
+    parallelPartialSums(outerCount, parts: chunks, size: dstCount, into: dst) { range, partial in
+      accumulateRange(l, outerDims, range, src: ss.pointer, dst: partial)
     }
   }
 

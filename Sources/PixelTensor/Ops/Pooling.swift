@@ -14,7 +14,7 @@ public func maxPool2D(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil
   let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!, values: values.base) }
   // Recorded as the gather it is; the kernel already produced the gathered values. Each plane's
   // windows index only that plane, so the indices are blocked by plane.
-  return .recorded(.gather(IndexBuffer(storage: indices, blocks: Swift.max(1, g.batch * g.channels))), [x], shape: outShape,
+  return .recorded(.gather(IndexBuffer.perPlane(indices, planes: g.batch * g.channels)), [x], shape: outShape,
                    storage: values)
 }
 

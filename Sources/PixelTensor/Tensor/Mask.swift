@@ -105,6 +105,11 @@ public struct IndexBuffer: Sendable {
     self.blocks = blocks
   }
 
+  /// Max pooling's indices: one block per plane of `planes` (at least one block).
+  @usableFromInline static func perPlane(_ storage: IndexStorage, planes: Int) -> IndexBuffer {
+    IndexBuffer(storage: storage, blocks: Swift.max(1, planes))
+  }
+
   /// The indices as an array.
   public var indices: [Int] { (0..<storage.count).map { Int(storage.base[$0]) } }
 }
