@@ -4,8 +4,8 @@ import PackageDescription
 let package = Package(
   name: "PixelRobustness",
   products: [
-    .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining",
-                                               "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
+    .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
+                                               "PixelTraining", "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
@@ -18,37 +18,52 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: - Public API
+    // Each target declares exactly the modules it imports (checked by PackageManifestTests).
     .target(name: "PixelTensor", dependencies: ["CBLAS"]),
+    .target(name: "PixelMasks", dependencies: ["PixelTensor"]),
     .target(name: "PixelNN", dependencies: ["PixelTensor"]),
     .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"]),
     .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"]),
-    .target(name: "PixelTraining", dependencies: ["PixelNN", "PixelData"]),
-    .target(name: "PixelAttacks", dependencies: ["PixelNN", "PixelData"]),
-    .target(name: "PixelAnalysis", dependencies: ["PixelAttacks", "PixelData", "PixelImaging"]),
-    .target(name: "PixelDefenses", dependencies: ["PixelAnalysis", "PixelTraining"]),
-    .target(name: "PixelBenchmarks", dependencies: ["PixelTensor", "PixelNN", "PixelTraining", "PixelAnalysis", "CBLAS"]),
+    .target(name: "PixelTraining", dependencies: ["PixelTensor", "PixelNN", "PixelData"]),
+    .target(name: "PixelAttacks", dependencies: ["PixelTensor", "PixelNN", "PixelData"]),
+    .target(name: "PixelAnalysis", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
+                                                  "PixelAttacks"]),
+    .target(name: "PixelDefenses", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
+                                                  "PixelTraining", "PixelAttacks", "PixelAnalysis"]),
+    .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
+                                                    "PixelAttacks", "PixelAnalysis"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
-      "PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks", "PixelAnalysis",
-      "PixelDefenses", "PixelBenchmarks",
+      "PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks",
+      "PixelAnalysis", "PixelDefenses", "PixelBenchmarks",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
 
     // MARK: - Implementation details
-    .target(name: "_TestSupport", dependencies: ["PixelTensor"]),
+    .target(name: "_TestSupport", dependencies: ["PixelTensor", "PixelData"], resources: [.copy("Fixtures")]),
 
     // MARK: - Unit test bundles
     .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "_TestSupport"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelTrainingTests", dependencies: ["PixelTraining"]),
-    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging"]),
-    .testTarget(name: "PixelDataTests", dependencies: ["PixelData"]),
-    .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelTraining"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelTraining"]),
-    .testTarget(name: "PixelDefensesTests", dependencies: ["PixelDefenses", "_TestSupport"]),
-    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks"]),
+    .testTarget(name: "PixelMasksTests", dependencies: ["PixelMasks", "PixelTensor"]),
+    .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTensor", "_TestSupport"]),
+    .testTarget(name: "PixelTrainingTests", dependencies: ["PixelTraining", "PixelNN", "PixelData", "PixelTensor",
+                                                          "_TestSupport"]),
+    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging", "PixelTensor"]),
+    .testTarget(name: "PixelDataTests", dependencies: ["PixelData", "PixelImaging", "PixelTensor"]),
+    .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelMasks", "PixelNN", "PixelData",
+                                                         "PixelTensor", "PixelTraining", "_TestSupport"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelMasks", "PixelAttacks", "PixelData",
+                                                          "PixelImaging", "PixelNN", "PixelTensor", "PixelTraining",
+                                                          "_TestSupport"]),
+    .testTarget(name: "PixelDefensesTests", dependencies: ["PixelDefenses", "PixelMasks", "PixelAnalysis", "PixelAttacks",
+                                                          "PixelData", "PixelNN", "PixelTensor", "PixelTraining",
+                                                          "_TestSupport"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks",
+                                                               .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

@@ -1,4 +1,4 @@
-import PixelNN
+import PixelMasks
 import PixelTensor
 
 /// Spearman's rank correlation between two maps of equal size (average ranks for ties).

@@ -1,6 +1,6 @@
 import Foundation
 import PixelAttacks
-import PixelNN
+import PixelMasks
 import PixelImaging
 import PixelTensor
 
@@ -11,7 +11,7 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
   case top(Double)
   case bottom(Double)
   case random(Double, seed: UInt64)
-  case pattern(PRMPattern, shift: (Int, Int))
+  case pattern(PixelPattern, shift: (Int, Int))
   case png(URL)
 
   public static func == (a: Self, b: Self) -> Bool { a.description == b.description }
@@ -33,8 +33,8 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
     }
     if text.hasPrefix("pattern:") {
       let parts = text.dropFirst(8).split(separator: "@")
-      guard let name = parts.first, let p = PRMPattern(rawValue: String(name)) else {
-        throw AttackError.invalidMaskSpec("'\(text)': patterns are \(PRMPattern.allCases.map(\.rawValue).joined(separator: ", "))")
+      guard let name = parts.first, let p = PixelPattern(rawValue: String(name)) else {
+        throw AttackError.invalidMaskSpec("'\(text)': patterns are \(PixelPattern.allCases.map(\.rawValue).joined(separator: ", "))")
       }
       var shift = (0, 0)
       if parts.count > 1 {

@@ -2,6 +2,7 @@ import Foundation
 import PixelAttacks
 import PixelData
 import PixelImaging
+import PixelMasks
 import PixelNN
 import PixelTensor
 

@@ -3,7 +3,8 @@ import PixelData
 import PixelNN
 import PixelTensor
 
-/// A robustness report over a list of ε with the evaluation guards built in (DESIGN §0.4):
+/// A robustness report over a list of ε with the evaluation guards built in (the checks of
+/// Carlini et al., 2019, "On Evaluating Adversarial Robustness"):
 /// ε = 0 must give clean accuracy, accuracy must not rise with ε, PGD must not beat FGSM at
 /// the same ε, the threat model must hold (bounds, budget, mask), gradients must be usable,
 /// and a randomized model must be flagged.

@@ -1,6 +1,12 @@
 import Foundation
+import PixelMasks
 import PixelNN
 import PixelTensor
+
+extension Model {
+  /// The model's PRM layer, if its first layer is one.
+  public var prm: PRMLayer? { network.layers.first?.layer as? PRMLayer }
+}
 
 /// Model specs and weights for PRM-defended models and the switching defense.
 public enum PRMModels {
@@ -14,15 +20,15 @@ public enum PRMModels {
       throw ModelSpecError.invalid(source: "classifier", reason: "a layer is already named '\(layerName)'")
     }
     var prm = LayerSpec(type: "prm", name: layerName)
-    prm.width = width
-    prm.depth = depth
-    prm.mix = mix
+    try prm.setOption("width", width)
+    try prm.setOption("depth", depth)
+    try prm.setOption("mix", mix)
     switch designated {
     case let .pattern(p, shift):
-      prm.pattern = p.rawValue
-      prm.shift = [shift.0, shift.1]
+      try prm.setOption("pattern", p.rawValue)
+      try prm.setOption("shift", [shift.0, shift.1])
     case let .mask(m):
-      prm.mask = String(m.values.map { $0 ? "1" : "0" })
+      try prm.setOption("mask", String(m.values.map { $0 ? "1" : "0" }))
     }
     return ModelSpec(input: classifier.input, classes: classifier.classes, layers: [prm] + classifier.layers)
   }
@@ -35,8 +41,8 @@ public enum PRMModels {
       throw ModelSpecError.invalid(source: "switch", reason: "the models differ in input shape or classes")
     }
     var layer = LayerSpec(type: "switch", name: "switch")
-    layer.branches = models.map(\.spec.layers)
-    layer.chain = chain
+    try layer.setOption("branches", models.map(\.spec.layers))
+    try layer.setOption("chain", chain)
     layer.seed = seed
     var state: [String: Tensor] = [:]
     for (b, m) in models.enumerated() { for (k, v) in m.stateTensors { state["switch.\(b).\(k)"] = v } }
@@ -44,9 +50,12 @@ public enum PRMModels {
   }
 
   /// Random resize-and-pad (Xie et al., 2018) in front of `classifier`: the baseline randomized defense.
-  public static func resizePad(_ classifier: Model, minimumSize: Int, seed: UInt64) -> (spec: ModelSpec, state: [String: Tensor]) {
+  /// `minimumSize` `nil` takes ``RandomResizePad/defaultMinimumSize(height:width:)``.
+  public static func resizePad(_ classifier: Model, minimumSize: Int? = nil, seed: UInt64) throws
+    -> (spec: ModelSpec, state: [String: Tensor]) {
     var layer = LayerSpec(type: "random_resize_pad")
-    layer.minSize = minimumSize
+    let input = classifier.spec.input
+    try layer.setOption("min_size", minimumSize ?? RandomResizePad.defaultMinimumSize(height: input[1], width: input[2]))
     layer.seed = seed
     let spec = ModelSpec(input: classifier.spec.input, classes: classifier.spec.classes, layers: [layer] + classifier.spec.layers)
     // The resize layer is index 0 and parameterless; the classifier keeps its layer names.

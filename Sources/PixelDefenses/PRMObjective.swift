@@ -1,8 +1,9 @@
+import PixelMasks
 import PixelNN
 import PixelTensor
 import PixelTraining
 
-/// The gradient-steering objective of the PRM (DESIGN §0.2): with `g = ∇ₓ CE(f(x), y)` per image
+/// The gradient-steering objective of the PRM (after Hwang et al., 2019): with `g = ∇ₓ CE(f(x), y)` per image
 /// and `D` the designated pixels,
 ///
 /// ```

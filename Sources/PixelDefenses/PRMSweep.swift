@@ -3,6 +3,7 @@ import PixelAnalysis
 import PixelAttacks
 import PixelData
 import PixelImaging
+import PixelMasks
 import PixelNN
 import PixelTensor
 import PixelTraining
@@ -88,7 +89,8 @@ public struct PRMSweep {
         let objective = PRMObjective(lambda: lambda, designated: d, channels: c, reconstructionWeight: reconstructionWeight)
         let job = TrainingJob(spec: spec, settings: settings, output: output, objective: objective,
                               metadata: ["pixelrobust.prm.lambda": "\(lambda)", "pixelrobust.prm.mix": "\(mix)"],
-                              trainableLayer: freezeClassifier ? PRMModels.layerName : nil, initialState: classifierState)
+                              trainableLayer: freezeClassifier ? PRMModels.layerName : nil, initialState: classifierState,
+                              builder: .withDefenses)
         let resume = FileManager.default.fileExists(atPath: output.path) && FileManager.default.fileExists(atPath: job.stateURL.path)
         progress("λ = \(lambda), α = \(mix): training\(resume ? " (resuming)" : "")")
         let model: Model

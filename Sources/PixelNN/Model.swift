@@ -17,10 +17,17 @@ public final class Model: Layer, Classifier {
   /// The layers.
   public let network: Sequential
 
-  /// Builds `spec`, initialised from `seed`.
-  public init(spec: ModelSpec, seed: UInt64, source: String = "<spec>") throws {
+  /// The layer kinds this model was built with; derived models (a defense around it) are built
+  /// with them too.
+  public let builder: ModelBuilder
+
+  /// Builds `spec` with the layer kinds of `builder`, initialised from `seed`; `source` names the
+  /// spec in errors.
+  /// - Throws: ``ModelSpecError`` for a spec `builder` cannot build.
+  public init(spec: ModelSpec, seed: UInt64, source: String = "<spec>", builder: ModelBuilder = .standard) throws {
     self.spec = spec
-    network = try spec.build(seed: seed, source: source)
+    self.builder = builder
+    network = try builder.build(spec, seed: seed, source: source)
   }
 
   public var members: [ModuleMember] { network.members }
@@ -33,39 +40,36 @@ public final class Model: Layer, Classifier {
 
   public func logits(_ x: Tensor) -> Tensor { self(x) }
 
-  /// The model's PRM layer, if its first layer is one.
-  public var prm: PRMLayer? { network.layers.first?.layer as? PRMLayer }
-
-  /// Whether some layer draws random numbers in inference mode (switching, random resizing).
-  public var isRandomized: Bool {
-    func walk(_ m: any Module) -> Bool {
-      if m is SwitchingLayer || m is RandomResizePad { return true }
-      for case .module(_, let child) in m.members where walk(child) { return true }
-      return false
+  /// Every randomized layer of the tree, in depth-first order, with its position in the walk
+  /// (1-based, counting every module) that derived seeds are keyed by.
+  private var randomizedLayers: [(position: UInt64, layer: any RandomizedLayer)] {
+    var out: [(UInt64, any RandomizedLayer)] = []
+    var position: UInt64 = 0
+    func walk(_ m: any Module) {
+      position += 1
+      if let r = m as? any RandomizedLayer { out.append((position, r)) }
+      for case .module(_, let child) in m.members { walk(child) }
     }
-    return walk(network)
+    walk(network)
+    return out
   }
 
-  /// Restarts the draws of every randomized layer (switching, random resizing) from `seed`.
+  /// Whether some layer draws random numbers in inference mode (a randomized defense).
+  public var isRandomized: Bool { randomizedLayers.contains { $0.layer.drawsInInference } }
+
+  /// Restarts the draws of every layer that draws in inference mode from `seed` (layer at walk
+  /// position `i` from `seed + i`).
   public func reseedRandomizedLayers(_ seed: UInt64) {
-    var i: UInt64 = 0
-    func walk(_ m: any Module) {
-      i += 1
-      if let s = m as? SwitchingLayer { s.reseed(seed &+ i) }
-      if let r = m as? RandomResizePad { r.reseed(seed &+ i) }
-      for case .module(_, let child) in m.members { walk(child) }
-    }
-    walk(network)
+    for (position, layer) in randomizedLayers where layer.drawsInInference { layer.reseed(seed &+ position) }
   }
 
-  /// Reseeds every dropout layer from `seed` (a trainer does this per epoch so that resumed
-  /// runs draw the same masks).
-  public func reseedDropout(_ seed: UInt64) {
-    var i: UInt64 = 0
-    func walk(_ m: any Module) {
-      if let d = m as? Dropout { i += 1; d.reseed(seed &+ i &* 0x9E37_79B9) }
-      for case .module(_, let child) in m.members { walk(child) }
+  /// Reseeds every layer that draws only in training (dropout) from `seed` (the `k`-th from
+  /// `seed + k·0x9E3779B9`); a trainer does this per epoch so that resumed runs draw the same masks.
+  public func reseedTrainingDraws(_ seed: UInt64) {
+    var k: UInt64 = 0
+    for (_, layer) in randomizedLayers where !layer.drawsInInference {
+      k += 1
+      layer.reseed(seed &+ k &* 0x9E37_79B9)
     }
-    walk(network)
   }
 }

@@ -75,7 +75,7 @@ public final class Trainer {
     let schedule = settings.makeSchedule(batchesPerEpoch: batches.count)
     let totalIterations = batches.count * settings.epochs
     var augmentRNG = SeededGenerator(seed: seed &+ 1)
-    model.reseedDropout(seed &+ 2)
+    model.reseedTrainingDraws(seed &+ 2)
     enterTrainingMode()
     let parameters = trainableParameters
     let clock = ContinuousClock()

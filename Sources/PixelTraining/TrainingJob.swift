@@ -31,13 +31,19 @@ public struct TrainingJob {
   public var trainableLayer: String?
   /// Initial weights for a fresh run (e.g. a pretrained classifier under a new PRM), by path.
   public var initialState: [String: Tensor]
+  /// The layer kinds `spec` may use (also when resuming from the checkpoint).
+  public var builder: ModelBuilder
 
-  public init(spec: ModelSpec, settings: TrainingSettings, output: URL, objective: any TrainingObjective = StandardTraining(),
-              metadata: [String: String] = [:], trainableLayer: String? = nil, initialState: [String: Tensor] = [:]) {
+  /// A job training `spec` under `objective` into `output`; without an objective, plain
+  /// cross-entropy with `settings.labelSmoothing`.
+  public init(spec: ModelSpec, settings: TrainingSettings, output: URL, objective: (any TrainingObjective)? = nil,
+              metadata: [String: String] = [:], trainableLayer: String? = nil, initialState: [String: Tensor] = [:],
+              builder: ModelBuilder = .standard) {
     self.spec = spec
     self.settings = settings
     self.output = output
-    self.objective = objective
+    self.objective = objective ?? StandardTraining(labelSmoothing: settings.labelSmoothing)
+    self.builder = builder
     self.metadata = metadata
     self.trainableLayer = trainableLayer
     self.initialState = initialState
@@ -73,7 +79,7 @@ public struct TrainingJob {
     if resume {
       (model, firstEpoch, reports) = try resumeState(into: &optimizer)
     } else {
-      model = try Model(spec: spec, seed: settings.seed)
+      model = try Model(spec: spec, seed: settings.seed, builder: builder)
       if !initialState.isEmpty { try model.loadState(initialState, source: "initial weights", strict: false) }
       try? FileManager.default.removeItem(at: logURL)
     }
@@ -113,7 +119,7 @@ public struct TrainingJob {
     guard fm.fileExists(atPath: output.path) else {
       throw TrainingJobError.cannotResume(path: output.path, reason: "no checkpoint to resume from")
     }
-    let (model, metadata) = try Checkpoint.load(from: output)
+    let (model, metadata) = try Checkpoint.load(from: output, builder: builder)
     guard model.spec == spec else {
       throw TrainingJobError.cannotResume(path: output.path, reason: "the checkpoint's model spec differs from the requested one")
     }

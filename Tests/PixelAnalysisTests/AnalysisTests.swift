@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 import PixelAttacks
 import PixelData
 import PixelImaging
@@ -9,15 +10,7 @@ import PixelTraining
 @testable import PixelAnalysis
 
 enum Tiny {
-  static func halves(_ n: Int, seed: UInt64) -> Dataset {
-    var rng = SeededGenerator(seed: seed)
-    let values = (0..<(n * 64)).map { i -> Float in
-      let (img, c) = (i / 64, i % 8)
-      return ((c < 4) == (img % 2 == 0) ? 0.65 : 0.35) + 0.2 * (rng.nextUnitFloat() - 0.5)
-    }
-    return Dataset(name: "halves", images: Tensor(values, shape: [n, 1, 8, 8]), labels: (0..<n).map { $0 % 2 },
-                   classNames: ["left", "right"])
-  }
+  static func halves(_ n: Int, seed: UInt64) -> Dataset { SyntheticData.halves(n, seed: seed) }
 
   static func makeModel() -> Model {
     let spec = ModelSpec(input: [1, 8, 8], classes: 2, layers: [

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import _TestSupport
 import PixelData
+import PixelMasks
 import PixelNN
 import PixelTensor
 @testable import PixelAttacks
@@ -23,7 +25,7 @@ struct MaskedPGDFixtureTests {
     model.setMode(.inference)
 
     let x = f.tensors["x"]!, labels = f.tensors["labels"]!.scalars.map { Int($0) }
-    #expect(relativeErrorOf(withoutGradients { model.logits(x) }, f.tensors["logits_clean"]!) < 1e-4)
+    #expect(relativeError(withoutGradients { model.logits(x) }, f.tensors["logits_clean"]!) < 1e-4)
     let mask = PixelMask.pattern(.v0, height: 12, width: 12)
     #expect(mask.tensor(channels: 1).scalars == f.tensors["mask"]!.scalars)
 
@@ -45,10 +47,6 @@ struct MaskedPGDFixtureTests {
     #expect(far <= 3, "\(far) on-mask pixels differ from PyTorch's")
   }
 
-  func relativeErrorOf(_ a: Tensor, _ b: Tensor) -> Float {
-    let d = zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
-    return d / Swift.max(b.scalars.map { Swift.abs($0) }.max() ?? 1, 1e-6)
-  }
 }
 
 @Suite("Bounded attacks honour the threat model")

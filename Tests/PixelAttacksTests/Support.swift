@@ -3,21 +3,11 @@ import PixelData
 import PixelNN
 import PixelTensor
 import PixelTraining
+import _TestSupport
 
 /// A tiny CNN trained in the test on two separable classes (left-bright vs right-bright).
 enum TinyModels {
-  static func halves(_ n: Int, seed: UInt64, size: Int = 8) -> Dataset {
-    var rng = SeededGenerator(seed: seed)
-    var values: [Float] = []
-    for i in 0..<n {
-      for _ in 0..<size { for c in 0..<size {
-        let bright = (c < size / 2) == (i % 2 == 0)
-        values.append(Swift.min(1, Swift.max(0, (bright ? 0.65 : 0.35) + 0.2 * (rng.nextUnitFloat() - 0.5))))
-      } }
-    }
-    return Dataset(name: "halves", images: Tensor(values, shape: [n, 1, size, size]), labels: (0..<n).map { $0 % 2 },
-                   classNames: ["left", "right"])
-  }
+  static func halves(_ n: Int, seed: UInt64, size: Int = 8) -> Dataset { SyntheticData.halves(n, seed: seed, size: size) }
 
   static func trained() -> Model {
     let spec = ModelSpec(input: [1, 8, 8], classes: 2, layers: [

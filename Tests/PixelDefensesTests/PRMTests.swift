@@ -3,6 +3,7 @@ import Testing
 import PixelAnalysis
 import PixelAttacks
 import PixelData
+import PixelMasks
 import PixelNN
 import PixelTensor
 import PixelTraining
@@ -15,7 +16,7 @@ struct PRMTests {
     LayerSpec(type: "conv2d", name: "conv", out: 3, kernel: 3), LayerSpec(type: "softplus"),
     LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
 
-  static let designations: [(String, DesignatedPixels)] = PRMPattern.allCases.map { ("\($0.rawValue)", .pattern($0, shift: (0, 0))) }
+  static let designations: [(String, DesignatedPixels)] = PixelPattern.allCases.map { ("\($0.rawValue)", .pattern($0, shift: (0, 0))) }
     + [("v0 shifted", .pattern(.v0, shift: (1, 1))), ("v3 shifted", .pattern(.v3, shift: (1, 2))),
        ("random 30%", .mask(.random(30, height: 8, width: 8, seed: 2)))]
 
@@ -40,7 +41,7 @@ struct PRMTests {
   @Test("with α < 1 the classifier also sees x; with α = 1 only P(x)")
   func mixing() throws {
     let spec = try PRMModels.spec(classifier: Self.classifier, designated: .pattern(.v0, shift: (0, 0)), width: 4, depth: 1, mix: 1)
-    let model = try Model(spec: spec, seed: 3)
+    let model = try Model(spec: spec, seed: 3, builder: .withDefenses)
     model.setMode(.inference)
     var rng = SeededGenerator(seed: 2)
     let x = Tensor.uniform([3, 1, 8, 8], using: &rng)
@@ -62,7 +63,7 @@ struct PRMTests {
   @Test("the λ loss's parameter gradient matches finite differences (double backprop)")
   func steeringGradient() throws {
     let spec = try PRMModels.spec(classifier: Self.classifier, designated: .pattern(.v0, shift: (0, 0)), width: 3, depth: 1, mix: 0.5)
-    let model = try Model(spec: spec, seed: 4)
+    let model = try Model(spec: spec, seed: 4, builder: .withDefenses)
     var rng = SeededGenerator(seed: 5)
     let x = Tensor.uniform([2, 1, 8, 8], using: &rng)
     let objective = PRMObjective(lambda: 2, designated: .pattern(.v0, height: 8, width: 8), channels: 1)
@@ -79,12 +80,7 @@ struct PRMTests {
 
   @Test("a short λ > 0 run lowers the off-designated share S relative to λ = 0")
   func steeringWorks() throws {
-    func data(_ n: Int, _ seed: UInt64) -> Dataset {
-      var rng = SeededGenerator(seed: seed)
-      let v = (0..<(n * 64)).map { i -> Float in ((i % 8 < 4) == ((i / 64) % 2 == 0) ? 0.65 : 0.35) + 0.2 * (rng.nextUnitFloat() - 0.5) }
-      return Dataset(name: "halves", images: Tensor(v, shape: [n, 1, 8, 8]), labels: (0..<n).map { $0 % 2 }, classNames: ["a", "b"])
-    }
-    let train = data(128, 1), test = data(64, 2)
+    let train = SyntheticData.halves(128, seed: 1), test = SyntheticData.halves(64, seed: 2)
     let settings = TrainingSettings(data: "halves", epochs: 2, batchSize: 16, learningRate: 0.01, seed: 3)
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("prm-\(UUID().uuidString)")
     let sweep = PRMSweep(lambdas: [0, 5], mixes: [0.5], designated: .pattern(.v0, shift: (0, 0)), width: 4, depth: 1,
@@ -118,16 +114,16 @@ enum InputGradientMapTestHelper {
 
 @Suite("Randomized defenses")
 struct RandomizedDefenseTests {
-  static func prmModel(_ p: PRMPattern, seed: UInt64) throws -> Model {
+  static func prmModel(_ p: PixelPattern, seed: UInt64) throws -> Model {
     try Model(spec: PRMModels.spec(classifier: PRMTests.classifier, designated: .pattern(p, shift: (0, 0)), width: 3, depth: 1, mix: 0.5),
-              seed: seed)
+              seed: seed, builder: .withDefenses)
   }
 
   @Test("the switch draws branches at random, reseeds reproducibly, and round-trips through a checkpoint")
   func switching() throws {
     let models = [try Self.prmModel(.v0, seed: 1), try Self.prmModel(.v5, seed: 2)]
     let (spec, state) = try PRMModels.switching(models, chain: 2, seed: 7)
-    let model = try Model(spec: spec, seed: 0)
+    let model = try Model(spec: spec, seed: 0, builder: .withDefenses)
     try model.loadState(state, source: "test")
     model.setMode(.inference)
     #expect(model.isRandomized)
@@ -141,16 +137,16 @@ struct RandomizedDefenseTests {
     #expect(withoutGradients { model.logits(x).scalars } == a)
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("switch-\(UUID().uuidString).safetensors")
     try Checkpoint.save(model, to: url)
-    let (loaded, _) = try Checkpoint.load(from: url)
+    let (loaded, _) = try Checkpoint.load(from: url, builder: .withDefenses)
     #expect(loaded.stateTensors.keys.sorted() == model.stateTensors.keys.sorted())
     #expect(loaded.isRandomized)
   }
 
   @Test("random resize-and-pad keeps the shape, varies, and lets gradients through")
   func resizePad() throws {
-    let classifier = try Model(spec: PRMTests.classifier, seed: 1)
-    let (spec, state) = PRMModels.resizePad(classifier, minimumSize: 5, seed: 2)
-    let model = try Model(spec: spec, seed: 0)
+    let classifier = try Model(spec: PRMTests.classifier, seed: 1, builder: .withDefenses)
+    let (spec, state) = try PRMModels.resizePad(classifier, minimumSize: 5, seed: 2)
+    let model = try Model(spec: spec, seed: 0, builder: .withDefenses)
     try model.loadState(state, source: "test")
     var rng = SeededGenerator(seed: 1)
     let x = Tensor.uniform([2, 1, 8, 8], using: &rng)
@@ -163,7 +159,7 @@ struct RandomizedDefenseTests {
   func eot() throws {
     let models = [try Self.prmModel(.v0, seed: 1), try Self.prmModel(.v1, seed: 2)]
     let (spec, state) = try PRMModels.switching(models, chain: 1, seed: 7)
-    let model = try Model(spec: spec, seed: 0)
+    let model = try Model(spec: spec, seed: 0, builder: .withDefenses)
     try model.loadState(state, source: "test")
     var rng = SeededGenerator(seed: 3)
     let data = Dataset(name: "noise", images: Tensor.uniform([8, 1, 8, 8], using: &rng), labels: (0..<8).map { $0 % 2 },

@@ -1,15 +1,9 @@
 import Foundation
 import PixelTensor
+import _TestSupport
 
 enum Fixtures {
-  static let tinyCNN: SafeTensorsArchive = {
-    let url = Bundle.module.url(forResource: "tiny_cnn", withExtension: "safetensors", subdirectory: "Fixtures")!
-    return try! SafeTensors.read(from: url)
-  }()
+  static var tinyCNN: SafeTensorsArchive { SharedFixtures.tinyCNN }
 
-  static func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pixelnn-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static func temporaryDirectory() -> URL { temporaryFolder("pixelnn") }
 }

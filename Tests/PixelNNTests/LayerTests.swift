@@ -1,4 +1,5 @@
 import Testing
+import _TestSupport
 import PixelTensor
 @testable import PixelNN
 
@@ -57,12 +58,9 @@ struct LayerTests {
     let lin = Linear(inputFeatures: 3, outputFeatures: 3, using: &rng)
     let r = Residual(body: Sequential([lin]), shortcut: Sequential([(name: String, layer: any Layer)]()))
     let x = Tensor.uniform([2, 3], using: &rng)
-    #expect(relativeErrorOf(r(x), lin(x) + x) < 1e-6)
+    #expect(relativeError(r(x), lin(x) + x) < 1e-6)
   }
 
-  func relativeErrorOf(_ a: Tensor, _ b: Tensor) -> Float {
-    zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
-  }
 }
 
 @Suite("Sequential's ReLU/max-pool commutation")

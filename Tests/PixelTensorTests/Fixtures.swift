@@ -1,5 +1,6 @@
 import Foundation
 import PixelTensor
+import _TestSupport
 
 /// The PyTorch reference fixtures shipped in `Fixtures/` (copied from the team's shared
 /// fixtures; see `Fixtures/README.md`).
@@ -12,7 +13,7 @@ enum Fixtures {
   }
 
   static let ops: SafeTensorsArchive = try! load("ops")
-  static let tinyCNN: SafeTensorsArchive = try! load("tiny_cnn")
+  static var tinyCNN: SafeTensorsArchive { SharedFixtures.tinyCNN }
 }
 
 extension SafeTensorsArchive {

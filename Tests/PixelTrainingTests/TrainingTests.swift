@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 import PixelData
 import PixelTensor
 import PixelNN
@@ -7,21 +8,7 @@ import PixelNN
 
 @Suite("Training: convergence, reproducibility, resume, evaluation")
 struct TrainingTests {
-  /// Two classes of 6×6 images: a bright left half or a bright right half, with noise.
-  static func halves(_ n: Int, seed: UInt64) -> Dataset {
-    var rng = SeededGenerator(seed: seed)
-    var values: [Float] = []
-    var labels: [Int] = []
-    for i in 0..<n {
-      let y = i % 2
-      labels.append(y)
-      for _ in 0..<1 { for r in 0..<6 { for c in 0..<6 {
-        let bright = (c < 3) == (y == 0)
-        values.append(Swift.min(1, Swift.max(0, (bright ? 0.7 : 0.3) + 0.15 * (rng.nextUnitFloat() - 0.5) * 2 + Float(r) * 0)))
-      } } }
-    }
-    return Dataset(name: "halves", images: Tensor(values, shape: [n, 1, 6, 6]), labels: labels, classNames: ["left", "right"])
-  }
+  static func halves(_ n: Int, seed: UInt64) -> Dataset { SyntheticData.halves(n, seed: seed, size: 6) }
 
   static let spec = ModelSpec(input: [1, 6, 6], classes: 2, layers: [
     LayerSpec(type: "conv2d", name: "conv", out: 4, kernel: 3), LayerSpec(type: "relu"),

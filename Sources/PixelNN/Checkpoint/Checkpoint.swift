@@ -61,8 +61,10 @@ public enum Checkpoint {
     try SafeTensors.write(model.stateTensors, metadata: meta, to: url)
   }
 
-  /// Reads a checkpoint: rebuilds the model from its spec and loads its tensors strictly.
-  public static func load(from url: URL) throws -> (model: Model, metadata: [String: String]) {
+  /// Reads a checkpoint: rebuilds the model from its spec with the layer kinds of `builder` and
+  /// loads its tensors strictly.
+  public static func load(from url: URL, builder: ModelBuilder = .standard) throws
+    -> (model: Model, metadata: [String: String]) {
     let archive = try SafeTensors.read(from: url)
     guard let json = archive.metadata[modelKey] else {
       throw CheckpointError.notACheckpoint(
@@ -72,7 +74,7 @@ public enum Checkpoint {
     do { spec = try ModelSpec.decode(Data(json.utf8), source: url.path) } catch let e as ModelSpecError {
       throw CheckpointError.notACheckpoint(path: url.path, reason: e.description)
     }
-    let model = try Model(spec: spec, seed: 0, source: url.path)
+    let model = try Model(spec: spec, seed: 0, source: url.path, builder: builder)
     try model.loadState(archive.tensors, source: url.path)
     model.setMode(.inference)
     return (model, archive.metadata)
@@ -81,9 +83,10 @@ public enum Checkpoint {
   /// Builds `spec` and loads a PyTorch `state_dict` saved as safetensors (any float dtype),
   /// strictly: every missing key, unexpected key and shape mismatch is reported at once.
   /// Batch norm's `num_batches_tracked` counters are accepted and ignored.
-  public static func importWeights(spec: ModelSpec, weights url: URL, specSource: String = "<spec>") throws -> Model {
+  public static func importWeights(spec: ModelSpec, weights url: URL, specSource: String = "<spec>",
+                                   builder: ModelBuilder = .standard) throws -> Model {
     let archive = try SafeTensors.read(from: url)
-    let model = try Model(spec: spec, seed: 0, source: specSource)
+    let model = try Model(spec: spec, seed: 0, source: specSource, builder: builder)
     try model.loadState(archive.tensors, source: url.path) { $0.hasSuffix(".num_batches_tracked") || $0 == "num_batches_tracked" }
     model.setMode(.inference)
     return model

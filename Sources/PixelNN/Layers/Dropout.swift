@@ -4,7 +4,7 @@ import PixelTensor
 ///
 /// The layer owns a seeded generator, so a model's dropout masks are reproducible; trainers
 /// reseed it per epoch (``reseed(_:)``) so that a resumed run draws the same masks.
-public final class Dropout: Layer {
+public final class Dropout: RandomizedLayer {
   public var mode: Mode = .training
   public let probability: Float
   var generator: SeededGenerator
@@ -14,6 +14,9 @@ public final class Dropout: Layer {
     self.probability = probability
     generator = SeededGenerator(seed: seed)
   }
+
+  /// `false`: dropout is the identity in inference mode.
+  public var drawsInInference: Bool { false }
 
   /// Restarts the mask sequence from `seed`.
   public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }

@@ -70,55 +70,54 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   }
 }
 
-/// One layer of a ``ModelSpec``. Which fields apply depends on `type`:
-/// `conv2d` (name, out, kernel, stride, padding, dilation, groups, bias), `conv_transpose2d`
-/// (name, out, kernel, stride, padding, output_padding, bias), `linear` (name, out, bias),
-/// `relu`, `leaky_relu` (slope), `softplus`, `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d`
-/// (kernel, stride = kernel, padding), `global_avgpool`, `flatten`, `batchnorm2d` /
-/// `batchnorm1d` (name, eps, momentum), `dropout` (p), `normalize` (mean, std), `residual`
-/// (name, body, shortcut; an empty shortcut is the identity), `prm` (name, pattern + shift or
-/// mask, width, depth, mix), `switch` (name, branches, chain, seed) and `random_resize_pad`
-/// (min_size, seed).
+/// One layer of a ``ModelSpec``: its `type`, the fields that PixelNN's own layer kinds read, and
+/// ``options``, every other field of the JSON object, read by the builder of the layer's kind
+/// (``LayerBuilder``). PixelNN's kinds and their fields: `conv2d` (name, out, kernel, stride,
+/// padding, dilation, groups, bias), `conv_transpose2d` (name, out, kernel, stride, padding,
+/// output_padding, bias), `linear` (name, out, bias), `relu`, `leaky_relu` (slope), `softplus`,
+/// `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d` (kernel, stride = kernel, padding),
+/// `global_avgpool`, `flatten`, `batchnorm2d` / `batchnorm1d` (name, eps, momentum), `dropout`
+/// (p), `normalize` (mean, std) and `residual` (name, body, shortcut; an empty shortcut is the
+/// identity). Other modules add kinds (PixelDefenses: `prm`, `switch`, `random_resize_pad`).
 public struct LayerSpec: Codable, Equatable, Sendable {
+  /// The layer kind, e.g. `"conv2d"`; a ``ModelBuilder`` maps it to a ``LayerBuilder``.
   public var type: String
+  /// The layer's name: the first component of its parameters' paths (`conv1.weight`).
   public var name: String?
+  /// Output channels (`conv2d`, `conv_transpose2d`) or features (`linear`).
   public var out: Int?
+  /// Square kernel size (convolutions and pooling).
   public var kernel: Int?
   public var stride: Int?
   public var padding: Int?
   public var dilation: Int?
   public var groups: Int?
+  /// `conv_transpose2d`: extra rows and columns on the far side, in `0..<stride`.
   public var outputPadding: Int?
+  /// Whether a convolution or linear layer has a bias (default true).
   public var bias: Bool?
+  /// `leaky_relu`: the negative slope.
   public var slope: Float?
+  /// Batch norm: ε added to the variance, and the running-statistics momentum (PyTorch's rule).
   public var eps: Float?
   public var momentum: Float?
+  /// `dropout`: the drop probability.
   public var p: Float?
+  /// `normalize`: per-channel mean and standard deviation.
   public var mean: [Float]?
   public var std: [Float]?
+  /// `residual`: the body and the shortcut (empty: identity).
   public var body: [LayerSpec]?
   public var shortcut: [LayerSpec]?
-  /// `prm`: the pattern (`v0`…`v5`) and its shift `[dy, dx]`, or an explicit mask as a string
-  /// of `0`/`1` per pixel (row-major); the encoder width and depth; α.
-  public var pattern: String?
-  public var shift: [Int]?
-  public var mask: String?
-  public var width: Int?
-  public var depth: Int?
-  public var mix: Float?
-  /// `switch`: the branches (each a PRM followed by a classifier) and the chain length.
-  public var branches: [[LayerSpec]]?
-  public var chain: Int?
-  /// `random_resize_pad`: the smallest size drawn.
-  public var minSize: Int?
   /// Seed for a randomized layer's draws.
   public var seed: UInt64?
+  /// Every other field, by its JSON key, for the builder of this layer's kind.
+  public var options: [String: SpecValue] = [:]
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, CodingKey, CaseIterable {
     case type, name, out, kernel, stride, padding, dilation, groups, bias, slope, eps, momentum, p, mean, std, body, shortcut
-    case pattern, shift, mask, width, depth, mix, branches, chain, seed
+    case seed
     case outputPadding = "output_padding"
-    case minSize = "min_size"
   }
 
   public init(type: String, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
@@ -130,6 +129,72 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     self.bias = bias; self.slope = slope; self.eps = eps; self.momentum = momentum; self.p = p
     self.mean = mean; self.std = std; self.body = body; self.shortcut = shortcut
   }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    type = try c.decode(String.self, forKey: .type)
+    name = try c.decodeIfPresent(String.self, forKey: .name)
+    out = try c.decodeIfPresent(Int.self, forKey: .out)
+    kernel = try c.decodeIfPresent(Int.self, forKey: .kernel)
+    stride = try c.decodeIfPresent(Int.self, forKey: .stride)
+    padding = try c.decodeIfPresent(Int.self, forKey: .padding)
+    dilation = try c.decodeIfPresent(Int.self, forKey: .dilation)
+    groups = try c.decodeIfPresent(Int.self, forKey: .groups)
+    outputPadding = try c.decodeIfPresent(Int.self, forKey: .outputPadding)
+    bias = try c.decodeIfPresent(Bool.self, forKey: .bias)
+    slope = try c.decodeIfPresent(Float.self, forKey: .slope)
+    eps = try c.decodeIfPresent(Float.self, forKey: .eps)
+    momentum = try c.decodeIfPresent(Float.self, forKey: .momentum)
+    p = try c.decodeIfPresent(Float.self, forKey: .p)
+    mean = try c.decodeIfPresent([Float].self, forKey: .mean)
+    std = try c.decodeIfPresent([Float].self, forKey: .std)
+    body = try c.decodeIfPresent([LayerSpec].self, forKey: .body)
+    shortcut = try c.decodeIfPresent([LayerSpec].self, forKey: .shortcut)
+    seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+    let all = try decoder.container(keyedBy: FieldKey.self)
+    for key in all.allKeys where CodingKeys(stringValue: key.stringValue) == nil {
+      // NOTE: null means absent, as for the typed fields.
+      if try all.decodeNil(forKey: key) { continue }
+      options[key.stringValue] = try all.decode(SpecValue.self, forKey: key)
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: FieldKey.self)
+    func put<T: Encodable>(_ v: T?, _ key: CodingKeys) throws { try c.encodeIfPresent(v, forKey: FieldKey(key.rawValue)) }
+    try put(type, .type); try put(name, .name); try put(out, .out); try put(kernel, .kernel); try put(stride, .stride)
+    try put(padding, .padding); try put(dilation, .dilation); try put(groups, .groups); try put(outputPadding, .outputPadding)
+    try put(bias, .bias); try put(slope, .slope); try put(eps, .eps); try put(momentum, .momentum); try put(p, .p)
+    try put(mean, .mean); try put(std, .std); try put(body, .body); try put(shortcut, .shortcut); try put(seed, .seed)
+    for (k, v) in options { try c.encode(v, forKey: FieldKey(k)) }
+  }
+
+  /// The value of option `key` decoded as `T`, or `nil` when absent.
+  /// - Throws: `DecodingError` when the value is not a `T`.
+  public func option<T: Decodable>(_ key: String, as type: T.Type = T.self) throws -> T? {
+    guard let value = options[key] else { return nil }
+    let data = try JSONEncoder().encode([value])
+    return try JSONDecoder().decode([T].self, from: data).first
+  }
+
+  /// Sets option `key` to `value` (JSON-normalised, as if read from a file), or removes it for `nil`.
+  /// - Throws: `EncodingError` for a value JSON cannot hold (a NaN or infinite number).
+  /// - Precondition: `key` is not one of the typed fields.
+  public mutating func setOption<T: Encodable>(_ key: String, _ value: T?) throws {
+    precondition(CodingKeys(stringValue: key) == nil, "'\(key)' is a typed field of LayerSpec")
+    guard let value else { options[key] = nil; return }
+    // Going through JSON makes the stored value equal to what a file holding it decodes to.
+    options[key] = try JSONDecoder().decode([SpecValue].self, from: JSONEncoder().encode([value]))[0]
+  }
+}
+
+/// A JSON object key of any name.
+struct FieldKey: CodingKey {
+  let stringValue: String
+  var intValue: Int? { nil }
+  init(_ string: String) { stringValue = string }
+  init?(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
 }
 
 /// A model spec that cannot be used; names its source and the problem.

@@ -98,7 +98,7 @@ extension PixelRobustCommand {
                                            progress: { Console.note("  " + $0) })
         },
         baselineReport: baseline.map { path in {
-          let (base, _) = try Checkpoint.load(from: URL(cliPath: path))
+          let (base, _) = try loadCheckpoint(path)
           var plain = options
           plain.eot = 1
           plain.classify = 1

@@ -23,7 +23,8 @@ extension PixelRobustCommand {
 
     func run() throws {
       let modelSpec = try ModelSpec.read(from: URL(cliPath: spec))
-      let model = try Checkpoint.importWeights(spec: modelSpec, weights: URL(cliPath: weights), specSource: spec)
+      let model = try Checkpoint.importWeights(spec: modelSpec, weights: URL(cliPath: weights), specSource: spec,
+                                                 builder: modelBuilder)
       try Checkpoint.save(model, to: URL(cliPath: output), metadata: ["pixelrobust.imported_from": weights])
       print("imported \(model.namedParameters.count) parameters and \(model.namedBuffers.count) buffers "
             + "(\(model.parameterCount) weights) into \(output)")

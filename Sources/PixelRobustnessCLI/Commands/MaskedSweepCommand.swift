@@ -3,6 +3,7 @@ import Foundation
 import PixelAnalysis
 import PixelAttacks
 import PixelData
+import PixelMasks
 import PixelNN
 import PixelTensor
 

@@ -18,7 +18,7 @@ extension PixelRobustCommand {
   /// The classifier under a PRM: a checkpoint's spec and weights, or a fresh built-in architecture.
   static func classifierSpec(path: String?, arch: String, train: Dataset) throws -> (ModelSpec, [String: Tensor]) {
     if let path {
-      let (model, _) = try Checkpoint.load(from: URL(cliPath: path))
+      let (model, _) = try loadCheckpoint(path)
       guard model.spec.input == train.imageShape else {
         throw ValidationError("the classifier expects \(model.spec.input), the data has \(train.imageShape)")
       }
@@ -63,7 +63,8 @@ extension PixelRobustCommand {
                                    channels: train.imageShape[0], reconstructionWeight: prm.reconstruction)
       let job = TrainingJob(spec: spec, settings: training.settings(data: data), output: URL(cliPath: output), objective: objective,
                             metadata: ["pixelrobust.prm.lambda": "\(lambda)", "pixelrobust.prm.mix": "\(mix)"],
-                            trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState)
+                            trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState,
+                            builder: modelBuilder)
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
         bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
@@ -168,15 +169,14 @@ extension PixelRobustCommand {
       Console.announceRuntime()
       let spec: ModelSpec, state: [String: Tensor]
       if let modules {
-        let models = try modules.split(separator: ",").map { try Checkpoint.load(from: URL(cliPath: String($0))).model }
+        let models = try modules.split(separator: ",").map { try loadCheckpoint(String($0)).model }
         guard models.allSatisfy({ $0.prm != nil }) else { throw ValidationError("every --modules checkpoint must be PRM-defended.") }
         (spec, state) = try PRMModels.switching(models, chain: chain, seed: seed)
       } else {
-        let classifier = try Checkpoint.load(from: URL(cliPath: resizePad!)).model
-        let side = Swift.min(classifier.spec.input[1], classifier.spec.input[2])
-        (spec, state) = PRMModels.resizePad(classifier, minimumSize: minSize ?? Swift.max(1, side * 7 / 8), seed: seed)
+        let classifier = try loadCheckpoint(resizePad!).model
+        (spec, state) = try PRMModels.resizePad(classifier, minimumSize: minSize, seed: seed)
       }
-      let model = try Model(spec: spec, seed: 0)
+      let model = try Model(spec: spec, seed: 0, builder: modelBuilder)
       try model.loadState(state, source: "defended modules")
       try Checkpoint.save(model, to: URL(cliPath: output), metadata: ["pixelrobust.randomized": "true"])
       print("wrote \(output): a randomized model (\(model.parameterCount) weights)")

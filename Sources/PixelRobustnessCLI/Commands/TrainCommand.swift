@@ -95,8 +95,7 @@ extension PixelRobustCommand {
       }
       Console.note("training \(spec.layers.count)-layer model on \(train.name) (\(train.count) images), "
                    + "testing on \(test.name) (\(test.count)); output \(output)")
-      let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output),
-                            objective: StandardTraining(labelSmoothing: labelSmoothing))
+      let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output), builder: modelBuilder)
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
         bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PixelAnalysis
+import PixelDefenses
+import PixelMasks
 import PixelNN
 
 /// Which pixels a PRM designates: `--pattern v0 [--shift dy,dx]`, `--random 25 [--mask-seed S]`
@@ -18,7 +20,7 @@ struct DesignationOptions: ParsableArguments {
   var maskPng: String?
 
   func validate() throws {
-    guard PRMPattern(rawValue: pattern) != nil else { throw ValidationError("--pattern must be one of v0…v5.") }
+    guard PixelPattern(rawValue: pattern) != nil else { throw ValidationError("--pattern must be one of v0…v5.") }
     guard shift.split(separator: ",").compactMap({ Int($0) }).count == 2 else { throw ValidationError("--shift is DY,DX.") }
     if let random, !(random > 0 && random <= 100) { throw ValidationError("--random must be a percentage in (0, 100].") }
     if random != nil && maskPng != nil { throw ValidationError("use --random or --mask-png, not both.") }
@@ -31,6 +33,6 @@ struct DesignationOptions: ParsableArguments {
         .resolve(height: height, width: width, map: nil))
     }
     let s = shift.split(separator: ",").compactMap { Int($0) }
-    return .pattern(PRMPattern(rawValue: pattern)!, shift: (s[0], s[1]))
+    return .pattern(PixelPattern(rawValue: pattern)!, shift: (s[0], s[1]))
   }
 }

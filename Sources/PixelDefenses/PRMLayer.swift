@@ -1,27 +1,6 @@
+import PixelMasks
+import PixelNN
 import PixelTensor
-
-/// Which pixels a PRM's first layer reads: a pattern (Hwang et al.'s v0–v5, optionally shifted)
-/// or an explicit mask (a random subset, a user PNG).
-public enum DesignatedPixels: Equatable, Sendable {
-  case pattern(PRMPattern, shift: (Int, Int))
-  case mask(PixelMask)
-
-  public static func == (a: Self, b: Self) -> Bool {
-    switch (a, b) {
-    case let (.pattern(p, s), .pattern(q, t)): return p == q && s == t
-    case let (.mask(m), .mask(n)): return m == n
-    default: return false
-    }
-  }
-
-  /// The designated pixels of an `height × width` image.
-  public func mask(height: Int, width: Int) -> PixelMask {
-    switch self {
-    case let .pattern(p, shift): return .pattern(p, height: height, width: width, shift: shift)
-    case let .mask(m): return m
-    }
-  }
-}
 
 /// The Pixel Robustness Manipulator (Hwang et al., 2019): a first layer that reads only the
 /// designated pixels, a small convolutional encoder, and a transposed convolution back to an
@@ -34,16 +13,22 @@ public enum DesignatedPixels: Equatable, Sendable {
 /// sigmoid so that it stays an image in `[0, 1]`.
 public final class PRMLayer: Layer {
   public var mode: Mode = .training
+  /// The pixels the first layer reads.
   public let designated: DesignatedPixels
   /// α ("mix"): 1 makes the classifier see only what the designated pixels carry.
   public let mix: Float
+  /// `[C, H, W]` of the images.
   public let imageShape: [Int]
+  /// The sparse first layer: the pattern's kernel and stride (or 2×2, stride 2 on `x ⊙ M`).
   public let first: Conv2D
+  /// 3×3 convolutions with ReLU after the first layer.
   public let encoder: Sequential
+  /// The transposed convolution back to an image of the input's shape.
   public let decoder: ConvTranspose2D
   private let maskTensor: Tensor?
   private let kernel: (Int, Int), stride: (Int, Int), offset: (Int, Int)
 
+  /// A PRM initialised like PyTorch's layers from `rng`.
   /// - Parameters:
   ///   - imageShape: `[C, H, W]`.
   ///   - width: channels of the encoder.
@@ -101,5 +86,44 @@ public final class PRMLayer: Layer {
   public func callAsFunction(_ x: Tensor) -> Tensor {
     if mix == 1 { return manipulate(x) }
     return manipulate(x) * mix + x * (1 - mix)
+  }
+}
+
+extension PRMLayer {
+  /// The spec kind `prm`: fields `name`, `pattern` (`v0`…`v5`, default v0) with `shift` `[dy, dx]`,
+  /// or `mask` (one `0`/`1` character per pixel, row-major); `width` (16), `depth` (2) and `mix`
+  /// α (0.5).
+  public static let specBuilder = LayerBuilder(type: "prm", options: ["pattern", "shift", "mask", "width", "depth", "mix"]) {
+    s, input, context in
+    let (_, h, w) = try context.image(input, for: s.type)
+    let designated: DesignatedPixels
+    if let bits = try context.option(s, "mask", as: String.self) {
+      let values = bits.map { $0 == "1" }
+      guard bits.count == h * w, bits.allSatisfy({ $0 == "0" || $0 == "1" }), values.contains(true) else {
+        throw context.invalid("prm mask must be \(h * w) characters of 0/1 with at least one 1")
+      }
+      designated = .mask(PixelMask(height: h, width: w, values: values))
+    } else {
+      let name = try context.option(s, "pattern", as: String.self) ?? "v0"
+      guard let p = PixelPattern(rawValue: name) else {
+        throw context.invalid("unknown PRM pattern '\(name)' (patterns: \(PixelPattern.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      let shift = try context.option(s, "shift", as: [Int].self) ?? [0, 0]
+      let bound = LayerBuildContext.maximumExtent
+      guard shift.count == 2, shift.allSatisfy({ Swift.abs($0) <= bound }) else {
+        throw context.invalid("shift is [dy, dx] with |dy|, |dx| ≤ \(bound)")
+      }
+      designated = .pattern(p, shift: (shift[0], shift[1]))
+    }
+    let mix = try context.option(s, "mix", as: Float.self) ?? 0.5
+    guard mix >= 0, mix <= 1 else { throw context.invalid("mix must be in [0, 1]") }
+    let width = try context.positive(context.option(s, "width", as: Int.self) ?? 16, "width")
+    let depth = try context.nonNegative(context.option(s, "depth", as: Int.self) ?? 2, "depth")
+    guard depth <= LayerBuildContext.maximumNesting else {
+      throw context.invalid("depth must be at most \(LayerBuildContext.maximumNesting)")
+    }
+    _ = try context.elementCount([width, width, 3, 3], of: "an encoder weight")
+    let layer = PRMLayer(imageShape: input, designated: designated, width: width, depth: depth, mix: mix, using: &context.rng)
+    return (layer, input)
   }
 }

@@ -1,11 +1,11 @@
 import Testing
 import PixelTensor
-@testable import PixelNN
+@testable import PixelMasks
 
 @Suite("Pixel masks")
 struct PixelMaskTests {
-  @Test("PRM patterns have their fractions and honour shifts", arguments: PRMPattern.allCases)
-  func patterns(_ p: PRMPattern) {
+  @Test("PRM patterns have their fractions and honour shifts", arguments: PixelPattern.allCases)
+  func patterns(_ p: PixelPattern) {
     let m = PixelMask.pattern(p, height: 28, width: 28)
     #expect(Swift.abs(m.fraction - p.fraction) < 1e-9)
     #expect(m.values[0])

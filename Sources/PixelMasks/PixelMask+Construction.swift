@@ -1,48 +1,8 @@
 import PixelTensor
 
-/// The designated-pixel patterns of Hwang et al. (2019): a first layer with kernel `k` and
-/// stride `s` reads exactly these pixels.
-public enum PRMPattern: String, CaseIterable, Sendable {
-  case v0, v1, v2, v3, v4, v5
-
-  /// First-layer kernel (rows, columns).
-  public var kernel: (Int, Int) {
-    switch self {
-    case .v0, .v1, .v2: return (1, 1)
-    case .v3: return (1, 2)
-    case .v4: return (2, 1)
-    case .v5: return (2, 2)
-    }
-  }
-
-  /// First-layer stride (rows, columns).
-  public var stride: (Int, Int) {
-    switch self {
-    case .v0: return (2, 2)
-    case .v1: return (2, 1)
-    case .v2: return (1, 2)
-    case .v3: return (2, 4)
-    case .v4: return (4, 2)
-    case .v5: return (4, 4)
-    }
-  }
-
-  /// The fraction of designated pixels.
-  public var fraction: Double {
-    Double(kernel.0 * kernel.1) / Double(stride.0 * stride.1)
-  }
-
-  /// Whether pixel `(i, j)` is designated, with the pattern shifted by `(dy, dx)`.
-  public func contains(row i: Int, column j: Int, shift: (Int, Int) = (0, 0)) -> Bool {
-    let r = ((i - shift.0) % stride.0 + stride.0) % stride.0
-    let c = ((j - shift.1) % stride.1 + stride.1) % stride.1
-    return r < kernel.0 && c < kernel.1
-  }
-}
-
 extension PixelMask {
   /// The designated pixels of `pattern` shifted by `shift`.
-  public static func pattern(_ pattern: PRMPattern, height: Int, width: Int, shift: (Int, Int) = (0, 0)) -> PixelMask {
+  public static func pattern(_ pattern: PixelPattern, height: Int, width: Int, shift: (Int, Int) = (0, 0)) -> PixelMask {
     var v = [Bool](repeating: false, count: height * width)
     for i in 0..<height { for j in 0..<width { v[i * width + j] = pattern.contains(row: i, column: j, shift: shift) } }
     return PixelMask(height: height, width: width, values: v)

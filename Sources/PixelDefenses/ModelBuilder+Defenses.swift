@@ -1,0 +1,10 @@
+import PixelNN
+
+extension ModelBuilder {
+  /// The defense layer kinds of this module: `prm` (``PRMLayer``), `switch` (``SwitchingLayer``)
+  /// and `random_resize_pad` (``RandomResizePad``).
+  public static let defenses = ModelBuilder([PRMLayer.specBuilder, SwitchingLayer.specBuilder, RandomResizePad.specBuilder])
+
+  /// PixelNN's generic kinds plus the defenses: what a checkpoint written by `pixelrobust` may hold.
+  public static let withDefenses = ModelBuilder.standard.adding(.defenses)
+}
