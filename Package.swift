@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelMasks", "PixelNN", "PixelData",
                                                          "PixelTensor", "PixelTraining", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelMasks", "PixelAttacks", "PixelData",
+    .testTarget(name: "PixelAnalysisTests", dependencies: ["PixelAnalysis", "PixelAttacks", "PixelData",
                                                           "PixelImaging", "PixelNN", "PixelTensor", "PixelTraining",
                                                           "_TestSupport"]),
     .testTarget(name: "PixelDefensesTests", dependencies: ["PixelDefenses", "PixelMasks", "PixelAnalysis", "PixelAttacks",

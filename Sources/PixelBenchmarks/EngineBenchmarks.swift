@@ -4,6 +4,7 @@ import PixelAttacks
 import PixelData
 import PixelNN
 import PixelTensor
+import PixelTraining
 
 /// The engine benchmark behind `pixelrobust bench`: GEMM against OpenBLAS called directly,
 /// the convolutions of a small CNN at batch 128, per-op overhead and elementwise throughput.
@@ -138,19 +139,18 @@ public struct EngineBenchmarks {
     ]
   }
 
-  /// The small CNN as a ``Model`` at batch 128: one Adam training step (forward, cross-entropy,
-  /// all parameter gradients, update) and one inference forward pass.
+  /// The small CNN as a ``Model`` at batch 128: one step of the ``Trainer`` that `train` runs
+  /// (Adam 1e-3, cross-entropy, all parameter gradients, update) and one inference forward pass.
   func smallCNN(batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
     let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
     let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
     let labels = (0..<batch).map { $0 % 10 }
-    var optimizer = Adam(learningRate: 1e-3)
-    let parameters = model.namedParameters
-    model.setMode(.training)
+    let settings = TrainingSettings(data: "uniform", batchSize: batch)
+    let trainer = Trainer(model: model, optimizer: settings.makeOptimizer(), objective: StandardTraining(), settings: settings)
+    let parameters = trainer.trainableParameters
+    trainer.enterTrainingMode()
     let train = Stopwatch.samples(repeats: repeats) {
-      let loss = crossEntropy(logits: model(x), labels: labels)
-      let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
-      optimizer.update(parameters, gradients: Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads)))
+      trainer.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters)
     }
     model.setMode(.inference)
     let infer = Stopwatch.samples(repeats: repeats) { withoutGradients { _ = model(x) } }

@@ -56,7 +56,7 @@ public final class Trainer {
   }
 
   /// Training mode for what trains, inference mode for what is frozen.
-  func enterTrainingMode() {
+  public func enterTrainingMode() {
     model.setMode(.training)
     guard let layer = trainableLayer else { return }
     for case .module(let name, let child) in model.members where name != layer { child.setMode(.inference) }
@@ -85,13 +85,8 @@ public final class Trainer {
     for (i, batch) in batches.enumerated() {
       let iteration = (epoch - 1) * batches.count + i
       rate = schedule.rate(base: settings.learningRate, iteration: iteration, totalIterations: totalIterations)
-      optimizer.learningRate = rate
       let inputs = settings.augmentation.apply(batch.images, using: &augmentRNG)
-      let (loss, logits) = objective.loss(model: model, inputs: inputs, labels: batch.labels)
-      let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
-      var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
-      if let clip = settings.gradientClipNorm { clipGradientNorm(&byName, maxNorm: clip) }
-      optimizer.update(parameters, gradients: byName)
+      let (loss, logits) = step(inputs: inputs, labels: batch.labels, learningRate: rate, parameters: parameters)
       let n = batch.labels.count
       lossSum += Double(loss.item) * Double(n)
       correct += zip(logits.detached().argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
@@ -105,6 +100,26 @@ public final class Trainer {
     return EpochReport(epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
                        trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: nil, testLoss: nil,
                        learningRate: Double(rate), seconds: seconds, imagesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+  }
+}
+
+extension Trainer {
+  /// One optimizer step on a batch: the objective's loss, the gradients of the trainable
+  /// parameters (clipped to `settings.gradientClipNorm`), and the update at `learningRate`.
+  /// The model must be in the mode training wants (``trainEpoch(_:on:progress:)`` sets it).
+  /// - Parameter parameters: the trainable parameters (``trainableParameters``, passed in so a
+  ///   loop walks the model tree once).
+  /// - Returns: the loss and the logits of the batch.
+  @discardableResult
+  public func step(inputs: Tensor, labels: [Int], learningRate: Float,
+                   parameters: [(name: String, parameter: Parameter)]) -> (loss: Tensor, logits: Tensor) {
+    optimizer.learningRate = learningRate
+    let (loss, logits) = objective.loss(model: model, inputs: inputs, labels: labels)
+    let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
+    var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
+    if let clip = settings.gradientClipNorm { clipGradientNorm(&byName, maxNorm: clip) }
+    optimizer.update(parameters, gradients: byName)
+    return (loss, logits)
   }
 }
 

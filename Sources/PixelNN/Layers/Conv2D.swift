@@ -14,7 +14,7 @@ public final class Conv2D: Layer {
               strideY: stride, strideX: stride, padding: padding, dilation: dilation, groups: groups, bias: bias, using: &rng)
   }
 
-  /// A layer with a rectangular kernel and stride (e.g. a PRM's 1×2 / stride (2, 4) first layer).
+  /// A layer with a rectangular kernel and stride (e.g. a 1×2 kernel at stride (2, 4), which reads a lattice of pixels).
   public init(inputChannels: Int, outputChannels: Int, kernelHeight: Int, kernelWidth: Int, strideY: Int, strideX: Int,
               padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
               using rng: inout some RandomNumberGenerator) {
