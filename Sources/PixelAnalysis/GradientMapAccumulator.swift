@@ -144,9 +144,12 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
   case incompatible(String)
   case malformed(path: String, detail: String)
   case invalidShard(String)
+  /// A map file (`--map`) that is not a usable per-pixel map.
+  case unusableMap(path: String, detail: String)
 
   public var description: String {
     switch self {
+    case let .unusableMap(p, d): return "\(p): not a usable gradient map: \(d)"
     case .incompatible(let d): return "cannot merge gradient maps: \(d)"
     case let .malformed(p, d): return "\(p): not a gradient-map partial: \(d)"
     case .invalidShard(let s): return "invalid shard '\(s)': use i/n with 0 ≤ i < n"

@@ -49,15 +49,17 @@ public enum InputGradientMap {
   }
 
   /// Streams `data` (or one shard of it) through the model in batches and accumulates the sums.
+  /// `progress` receives the images done and the total after every batch.
   public static func accumulate(model: Model, data: Dataset, target: GradientTarget = .loss, batchSize: Int = 256,
                                 shard: Shard? = nil, progress: (Int, Int) -> Void = { _, _ in }) -> GradientMapAccumulator {
     let part = shard.map { data.subset(Array($0.range(of: data.count, batchSize: batchSize))) } ?? data
     var acc = GradientMapAccumulator(imageShape: data.imageShape, classes: model.spec.classes)
     model.withMode(.inference) {
-      let batches = MiniBatches(part, batchSize: batchSize)
-      for (b, (x, y)) in batches.enumerated() {
+      var done = 0
+      for (x, y) in MiniBatches(part, batchSize: batchSize) {
         acc.add(gradients(model: model, images: x, labels: y, target: target), labels: y)
-        progress(b + 1, batches.count)
+        done += y.count
+        progress(done, part.count)
       }
     }
     return acc

@@ -38,9 +38,13 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
       }
       var shift = (0, 0)
       if parts.count > 1 {
-        let s = parts[1].split(separator: ",").compactMap { Int($0) }
-        guard s.count == 2 else { throw AttackError.invalidMaskSpec("'\(text)': the shift after @ is DY,DX") }
-        shift = (s[0], s[1])
+        let s = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        // NOTE: shifts only matter modulo the pattern's period; bounding them keeps the
+        // pattern arithmetic far from overflow.
+        guard s.count == 2, let dy = s[0], let dx = s[1], dy.magnitude <= 1 << 20, dx.magnitude <= 1 << 20 else {
+          throw AttackError.invalidMaskSpec("'\(text)': the shift after @ is DY,DX, integers with |DY|, |DX| ≤ 1048576")
+        }
+        shift = (dy, dx)
       }
       self = .pattern(p, shift: shift)
       return
@@ -51,12 +55,19 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
     self = .png(URL(fileURLWithPath: text))
   }
 
-  /// Whether the mask is ranked from a gradient map.
+  /// Whether the mask is ranked from a gradient map (`top:K`, `bottom:K`).
   public var needsMap: Bool {
     switch self {
-    case .top, .bottom, .random: return true
+    case .top, .bottom: return true
     default: return false
     }
+  }
+
+  /// The mask for images of `height × width`, reading the map from `mapFile` (checked by
+  /// ``GradientMapFile/read(from:)``) when the mask is ranked.
+  public func resolve(height: Int, width: Int, mapFile: URL?) throws -> PixelMask {
+    let map = try needsMap ? mapFile.map { try GradientMapFile.read(from: $0) } : nil
+    return try resolve(height: height, width: width, map: map)
   }
 
   public var description: String {
@@ -70,12 +81,14 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// The mask for images of `height × width`; `map` (`[H, W]` or `[C, H, W]`) is needed for
-  /// ranked masks. Throws for a missing map, a size mismatch, an unreadable PNG or an empty mask.
+  /// ranked masks. Throws for a missing map, a map of another rank, a size mismatch, an
+  /// unreadable PNG or an empty mask.
   public func resolve(height: Int, width: Int, map: Tensor?) throws -> PixelMask {
     let mask: PixelMask
     switch self {
     case .top(let k), .bottom(let k):
       guard let map else { throw AttackError.invalidMaskSpec("\(description) needs a gradient map (--map G.npy)") }
+      guard map.rank == 2 || map.rank == 3 else { throw AttackError.maskShape(expected: [height, width], got: map.shape.dims) }
       let (h, w, _) = PixelMask.pixelValues(map)
       guard h == height, w == width else { throw AttackError.maskShape(expected: [height, width], got: [h, w]) }
       if case .top = self { mask = .top(k, of: map) } else { mask = .bottom(k, of: map) }

@@ -50,6 +50,7 @@ public struct AttackRunner {
   /// Attacks every example of `data`.
   /// - Parameters:
   ///   - targeted: use targets `(y + 1) mod K` instead of untargeted misclassification.
+  ///   - progress: after every batch, the images attacked so far and the total.
   ///   - onBatch: receives each batch's clean images, adversarial images and labels (for saving examples).
   public func run(_ attack: any BoundedAttack, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool = false,
                   progress: (Int, Int) -> Void = { _, _ in },
@@ -64,7 +65,8 @@ public struct AttackRunner {
     model.reseedRandomizedLayers(seed)
     model.withMode(.inference) {
       let batches = MiniBatches(data, batchSize: batchSize)
-      for (b, (x, y)) in batches.enumerated() {
+      var done = 0
+      for (x, y) in batches {
         let criterion: Criterion = targeted ? Criterion.nextClassTargets(y, classes: classes) : .misclassification(labels: y)
         health.record(attackGradient(x, criterion: criterion, threat: threat, model: model))
         let xAdv = threat.epsilon == 0 ? x : attack.perturb(x, criterion: criterion, within: threat, model: model, using: &rng)
@@ -95,7 +97,8 @@ public struct AttackRunner {
           }
         }
         onBatch(x, xAdv, y)
-        progress(b + 1, batches.count)
+        done += y.count
+        progress(done, data.count)
       }
     }
     let n = Double(Swift.max(data.count, 1))

@@ -9,14 +9,17 @@ import PixelTensor
 /// the same ε, the threat model must hold (bounds, budget, mask), gradients must be usable,
 /// and a randomized model must be flagged.
 public struct AttackReport: Codable, Sendable {
+  /// JSON `model`: the checkpoint's name as given.
   public var model: String
+  /// JSON `data`: the data set's name (source, split).
   public var data: String
+  /// JSON `results`: one row per attack and ε, in the order run.
   public var results: [AttackResult]
-  /// FGSM at the same ε, for PGD runs (the "PGD ≤ FGSM" guard).
+  /// JSON `fgsmReference`: FGSM at each ε of a PGD run (the "PGD ≤ FGSM" guard), one per ε.
   public var fgsmReference: [AttackResult]
-  /// Whether two identical forward passes gave different logits.
+  /// JSON `randomizedModel`: whether two identical forward passes gave different logits.
   public var randomizedModel: Bool
-  /// Guard violations and warnings, in words. Empty means every check passed.
+  /// JSON `warnings`: guard violations and warnings, in words. Empty means every check passed.
   public var warnings: [String]
 
   /// Runs `attack` at each ε of `epsilons` and checks the guards.
@@ -24,15 +27,35 @@ public struct AttackReport: Codable, Sendable {
                               norm: Norm, epsilons: [Float], mask: Tensor?, targeted: Bool, runner: AttackRunner,
                               progress: (String) -> Void = { _ in },
                               onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
+    try evaluate([attack], model: model, modelName: modelName, data: data, norm: norm, epsilons: epsilons, mask: mask,
+                 targeted: targeted, runner: runner, progress: progress, onBatch: onBatch)
+  }
+
+  /// Runs every attack of `attacks` at each ε of `epsilons` (with FGSM once per ε as the
+  /// reference when a PGD is among them) and checks the guards.
+  /// - Parameters:
+  ///   - progress: a line per attack and ε.
+  ///   - imagesDone: after every batch, the images attacked so far in this attack and ε and
+  ///     the data set's size.
+  ///   - onBatch: ε, clean images, adversarial images and labels of every batch.
+  public static func evaluate(_ attacks: [any BoundedAttack], model: Model, modelName: String, data: Dataset,
+                              norm: Norm, epsilons: [Float], mask: Tensor?, targeted: Bool, runner: AttackRunner,
+                              progress: (String) -> Void = { _ in },
+                              imagesDone: (Int, Int) -> Void = { _, _ in },
+                              onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
     var results: [AttackResult] = [], references: [AttackResult] = []
+    let referenceEOT = attacks.compactMap { ($0 as? PGD)?.eotSamples }.max()
     for eps in epsilons {
       let threat = try ThreatModel(norm: norm, epsilon: eps, mask: mask)
-      progress("\(attack.name) at ε = \(eps)")
-      results.append(runner.run(attack, model: model, data: data, threat: threat, targeted: targeted,
-                                onBatch: { onBatch(eps, $0, $1, $2) }))
-      if let pgd = attack as? PGD {
+      for attack in attacks {
+        progress("\(attack.name) at ε = \(eps)")
+        results.append(runner.run(attack, model: model, data: data, threat: threat, targeted: targeted,
+                                  progress: imagesDone, onBatch: { onBatch(eps, $0, $1, $2) }))
+      }
+      if let eot = referenceEOT {
         progress("fgsm reference at ε = \(eps)")
-        references.append(runner.run(FGSM(eotSamples: pgd.eotSamples), model: model, data: data, threat: threat, targeted: targeted))
+        references.append(runner.run(FGSM(eotSamples: eot), model: model, data: data, threat: threat, targeted: targeted,
+                                     progress: imagesDone))
       }
     }
     let randomized = isRandomized(model, data: data)
@@ -70,12 +93,17 @@ public struct AttackReport: Codable, Sendable {
       }
     }
     if !targeted {
-      let ordered = results.sorted { $0.epsilon < $1.epsilon }
-      for (a, b) in zip(ordered, ordered.dropFirst()) where b.robustAccuracy > a.robustAccuracy {
-        w.append("accuracy rose from \(pct(a.robustAccuracy)) at ε = \(a.epsilon) to \(pct(b.robustAccuracy)) at ε = \(b.epsilon)")
+      var names: [String] = []
+      for r in results where !names.contains(r.attack) { names.append(r.attack) }
+      for name in names {
+        let ordered = results.filter { $0.attack == name }.sorted { $0.epsilon < $1.epsilon }
+        for (a, b) in zip(ordered, ordered.dropFirst()) where b.robustAccuracy > a.robustAccuracy {
+          w.append("\(name): accuracy rose from \(pct(a.robustAccuracy)) at ε = \(a.epsilon) to \(pct(b.robustAccuracy)) at ε = \(b.epsilon)")
+        }
       }
-      for (p, f) in zip(results, references) where p.robustAccuracy > f.robustAccuracy {
-        w.append("PGD (\(pct(p.robustAccuracy))) is weaker than FGSM (\(pct(f.robustAccuracy))) at ε = \(p.epsilon): check the step size and steps")
+      for p in results where p.attack.contains("pgd") {
+        guard let f = references.first(where: { $0.epsilon == p.epsilon }), p.robustAccuracy > f.robustAccuracy else { continue }
+        w.append("\(p.attack) (\(pct(p.robustAccuracy))) is weaker than FGSM (\(pct(f.robustAccuracy))) at ε = \(p.epsilon): check the step size and steps")
       }
     }
     if randomized, let r = results.first, !r.attack.hasPrefix("eot") {
@@ -86,12 +114,15 @@ public struct AttackReport: Codable, Sendable {
 
   static func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
 
-  /// A Markdown table of the results, then the warnings.
+  /// A Markdown table of the results (with the FGSM reference at the same ε for PGD rows), then
+  /// the warnings.
   public var markdown: String {
-    var lines = ["| attack | norm | ε | mask | clean | robust | success | mean L∞ | mean L2 |" + (fgsmReference.isEmpty ? "" : " FGSM |"),
-                 "|---|---|---|---|---|---|---|---|---|" + (fgsmReference.isEmpty ? "" : "---|")]
-    for (i, r) in results.enumerated() {
-      let ref = i < fgsmReference.count ? " \(Self.pct(fgsmReference[i].robustAccuracy)) |" : ""
+    let withReference = !fgsmReference.isEmpty
+    var lines = ["| attack | norm | ε | mask | clean | robust | success | mean L∞ | mean L2 |" + (withReference ? " FGSM |" : ""),
+                 "|---|---|---|---|---|---|---|---|---|" + (withReference ? "---|" : "")]
+    for r in results {
+      let ref = withReference
+        ? " " + (fgsmReference.first { $0.epsilon == r.epsilon }.map { Self.pct($0.robustAccuracy) } ?? "–") + " |" : ""
       lines.append("| \(r.attack)\(r.targeted ? " (targeted)" : "") | \(r.norm) | \(r.epsilon) | \(Self.pct(r.maskFraction)) | "
                    + "\(Self.pct(r.cleanAccuracy)) | \(Self.pct(r.robustAccuracy)) | \(Self.pct(r.successRate)) | "
                    + String(format: "%.4f | %.4f |", r.meanLInfinity, r.meanL2) + ref)

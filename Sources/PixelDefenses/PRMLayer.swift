@@ -110,7 +110,7 @@ extension PRMLayer {
       }
       let shift = try context.option(s, "shift", as: [Int].self) ?? [0, 0]
       let bound = LayerBuildContext.maximumExtent
-      guard shift.count == 2, shift.allSatisfy({ Swift.abs($0) <= bound }) else {
+      guard shift.count == 2, shift.allSatisfy({ $0.magnitude <= UInt(bound) }) else {
         throw context.invalid("shift is [dy, dx] with |dy|, |dx| ≤ \(bound)")
       }
       designated = .pattern(p, shift: (shift[0], shift[1]))

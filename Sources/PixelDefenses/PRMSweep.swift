@@ -13,18 +13,39 @@ import PixelTraining
 /// off-designated gradient share S, and masked-PGD accuracy on D against an equally large set
 /// off D — the table Hwang et al. show (accuracy and IoU against λ).
 public struct PRMSweep {
-  /// One setting's results (a row of `iou_report.json`).
+  /// One setting's results (a row of `iou_report.json`; JSON keys are the property names).
   public struct Row: Codable, Sendable {
+    /// One masked PGD setting: accuracy when the attack may change only D, or only an equally
+    /// large set off D.
+    public struct MaskedAttack: Codable, Sendable {
+      /// JSON `epsilon`, `steps`: the L∞ budget in pixel units and the PGD steps.
+      public var epsilon: Double
+      public var steps: Int
+      /// JSON `onDesignated`, `offDesignated`: robust accuracy in [0, 1].
+      public var onDesignated: Double
+      public var offDesignated: Double
+    }
+
+    /// JSON `lambda`, `mix`: λ of the steering loss and α of the PRM.
     public var lambda: Double
     public var mix: Double
+    /// JSON `cleanAccuracy`: on the whole test split, in [0, 1].
     public var cleanAccuracy: Double
+    /// JSON `iou`, `chanceIoU`, `recall`: IoU(top-|D| pixels of Ḡ, D), its value for a random
+    /// set, and |top ∩ D| / |D|.
     public var iou: Double
     public var chanceIoU: Double
     public var recall: Double
+    /// JSON `meanOffShare`: mean S(g), the share of input-gradient energy off D.
     public var meanOffShare: Double
+    /// JSON `pgdOnDesignated`, `pgdOffDesignated`: the first masked attack's accuracies.
     public var pgdOnDesignated: Double
     public var pgdOffDesignated: Double
+    /// JSON `maskedAttacks`: every ε × steps setting.
+    public var maskedAttacks: [MaskedAttack]?
+    /// JSON `evaluationImages`: test images used for the map, S and the attacks.
     public var evaluationImages: Int
+    /// JSON `checkpoint`: the trained model's path.
     public var checkpoint: String
   }
 
@@ -41,18 +62,21 @@ public struct PRMSweep {
   public var reconstructionWeight: Float
   /// Images of the test split used for the map, S and the attacks.
   public var evaluationImages: Int
-  public var attackEpsilon: Float
-  public var attackSteps: Int
-  public var attackStepSize: Float
+  /// L∞ budgets and PGD step counts of the masked attacks (every combination is run).
+  public var attackEpsilons: [Float]
+  public var attackSteps: [Int]
+  /// The PGD step size policy.
+  public var attackStepSize: PGD.StepSize
 
+  /// A sweep over `lambdas` × `mixes` of PRMs reading `designated`, in front of `classifier`.
   public init(lambdas: [Float], mixes: [Float], designated: DesignatedPixels, width: Int = 16, depth: Int = 2,
               settings: TrainingSettings, classifier: ModelSpec, classifierState: [String: Tensor] = [:],
               freezeClassifier: Bool = false, reconstructionWeight: Float = 0, evaluationImages: Int = 1000,
-              attackEpsilon: Float = 0.1, attackSteps: Int = 10, attackStepSize: Float = 0.02) {
+              attackEpsilons: [Float] = [0.1], attackSteps: [Int] = [10], attackStepSize: PGD.StepSize = .relative(0.25)) {
     self.lambdas = lambdas; self.mixes = mixes; self.designated = designated; self.width = width; self.depth = depth
     self.settings = settings; self.classifier = classifier; self.classifierState = classifierState
     self.freezeClassifier = freezeClassifier; self.reconstructionWeight = reconstructionWeight
-    self.evaluationImages = evaluationImages; self.attackEpsilon = attackEpsilon; self.attackSteps = attackSteps
+    self.evaluationImages = evaluationImages; self.attackEpsilons = attackEpsilons; self.attackSteps = attackSteps
     self.attackStepSize = attackStepSize
   }
 
@@ -124,35 +148,55 @@ public struct PRMSweep {
         shareSum += withoutGradients { objective.offShare(g).scalars.reduce(0) { $0 + Double($1) } }
       }
     }
-    let pgd = try PGD(steps: attackSteps, stepSize: attackStepSize)
     let runner = AttackRunner(batchSize: 256, seed: settings.seed)
-    let onD = runner.run(pgd, model: model, data: evaluation,
-                         threat: try ThreatModel(norm: .lInfinity, epsilon: attackEpsilon, mask: d.tensor(channels: c)))
-    let offD = runner.run(pgd, model: model, data: evaluation,
-                          threat: try ThreatModel(norm: .lInfinity, epsilon: attackEpsilon, mask: off.tensor(channels: c)))
+    var attacks: [Row.MaskedAttack] = []
+    for epsilon in attackEpsilons {
+      for steps in attackSteps {
+        let pgd = try PGD(steps: steps, step: attackStepSize)
+        let onD = runner.run(pgd, model: model, data: evaluation,
+                             threat: try ThreatModel(norm: .lInfinity, epsilon: epsilon, mask: d.tensor(channels: c)))
+        let offD = runner.run(pgd, model: model, data: evaluation,
+                              threat: try ThreatModel(norm: .lInfinity, epsilon: epsilon, mask: off.tensor(channels: c)))
+        attacks.append(Row.MaskedAttack(epsilon: Double("\(epsilon)") ?? Double(epsilon), steps: steps,
+                                        onDesignated: onD.robustAccuracy, offDesignated: offD.robustAccuracy))
+      }
+    }
     return Row(lambda: Double("\(lambda)") ?? Double(lambda), mix: Double("\(mix)") ?? Double(mix), cleanAccuracy: clean,
                iou: top.intersectionOverUnion(d), chanceIoU: PixelMask.chanceIoU(d.fraction, d.fraction),
                recall: top.recall(of: d), meanOffShare: shareSum / Double(Swift.max(evaluation.count, 1)),
-               pgdOnDesignated: onD.robustAccuracy, pgdOffDesignated: offD.robustAccuracy,
+               pgdOnDesignated: attacks[0].onDesignated, pgdOffDesignated: attacks[0].offDesignated, maskedAttacks: attacks,
                evaluationImages: evaluation.count, checkpoint: checkpoint)
   }
 
   /// The report as Markdown.
   public func markdown(_ rows: [Row], data: String) -> String {
     let pct = { (v: Double) in String(format: "%.2f%%", v * 100) }
+    let settingsList = rows.first?.maskedAttacks ?? []
+    let attackColumns = settingsList.map { "PGD-\($0.steps) ε \($0.epsilon) on D | off D" }
     var lines = ["### PRM λ sweep on \(data)", "",
                  "Designated pixels: \(describe(designated)); encoder width \(width), depth \(depth); "
                  + "\(settings.epochs) epoch(s), \(settings.optimizer.rawValue) lr \(settings.learningRate), seed \(settings.seed)"
                  + (freezeClassifier ? "; PRM trained in front of a frozen classifier" : "; PRM and classifier trained together") + ".",
                  "IoU compares the top \(String(format: "%.0f", designated.mask(height: 28, width: 28).fraction * 100))% pixels of Ḡ with the designated set; "
-                 + "masked PGD-\(attackSteps) at ε = \(attackEpsilon) changes only the designated pixels, or only an equally large set off them.", "",
-                 "| λ | α | clean acc | IoU | chance IoU | recall | mean S | PGD on D | PGD off D |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+                 + "masked PGD changes only the designated pixels (on D), or only an equally large set off them (off D).", "",
+                 "| λ | α | clean acc | IoU | chance IoU | recall | mean S | " + attackColumns.joined(separator: " | ") + " |",
+                 "|---|---|---|---|---|---|---|" + settingsList.map { _ in "---|---|" }.joined()]
     for r in rows {
+      let cells = (r.maskedAttacks ?? []).map { "\(pct($0.onDesignated)) | \(pct($0.offDesignated))" }
       lines.append("| \(r.lambda) | \(r.mix) | \(pct(r.cleanAccuracy)) | " + String(format: "%.3f | %.3f | %.3f | %.3f", r.iou, r.chanceIoU, r.recall, r.meanOffShare)
-                   + " | \(pct(r.pgdOnDesignated)) | \(pct(r.pgdOffDesignated)) |")
+                   + " | " + cells.joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Writes `iou_report.json`, `iou_report.md` and `heatmaps.png` into `folder`; returns the Markdown.
+  @discardableResult
+  public func write(_ rows: [Row], maps: [Tensor], data: String, height: Int, width: Int, to folder: URL) throws -> String {
+    try AtomicFile.writeJSON(rows, to: folder.appendingPathComponent("iou_report.json"))
+    let md = markdown(rows, data: data)
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("iou_report.md"))
+    try heatmapGrid(rows, maps: maps, height: height, width: width).write(to: folder.appendingPathComponent("heatmaps.png"))
+    return md
   }
 
   func describe(_ d: DesignatedPixels) -> String {

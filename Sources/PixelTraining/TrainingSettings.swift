@@ -39,18 +39,21 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     self.cropPadding = cropPadding; self.horizontalFlip = horizontalFlip; self.seed = seed; self.limit = limit
   }
 
-  /// Checks value ranges; returns the first problem.
+  /// Checks value ranges (NaN and ±∞ are out of every range); returns the first problem.
   public func validationError() -> String? {
     if epochs < 1 { return "epochs must be at least 1" }
     if batchSize < 1 { return "batch size must be at least 1" }
-    if !(learningRate > 0) { return "learning rate must be positive" }
-    if momentum < 0 || weightDecay < 0 { return "momentum and weight decay must be non-negative" }
+    if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be positive and finite, got \(learningRate)" }
+    if !(momentum >= 0 && momentum.isFinite) { return "momentum must be finite and non-negative, got \(momentum)" }
+    if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be finite and non-negative, got \(weightDecay)" }
     if nesterov && (optimizer != .sgd || momentum == 0) { return "Nesterov momentum needs --optimizer sgd and momentum > 0" }
-    if let c = gradientClipNorm, !(c > 0) { return "gradient clip norm must be positive" }
-    if labelSmoothing < 0 || labelSmoothing >= 1 { return "label smoothing must be in [0, 1)" }
-    if cropPadding < 0 { return "crop padding must be non-negative" }
+    if let c = gradientClipNorm, !(c > 0 && c.isFinite) { return "gradient clip norm must be positive and finite" }
+    if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "label smoothing must be in [0, 1)" }
+    if cropPadding < 0 || cropPadding > 1 << 16 { return "crop padding must be in 0...65536" }
     if stepEpochs < 1 { return "step epochs must be at least 1" }
+    if !(gamma > 0 && gamma.isFinite) { return "the step decay factor gamma must be positive and finite, got \(gamma)" }
     if warmupEpochs < 0 || warmupEpochs >= epochs && warmupEpochs > 0 { return "warm-up must be shorter than training" }
+    if let limit, limit < 1 { return "limit must be at least 1" }
     return nil
   }
 

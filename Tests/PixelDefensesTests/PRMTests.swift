@@ -84,12 +84,17 @@ struct PRMTests {
     let settings = TrainingSettings(data: "halves", epochs: 2, batchSize: 16, learningRate: 0.01, seed: 3)
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("prm-\(UUID().uuidString)")
     let sweep = PRMSweep(lambdas: [0, 5], mixes: [0.5], designated: .pattern(.v0, shift: (0, 0)), width: 4, depth: 1,
-                         settings: settings, classifier: Self.classifier, evaluationImages: 64, attackSteps: 2)
+                         settings: settings, classifier: Self.classifier, evaluationImages: 64, attackEpsilons: [0.05, 0.1], attackSteps: [2])
     let (rows, maps) = try sweep.run(train: train, test: test, folder: root)
     #expect(rows.count == 2 && maps.count == 2)
     #expect(rows[1].meanOffShare < rows[0].meanOffShare, "\(rows.map(\.meanOffShare))")
     #expect(rows.allSatisfy { abs($0.chanceIoU - 1.0 / 7) < 1e-9 })
-    #expect(sweep.markdown(rows, data: "halves").contains("| 5.0 | 0.5 |"))
+    #expect(rows.allSatisfy { $0.maskedAttacks?.map(\.epsilon) == [0.05, 0.1] && $0.pgdOnDesignated == $0.maskedAttacks?[0].onDesignated })
+    let md = try sweep.write(rows, maps: maps, data: "halves", height: 8, width: 8, to: root)
+    #expect(md.contains("| 5.0 | 0.5 |") && md.contains("PGD-2 ε 0.1 on D"))
+    for file in ["iou_report.json", "iou_report.md", "heatmaps.png"] {
+      #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file) missing")
+    }
     #expect(sweep.heatmapGrid(rows, maps: maps, height: 8, width: 8).width > 0)
     // A second run reuses the finished checkpoints.
     let again = try sweep.run(train: train, test: test, folder: root)
@@ -164,17 +169,20 @@ struct RandomizedDefenseTests {
     var rng = SeededGenerator(seed: 3)
     let data = Dataset(name: "noise", images: Tensor.uniform([8, 1, 8, 8], using: &rng), labels: (0..<8).map { $0 % 2 },
                        classNames: ["a", "b"])
-    let evaluation = try DefenseEvaluation.aggregate(
-      model: "switch", baseline: "v0", seeds: 2, classifications: 3,
-      report: { seed in
-        try AttackReport.evaluate(try PGD(steps: 2, stepSize: 0.05, eotSamples: 3), model: model, modelName: "switch", data: data,
-                                  norm: .lInfinity, epsilons: [0.1], mask: nil, targeted: false,
-                                  runner: AttackRunner(batchSize: 8, seed: seed, classifications: 3))
-      },
-      baselineReport: {
-        try AttackReport.evaluate(try PGD(steps: 2, stepSize: 0.05), model: models[0], modelName: "v0", data: data, norm: .lInfinity,
-                                  epsilons: [0.1], mask: nil, targeted: false, runner: AttackRunner(batchSize: 8))
-      })
+    let settings = AttackSettings(method: .pgd, epsilons: [0.1], steps: [2], stepSize: .absolute(0.05), eotSamples: 3,
+                                  classifications: 3, batchSize: 8, seed: 5)
+    let evaluation = try DefenseEvaluation.run(settings, model: model, modelName: "switch", data: data, mask: nil, seeds: 2,
+                                               baseline: (models[0], "v0"))
+    // Seed s repeats the attack with the settings' seed + s; the baseline is attacked once, without EOT.
+    var second = settings
+    second.seed = 6
+    let again = try AttackReport.evaluate(try second.attacks(), model: model, modelName: "switch", data: data, norm: .lInfinity,
+                                          epsilons: [0.1], mask: nil, targeted: false, runner: second.runner)
+    #expect(evaluation.reports[1].results[0].robustAccuracy == again.results[0].robustAccuracy)
+    let plain = try AttackReport.evaluate(try PGD(steps: 2, stepSize: 0.05), model: models[0], modelName: "v0", data: data,
+                                          norm: .lInfinity, epsilons: [0.1], mask: nil, targeted: false,
+                                          runner: AttackRunner(batchSize: 8, seed: 5))
+    #expect(evaluation.rows[0].baselineAttacked == plain.results[0].robustAccuracy)
     #expect(evaluation.rows.count == 1 && evaluation.rows[0].perSeed.count == 2)
     #expect(evaluation.reports.allSatisfy { $0.randomizedModel })
     #expect(evaluation.attack == "eot3-pgd-2")

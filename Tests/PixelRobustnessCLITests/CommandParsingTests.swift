@@ -16,18 +16,22 @@ struct CommandParsingTests {
     #expect(bench.filter == "sgemm")
   }
 
-  @Test("invalid values are rejected with a message")
+  @Test("invalid values are rejected with a message naming the option or value")
   func benchValidation() {
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["bench", "--repeats", "0"]) }
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["bench", "--repeats", "many"]) }
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["no-such-command"]) }
+    expectRejected(["bench", "--repeats", "0"], mentioning: "--repeats must be at least 1")
+    expectRejected(["bench", "--repeats", "many"], mentioning: "many")
+    expectRejected(["no-such-command"], mentioning: "no-such-command")
   }
 
-  @Test("the root help lists every subcommand")
+  @Test("the root help lists every subcommand; --version prints the version")
   func help() {
     let help = PixelRobustCommand.helpMessage()
-    #expect(help.contains("bench"))
+    let names = PixelRobustCommand.configuration.subcommands.map { $0.configuration.commandName ?? "?" }
+    #expect(names.count == 9)
+    for name in names { #expect(help.contains("  \(name) "), "root help lacks \(name)") }
     #expect(help.contains("[0, 1]"))
+    #expect(PixelRobustCommand.configuration.version == pixelrobustVersion)
+    expectRejected(["--version"], mentioning: pixelrobustVersion)
   }
 
   @Test("a quick bench run writes a JSON report with medians")
@@ -55,13 +59,22 @@ struct TrainingCommandParsingTests {
     #expect(train.output == "runs/x/model.safetensors")
   }
 
-  @Test("train rejects bad settings with a message", arguments: [
-    ["--optimizer", "lbfgs"], ["--epochs", "0"], ["--arch", "vgg"], ["--data", "mnist"], ["--nesterov"], ["--schedule", "linear"],
+  @Test("train rejects bad settings with a message naming the option or value", arguments: [
+    (["--optimizer", "lbfgs"], "lbfgs"), (["--epochs", "0"], "epochs must be at least 1"), (["--arch", "vgg"], "vgg"),
+    (["--data", "mnist"], "mnist"), (["--nesterov"], "Nesterov"), (["--schedule", "linear"], "linear"),
+    (["--momentum", "nan"], "--momentum"), (["--lr", "inf"], "--lr"), (["--gamma", "0"], "gamma"),
+    (["--hidden", "256,abc"], "256,abc"), (["--wide", "16"], "--wide"), (["--label-smoothing", "1"], "label smoothing"),
   ])
-  func trainRejects(_ extra: [String]) {
-    #expect(throws: (any Error).self) {
-      try PixelRobustCommand.parseAsRoot(["train", "--output", "m.safetensors"] + extra)
-    }
+  func trainRejects(_ extra: [String], _ message: String) {
+    expectRejected(["train", "--output", "m.safetensors"] + extra, mentioning: message)
+  }
+
+  @Test("choices are enums with their values in --help")
+  func choicesInHelp() {
+    let train = PixelRobustCommand.helpMessage(for: PixelRobustCommand.TrainCommand.self)
+    #expect(train.contains("sgd") && train.contains("adamw") && train.contains("cosine") && train.contains("wide-resnet"))
+    let prm = PixelRobustCommand.helpMessage(for: PixelRobustCommand.PRMTrainCommand.self)
+    #expect(prm.contains("v5"))
   }
 
   @Test("evaluate and import parse")
@@ -70,7 +83,7 @@ struct TrainingCommandParsingTests {
                                                              "--split", "train", "--limit", "100", "--logits", "l.npy"])
                          as? PixelRobustCommand.EvaluateCommand)
     #expect(e.data.limit == 100 && e.data.split == .train && e.logits == "l.npy")
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["evaluate", "--model", "m", "--limit", "0"]) }
+    expectRejected(["evaluate", "--model", "m", "--limit", "0"], mentioning: "--limit must be at least 1")
     let i = try #require(try PixelRobustCommand.parseAsRoot(["import", "--spec", "s.json", "--weights", "w.safetensors",
                                                              "--output", "o.safetensors"]) as? PixelRobustCommand.ImportCommand)
     #expect(i.spec == "s.json")
@@ -84,37 +97,73 @@ struct AnalysisCommandParsingTests {
     let g = try #require(try PixelRobustCommand.parseAsRoot(["gradient-map", "--model", "m", "--per-class", "--signed",
                                                              "--target", "logit", "--shard", "1/4", "--output", "d"])
                          as? PixelRobustCommand.GradientMapCommand)
-    #expect(g.perClass && g.signed && g.shard == "1/4")
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["gradient-map", "--model", "m", "--shard", "4/4", "--output", "d"]) }
-    let a = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--attack", "fgsm", "--epsilon", "0,0.1",
-                                                             "--mask", "pattern:v3@1,2", "--eot", "4", "--classify", "3", "--seeds", "2"])
+    #expect(g.rendering.perClass && g.rendering.signed && g.shard == "1/4")
+    expectRejected(["gradient-map", "--model", "m", "--shard", "4/4", "--output", "d"], mentioning: "4/4")
+    let m = try #require(try PixelRobustCommand.parseAsRoot(["merge-maps", "--inputs", "a,b", "--scaling", "percentile",
+                                                             "--colormap", "magma", "--output", "d"]) as? PixelRobustCommand.MergeMapsCommand)
+    #expect(m.inputs.values == ["a", "b"] && m.rendering.scaling == .percentile)
+    let a = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--attack", "pgd", "--epsilon", "0,0.1",
+                                                             "--steps", "10,20", "--mask", "pattern:v3@1,2", "--eot", "4",
+                                                             "--classify", "3", "--repeats", "2"])
                          as? PixelRobustCommand.AttackCommand)
-    #expect(a.options.epsilons == [0, 0.1] && a.options.eot == 4 && a.seeds == 2)
-    for bad in [["--epsilon", "-0.1"], ["--epsilon", "x"], ["--mask", "top:25"], ["--mask", "blob"], ["--steps", "0"], ["--eot", "0"]] {
-      #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["attack", "--model", "m"] + bad) }
+    #expect(a.options.epsilons == [0, 0.1] && a.options.steps.values == [10, 20] && a.options.eot == 4 && a.repeats == 2)
+    #expect(try a.options.settings.attacks().map(\.name) == ["eot4-pgd-10", "eot4-pgd-20"])
+    // The old spelling of --repeats still works.
+    let old = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--seeds", "3"]) as? PixelRobustCommand.AttackCommand)
+    #expect(old.repeats == 3)
+    for (bad, message) in [(["--epsilon=-0.1"], "-0.1"), (["--epsilon", "x"], "x"), (["--epsilon", "0.1,,0.2"], "0.1,,0.2"),
+                           (["--epsilon", "1.5"], "above 1"), (["--mask", "top:25"], "--map"), (["--mask", "blob"], "blob"),
+                           (["--mask", "pattern:v0@-9223372036854775808,0"], "1048576"), (["--steps", "0"], "steps"),
+                           (["--eot", "0"], "EOT"), (["--repeats", "0"], "--repeats")] {
+      expectRejected(["attack", "--model", "m"] + bad, mentioning: message)
     }
-    #expect(throws: (any Error).self) {
-      try PixelRobustCommand.parseAsRoot(["masked-sweep", "--model", "m", "--map", "G.npy", "--fractions", "0,10", "--output", "d"])
-    }
-    #expect(throws: (any Error).self) {
-      try PixelRobustCommand.parseAsRoot(["masked-sweep", "--model", "m", "--map", "G.npy", "--kinds", "top,left", "--output", "d"])
-    }
+    expectRejected(["masked-sweep", "--model", "m", "--map", "G.npy", "--fractions", "0,10", "--output", "d"], mentioning: "--fractions")
+    expectRejected(["masked-sweep", "--model", "m", "--map", "G.npy", "--kinds", "top,left", "--output", "d"], mentioning: "top,left")
+    let sweep = try #require(try PixelRobustCommand.parseAsRoot(["masked-sweep", "--model", "m", "--map", "G.npy", "--random-seeds", "5",
+                                                                 "--epsilon", "0.05,0.1", "--output", "d"]) as? PixelRobustCommand.MaskedSweepCommand)
+    #expect(sweep.randomMasks == 5 && sweep.options.epsilons == [0.05, 0.1])
   }
 
   @Test("prm train, sweep and defend parse and validate")
   func prmCommands() throws {
     let t = try #require(try PixelRobustCommand.parseAsRoot(["prm", "train", "--pattern", "v5", "--shift", "1,2", "--lambda", "0.5",
                                                              "--mix", "1", "--output", "m"]) as? PixelRobustCommand.PRMTrainCommand)
-    #expect(t.lambda == 0.5 && t.designation.pattern == "v5")
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--pattern", "v9", "--output", "m"]) }
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--mix", "2", "--output", "m"]) }
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "train", "--freeze-classifier", "--output", "m"]) }
+    #expect(t.lambda == 0.5 && t.designation.pattern == .v5 && t.designation.shift.values == [1, 2])
+    expectRejected(["prm", "train", "--pattern", "v9", "--output", "m"], mentioning: "v9")
+    expectRejected(["prm", "train", "--mix", "2", "--output", "m"], mentioning: "--mix")
+    expectRejected(["prm", "train", "--freeze-classifier", "--output", "m"], mentioning: "--classifier")
+    expectRejected(["prm", "train", "--shift", "1,x,2", "--output", "m"], mentioning: "1,x,2")
+    expectRejected(["prm", "train", "--shift", "1,2,3", "--output", "m"], mentioning: "--shift")
+    expectRejected(["prm", "train", "--lambda", "nan", "--output", "m"], mentioning: "--lambda")
     let s = try #require(try PixelRobustCommand.parseAsRoot(["prm", "sweep", "--lambdas", "0,1,10", "--mixes", "0.5,1",
                                                              "--output", "d"]) as? PixelRobustCommand.PRMSweepCommand)
     #expect(s.lambdaValues == [0, 1, 10] && s.mixValues == [0.5, 1])
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "sweep", "--lambdas", "-1", "--output", "d"]) }
-    #expect(throws: (any Error).self) { try PixelRobustCommand.parseAsRoot(["prm", "defend", "--output", "d"]) }
-    #expect(try PixelRobustCommand.parseAsRoot(["prm", "defend", "--modules", "a,b", "--chain", "2", "--output", "d"])
-            is PixelRobustCommand.PRMDefendCommand)
+    let lists = try #require(try PixelRobustCommand.parseAsRoot(["prm", "sweep", "--epsilon", "0.05,0.1", "--steps", "5,10",
+                                                                 "--output", "d"]) as? PixelRobustCommand.PRMSweepCommand)
+    #expect(lists.epsilon.values == [0.05, 0.1] && lists.steps.values == [5, 10])
+    expectRejected(["prm", "sweep", "--lambdas", "-1", "--output", "d"], mentioning: "--lambdas")
+    expectRejected(["prm", "sweep", "--lambdas", "0,,1", "--output", "d"], mentioning: "0,,1")
+    expectRejected(["prm", "defend", "--output", "d"], mentioning: "--models")
+    let d = try #require(try PixelRobustCommand.parseAsRoot(["prm", "defend", "--models", "a,b", "--chain", "2", "--output", "d"])
+                         as? PixelRobustCommand.PRMDefendCommand)
+    #expect(d.models?.values == ["a", "b"])
+    // The old spellings still work.
+    let old = try #require(try PixelRobustCommand.parseAsRoot(["prm", "defend", "--modules", "a,b", "--output", "d"])
+                           as? PixelRobustCommand.PRMDefendCommand)
+    #expect(old.models?.values == ["a", "b"])
+    let resize = try #require(try PixelRobustCommand.parseAsRoot(["prm", "defend", "--resize-pad", "m", "--output", "d"])
+                              as? PixelRobustCommand.PRMDefendCommand)
+    #expect(resize.model == "m" && resize.models == nil)
+  }
+}
+
+/// Expects `arguments` to be refused with a message that contains `fragment` (the option or value).
+func expectRejected(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  do {
+    _ = try PixelRobustCommand.parseAsRoot(arguments)
+    Issue.record("accepted \(arguments)", sourceLocation: sourceLocation)
+  } catch {
+    let message = PixelRobustCommand.fullMessage(for: error)
+    #expect(message.contains(fragment), "\(arguments): \(message)", sourceLocation: sourceLocation)
   }
 }

@@ -32,13 +32,12 @@ extension PixelRobustCommand {
     func run() throws {
       Console.announceRuntime()
       let report = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter).run { name in
-        FileHandle.standardError.write(Data("  measuring \(name)…\n".utf8))
+        Console.note("  measuring \(name)…")
       }
       let data = try report.json()
       if let json { try AtomicFile.write(data, to: URL(fileURLWithPath: json)) }
-      FileHandle.standardOutput.write(data)
-      FileHandle.standardOutput.write(Data("\n".utf8))
-      if summary { FileHandle.standardError.write(Data((report.summary + "\n").utf8)) }
+      print(String(decoding: data, as: UTF8.self))
+      if summary { Console.note(report.summary) }
     }
   }
 }

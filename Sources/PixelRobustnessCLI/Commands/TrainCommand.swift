@@ -11,25 +11,25 @@ extension PixelRobustCommand {
       commandName: "train",
       abstract: "Train an image classifier; checkpoints, optimizer state and a JSON-lines log every epoch.")
 
-    @Option(help: "Data set: fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR.")
+    @Option(help: ArgumentHelp(SharedHelp.data))
     var data: String = "fashion-mnist"
-    @Option(help: "Evaluate on the first N test examples only.")
+    @Option(help: "Evaluate on the first N examples of the test split only.")
     var testLimit: Int?
-    @Option(help: "Built-in architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var arch: String = "small-cnn"
+    @Option(help: "Built-in architecture.")
+    var arch: ArchitectureChoice = .smallCNN
     @Option(help: "A model spec JSON file instead of --arch.")
     var spec: String?
     @Option(help: "Hidden widths of mlp, comma-separated.")
-    var hidden: String = "256,256"
-    @Option(help: "Depth and width of wide-resnet, as DEPTH,WIDTH.")
-    var wide: String = "16,4"
+    var hidden = CommaList<Int>([256, 256])
+    @Option(help: "Depth and width of wide-resnet, as DEPTH,WIDTH (DEPTH = 6n + 4).")
+    var wide = CommaList<Int>([16, 4])
     @OptionGroup var training: TrainingOptions
     @Option(help: "SGD momentum.")
     var momentum: Float = 0.9
     @Flag(help: "Nesterov momentum (sgd).")
     var nesterov = false
-    @Option(help: "Learning-rate schedule: constant, step or cosine.")
-    var schedule: String = "constant"
+    @Option(help: "Learning-rate schedule.")
+    var schedule: ScheduleChoice = .constant
     @Option(help: "For --schedule step: epochs between decays.")
     var stepEpochs = 30
     @Option(help: "For --schedule step: decay factor.")
@@ -44,25 +44,29 @@ extension PixelRobustCommand {
     var cropPadding = 0
     @Flag(help: "Random horizontal flips.")
     var flip = false
-    @Option(help: "Checkpoint path (.safetensors); the optimizer state and log are written beside it.")
+    @Option(help: "Checkpoint file (.safetensors); the optimizer state <name>.state.safetensors and the log <name>.log.jsonl are written beside it.")
     var output: String
     @Flag(help: "Continue from the checkpoint and optimizer state at --output.")
     var resume = false
 
     func validate() throws {
-      guard TrainingSettings.ScheduleKind(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant, step or cosine.") }
-      if spec == nil, Architecture(rawValue: arch) == nil {
-        throw ValidationError("--arch must be one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
-      }
       do { _ = try DataSource(parsing: data) } catch { throw ValidationError("\(error)") }
+      try requireFinite([momentum, gamma, labelSmoothing] + (clipNorm.map { [$0] } ?? []),
+                        "--momentum, --gamma, --label-smoothing and --clip-norm")
       if let problem = settings.validationError() { throw ValidationError(problem + ".") }
+      if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1.") }
+      guard hidden.values.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else { throw ValidationError("--hidden widths must be in 1...1048576.") }
+      let w = wide.values
+      guard w.count == 2, w[0] >= 10, w[0] <= 1000, (w[0] - 4) % 6 == 0, w[1] >= 1, w[1] <= 64 else {
+        throw ValidationError("--wide must be DEPTH,WIDTH with DEPTH = 6n + 4 in 10...1000 and WIDTH in 1...64.")
+      }
     }
 
     var settings: TrainingSettings {
       var s = training.settings(data: data)
       s.momentum = momentum
       s.nesterov = nesterov
-      s.schedule = TrainingSettings.ScheduleKind(rawValue: schedule) ?? .constant
+      s.schedule = schedule.value
       s.stepEpochs = stepEpochs
       s.gamma = gamma
       s.warmupEpochs = warmupEpochs
@@ -75,13 +79,8 @@ extension PixelRobustCommand {
 
     func modelSpec(for train: Dataset) throws -> ModelSpec {
       if let spec { return try ModelSpec.read(from: URL(cliPath: spec)) }
-      let widths = hidden.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-      let wideParts = wide.split(separator: ",").compactMap { Int($0) }
-      guard wideParts.count == 2, (wideParts[0] - 4) % 6 == 0, wideParts[0] >= 10, wideParts[1] >= 1 else {
-        throw ValidationError("--wide must be DEPTH,WIDTH with DEPTH = 6n + 4.")
-      }
-      return Architecture(rawValue: arch)!.spec(input: train.imageShape, classes: train.classCount, hidden: widths,
-                                                 depth: wideParts[0], width: wideParts[1])
+      return arch.value.spec(input: train.imageShape, classes: train.classCount, hidden: hidden.values,
+                             depth: wide.values[0], width: wide.values[1])
     }
 
     func run() throws {
@@ -98,7 +97,7 @@ extension PixelRobustCommand {
       let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output), builder: modelBuilder)
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
-        bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
+        bar.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,
                    detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
       }, epochEnd: { r in
         Console.note(String(format: "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f images/s, %.1f s",
@@ -107,4 +106,14 @@ extension PixelRobustCommand {
       print("wrote \(output), \(job.stateURL.path) and \(job.logURL.path)")
     }
   }
+}
+
+enum ArchitectureChoice: String, ExpressibleByArgument, CaseIterable {
+  case mlp, smallCNN = "small-cnn", rossCNN = "ross-cnn", resnet20, wideResNet = "wide-resnet"
+  var value: Architecture { Architecture(rawValue: rawValue)! }
+}
+
+enum ScheduleChoice: String, ExpressibleByArgument, CaseIterable {
+  case constant, step, cosine
+  var value: TrainingSettings.ScheduleKind { TrainingSettings.ScheduleKind(rawValue: rawValue)! }
 }

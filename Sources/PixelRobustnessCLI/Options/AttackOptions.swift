@@ -7,10 +7,10 @@ struct AttackOptions: ParsableArguments {
   var attack: AttackChoice = .pgd
   @Option(help: "Threat norm: linf or l2.")
   var norm: NormChoice = .linf
-  @Option(help: "Budget(s) ε in [0, 1] pixel units, comma-separated for a sweep, e.g. 0,0.05,0.1.")
-  var epsilon: String = "0.1"
-  @Option(help: "PGD steps.")
-  var steps = 20
+  @Option(help: "Budget(s) ε in pixel units, comma-separated, e.g. 0,0.05,0.1 (L∞: in [0, 1]).")
+  var epsilon = CommaList<Float>([0.1])
+  @Option(help: "PGD steps, comma-separated to run several PGDs, e.g. 10,20.")
+  var steps = CommaList<Int>([20])
   @Option(help: "PGD step size in pixel units.")
   var stepSize: Float = 0.01
   @Flag(help: "Start PGD at a uniformly random point of the threat set.")
@@ -23,35 +23,28 @@ struct AttackOptions: ParsableArguments {
   var eot = 1
   @Option(help: "Classify each example R times; robust accuracy keeps the worst case (for randomized models).")
   var classify = 1
-  @Option(help: "Batch size.")
+  @Option(help: ArgumentHelp(SharedHelp.batchSize))
   var batchSize = 256
-  @Option(help: "Seed for random starts and random masks.")
+  @Option(help: "Seed for random starts, random masks and the draws of randomized models.")
   var seed: UInt64 = 0
 
-  var epsilons: [Float] { epsilon.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+  var epsilons: [Float] { epsilon.values }
+
+  var settings: AttackSettings {
+    AttackSettings(method: attack.value, norm: norm.value, epsilons: epsilon.values, steps: steps.values,
+                   stepSize: .absolute(stepSize), randomStart: randomStart, restarts: restarts, targeted: targeted,
+                   eotSamples: eot, classifications: classify, batchSize: batchSize, seed: seed)
+  }
 
   func validate() throws {
-    let parts = epsilon.split(separator: ",")
-    guard !parts.isEmpty, epsilons.count == parts.count else { throw ValidationError("--epsilon must be numbers, e.g. 0.1 or 0,0.05,0.1.") }
-    for e in epsilons where !(e >= 0 && e.isFinite) { throw ValidationError(AttackError.invalidEpsilon(e).description + ".") }
-    guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
-    guard stepSize > 0 else { throw ValidationError("--step-size must be positive.") }
-    guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1.") }
-    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
-    guard eot >= 1, classify >= 1 else { throw ValidationError("--eot and --classify must be at least 1.") }
+    if let problem = settings.problem { throw ValidationError(problem + ".") }
   }
-
-  func makeAttack() throws -> any BoundedAttack {
-    switch attack {
-    case .fgsm: return FGSM(eotSamples: eot)
-    case .pgd: return try PGD(steps: steps, stepSize: stepSize, randomStart: randomStart, restarts: restarts, eotSamples: eot)
-    }
-  }
-
-  var runner: AttackRunner { AttackRunner(batchSize: batchSize, seed: seed, classifications: classify) }
 }
 
-enum AttackChoice: String, ExpressibleByArgument, CaseIterable { case fgsm, pgd }
+enum AttackChoice: String, ExpressibleByArgument, CaseIterable {
+  case fgsm, pgd
+  var value: AttackSettings.Method { AttackSettings.Method(rawValue: rawValue)! }
+}
 
 enum NormChoice: String, ExpressibleByArgument, CaseIterable {
   case linf, l2

@@ -3,13 +3,13 @@ import PixelData
 
 /// `--data`, `--split` and `--limit`, shared by every command that reads a data set.
 struct DataOptions: ParsableArguments {
-  @Option(help: "Data set: fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR.")
+  @Option(help: ArgumentHelp(SharedHelp.data))
   var data: String = "fashion-mnist"
 
   @Option(help: "Split to use: train or test.")
   var split: SplitChoice = .test
 
-  @Option(help: "Keep only the first N examples (file order).")
+  @Option(help: "Use only the first N examples of the split (file order).")
   var limit: Int?
 
   func validate() throws {

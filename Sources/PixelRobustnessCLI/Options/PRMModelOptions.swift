@@ -13,11 +13,13 @@ struct PRMModelOptions: ParsableArguments {
   @Option(help: "Weight of the reconstruction loss mean (P(x) − x)².")
   var reconstruction: Float = 0
   @Option(help: "Classifier architecture when no --classifier is given.")
-  var arch: String = "small-cnn"
+  var arch: ArchitectureChoice = .smallCNN
 
   func validate() throws {
-    guard width >= 1, depth >= 0 else { throw ValidationError("--width must be ≥ 1 and --depth ≥ 0.") }
-    guard reconstruction >= 0 else { throw ValidationError("--reconstruction must be ≥ 0.") }
+    guard (1...4096).contains(width), (0...64).contains(depth) else {
+      throw ValidationError("--width must be in 1...4096 and --depth in 0...64.")
+    }
+    guard reconstruction >= 0, reconstruction.isFinite else { throw ValidationError("--reconstruction must be finite and ≥ 0.") }
     if freezeClassifier && classifier == nil { throw ValidationError("--freeze-classifier needs --classifier.") }
   }
 }

@@ -5,28 +5,32 @@ import PixelTraining
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Training epochs.")
   var epochs = 10
-  @Option(help: "Mini-batch size.")
+  @Option(help: ArgumentHelp(SharedHelp.batchSize))
   var batchSize = 128
-  @Option(help: "Optimizer: sgd, adam or adamw.")
-  var optimizer: String = "adam"
+  @Option(help: "Optimizer.")
+  var optimizer: OptimizerChoice = .adam
   @Option(help: "Learning rate.")
   var lr: Float = 1e-3
   @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
   var weightDecay: Float = 0
-  @Option(help: "Keep only the first N training examples.")
+  @Option(help: "Use only the first N examples of the training split (file order).")
   var limit: Int?
   @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.")
   var seed: UInt64 = 0
 
   func validate() throws {
-    guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd, adam or adamw.") }
+    try requireFinite([lr, weightDecay], "--lr and --weight-decay")
     if let problem = settings(data: "").validationError() { throw ValidationError(problem + ".") }
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
   }
 
   func settings(data: String) -> TrainingSettings {
-    TrainingSettings(data: data, epochs: epochs, batchSize: batchSize,
-                     optimizer: TrainingSettings.OptimizerKind(rawValue: optimizer) ?? .adam, learningRate: lr,
+    TrainingSettings(data: data, epochs: epochs, batchSize: batchSize, optimizer: optimizer.value, learningRate: lr,
                      weightDecay: weightDecay, seed: seed, limit: limit)
   }
+}
+
+enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
+  case sgd, adam, adamw
+  var value: TrainingSettings.OptimizerKind { TrainingSettings.OptimizerKind(rawValue: rawValue)! }
 }

@@ -5,8 +5,20 @@ import PixelTensor
 enum Console {
   static let isTerminal = isatty(STDERR_FILENO) != 0
 
-  static func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+  static func note(_ text: String) { writeStandardError(text + "\n") }
+
+  /// Writes to standard error, ignoring failures: a closed or full stderr must not stop a run
+  /// (FileHandle.write would trap on EBADF).
+  static func writeStandardError(_ text: String) {
+    Array(text.utf8).withUnsafeBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      var offset = 0
+      while offset < buffer.count {
+        let n = write(STDERR_FILENO, base + offset, buffer.count - offset)
+        if n <= 0 { return }
+        offset += n
+      }
+    }
   }
 
   /// Says which OpenBLAS kernels and how many threads this run uses (long-running commands
@@ -32,14 +44,51 @@ enum Console {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total) \(detail)\u{1B}[K".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        Console.writeStandardError("\r\(label) \(bar) \(done)/\(total) \(detail)\u{1B}[K")
+        if done == total { Console.writeStandardError("\n") }
       } else {
         let tenth = Int(fraction * 10)
         guard tenth != lastTenth else { return }
         lastTenth = tenth
         Console.note("\(label) \(done)/\(total) \(detail)")
       }
+    }
+  }
+}
+
+extension Console {
+  /// Progress over images with a rate: a progress bar whose detail says images/s, across
+  /// passes (an attack runs one pass per ε), and a closing line with the total and the rate.
+  final class ImageMeter {
+    private let label: String
+    private let bar = ProgressBar()
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private var passStart: ContinuousClock.Instant
+    private var lastDone = 0
+    private(set) var images = 0
+
+    init(_ label: String) {
+      self.label = label
+      start = clock.now
+      passStart = start
+    }
+
+    /// `done` of `total` images of the current pass are finished.
+    func update(done: Int, total: Int) {
+      if done < lastDone { passStart = clock.now; lastDone = 0 }
+      images += done - lastDone
+      lastDone = done
+      let seconds = Swift.max(Double((clock.now - passStart).components.attoseconds) * 1e-18
+                              + Double((clock.now - passStart).components.seconds), 1e-9)
+      bar.update(label: label, done: done, total: total, detail: String(format: "%.0f images/s", Double(done) / seconds))
+    }
+
+    /// "N images in T s (R images/s)" over every pass.
+    var summary: String {
+      let d = clock.now - start
+      let seconds = Swift.max(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, 1e-9)
+      return String(format: "%@: %d images in %.1f s (%.0f images/s)", label, images, seconds, Double(images) / seconds)
     }
   }
 }

@@ -25,4 +25,11 @@ public enum AtomicFile {
       throw error
     }
   }
+
+  /// Writes `value` as pretty-printed JSON with sorted keys (stable bytes), atomically.
+  public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try write(encoder.encode(value), to: url)
+  }
 }
