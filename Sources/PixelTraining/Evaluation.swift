@@ -3,12 +3,18 @@ import PixelData
 import PixelNN
 import PixelTensor
 
-/// Accuracy, per-class accuracy, confusion matrix and mean loss of a classifier on a data set.
+/// Accuracy, per-class accuracy, confusion matrix and mean loss of a classifier on a data set
+/// (`evaluate --json`; JSON keys are the property names).
 public struct EvaluationReport: Codable, Sendable {
+  /// JSON `data`: the data set's name (source and split).
   public var data: String
+  /// JSON `count`: examples evaluated.
   public var count: Int
+  /// JSON `accuracy`: top-1 accuracy in [0, 1].
   public var accuracy: Double
+  /// JSON `meanLoss`: mean cross-entropy.
   public var meanLoss: Double
+  /// JSON `classNames`: one name per class.
   public var classNames: [String]
   /// Accuracy on each class's examples (`nil` for a class with none).
   public var perClassAccuracy: [Double?]
@@ -29,12 +35,15 @@ public struct EvaluationReport: Codable, Sendable {
 }
 
 /// Evaluates `model` in inference mode without recording gradients.
+/// - Parameter progress: after every batch, the images done and the total.
 /// - Returns: the report and the logits `[N, classes]`.
-public func evaluate(_ model: Model, on data: Dataset, batchSize: Int = 256) -> (report: EvaluationReport, logits: Tensor) {
+public func evaluate(_ model: Model, on data: Dataset, batchSize: Int = 256,
+                     progress: (Int, Int) -> Void = { _, _ in }) -> (report: EvaluationReport, logits: Tensor) {
   let k = model.spec.classes
   var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
   var lossSum = 0.0
   var parts: [Tensor] = []
+  var done = 0
   model.withMode(.inference) {
     withoutGradients {
       for (x, y) in MiniBatches(data, batchSize: batchSize) {
@@ -42,6 +51,8 @@ public func evaluate(_ model: Model, on data: Dataset, batchSize: Int = 256) -> 
         parts.append(logits)
         lossSum += Double(crossEntropy(logits: logits, labels: y, reduction: .sum).item)
         for (truth, predicted) in zip(y, logits.argmax(alongAxis: 1)) where truth < k { confusion[truth][predicted] += 1 }
+        done += y.count
+        progress(done, data.count)
       }
     }
   }

@@ -127,5 +127,8 @@ struct MapComparisonTests {
     #expect(Swift.abs(spearmanCorrelation(m, m * 3) - 1) < 1e-12)
     #expect(Swift.abs(spearmanCorrelation(m, -m) + 1) < 1e-12)
     #expect(spearmanCorrelation(m, .ones([4, 4])) == 0)
+    // With a tie: ranks [1, 2.5, 2.5, 4] against [1, 2, 3, 4] correlate 4.5 / √(4.5 · 5).
+    let tied = Tensor([1, 2, 2, 3], shape: [2, 2]), ramp = Tensor([1, 2, 3, 4], shape: [2, 2])
+    #expect(Swift.abs(spearmanCorrelation(tied, ramp) - 4.5 / (4.5 * 5.0).squareRoot()) < 1e-12)
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PixelTensor
 
@@ -31,8 +32,14 @@ struct OpsTests {
     for s in logits.softmax(alongAxis: 1).sum(alongAxes: [1]).scalars { #expect(Swift.abs(s - 1) < 1e-5) }
     let ce = crossEntropy(logits: .zeros([3, 10]), labels: [0, 4, 9])
     #expect(Swift.abs(ce.item - Float(2.302585)) < 1e-5)
-    let smoothed = crossEntropy(logits: .zeros([3, 10]), labels: [0, 4, 9], labelSmoothing: 0.2)
-    #expect(Swift.abs(smoothed.item - Float(2.302585)) < 1e-5)
+    // Non-uniform logits [0, ln 2, ln 4] for label 0: p = [1, 2, 4]/7, so CE = ln 7 and the
+    // uniform term is mean_k(−ln p_k) = ln 7 − ln 8 / 3; smoothing 0.2 mixes them 0.8 : 0.2.
+    let skewed = Tensor([0, Float(log(2.0)), Float(log(4.0))], shape: [1, 3])
+    let plain = crossEntropy(logits: skewed, labels: [0]).item
+    let smoothed = crossEntropy(logits: skewed, labels: [0], labelSmoothing: 0.2).item
+    #expect(Swift.abs(Double(plain) - log(7.0)) < 1e-5)
+    let expected: Double = 0.8 * log(7.0) + 0.2 * (log(7.0) - log(8.0) / 3)
+    #expect(Swift.abs(Double(smoothed) - expected) < 1e-5)
   }
 
   @Test("max-pool returns window maxima and propagates NaN")
@@ -161,5 +168,17 @@ struct FastPathTests {
     #expect(!fast.requiresGradient && recorded.requiresGradient)
     #expect(Tensor([.nan], shape: [1]).clamped(to: 0...1).scalars[0].isNaN)
     #expect(Tensor([.nan], shape: [1]).requiringGradient().clamped(to: 0...1).scalars[0].isNaN)
+  }
+
+  @Test("valueWithGradient, argmin, oneHot and Mask.trueCount do what their docs say")
+  func conveniences() {
+    let (value, gradient) = valueWithGradient(at: Tensor([1, -2, 3], shape: [3])) { ($0 * $0 * $0).sum() }
+    #expect(value.item == 1 - 8 + 27 && !value.requiresGradient)
+    #expect(gradient.scalars == [3, 12, 27])
+    let m = Tensor([3, 1, 2, 0, 5, 5], shape: [2, 3])
+    #expect(m.argmin(alongAxis: 1) == [1, 0])
+    #expect(m.argmin(alongAxis: 0) == [1, 0, 0])
+    #expect(Tensor.oneHot([2, 0], classes: 3).scalars == [0, 0, 1, 1, 0, 0])
+    #expect(Mask([true, false, true, true], shape: [4]).trueCount == 3)
   }
 }

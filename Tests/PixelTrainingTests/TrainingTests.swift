@@ -52,4 +52,39 @@ struct TrainingTests {
     #expect(c == a)
     #expect(throws: TrainingJobError.self) { try run("missing.safetensors", epochs: 2, resume: true) }
   }
+
+  @Test("--label-smoothing reaches the loss a training job minimises")
+  func labelSmoothingReachesTheLoss() throws {
+    // A learning rate this small leaves the weights as initialised, so the epoch's loss is the
+    // initial model's loss over the data, which we recompute by hand.
+    let data = Self.halves(32, seed: 4)
+    let root = temporaryFolder("smoothing")
+    // Without dropout, training-mode and inference-mode logits agree.
+    let spec = ModelSpec(input: Self.spec.input, classes: 2, layers: Self.spec.layers.filter { $0.type != "dropout" })
+    func epochLoss(_ smoothing: Float) throws -> Double {
+      var s = settings(epochs: 1)
+      s.learningRate = 1e-30
+      s.labelSmoothing = smoothing
+      s.batchSize = 32
+      let job = TrainingJob(spec: spec, settings: s, output: root.appendingPathComponent("s\(smoothing).safetensors"))
+      return try job.run(train: data, test: nil, resume: false).reports[0].trainLoss
+    }
+    let model = try Model(spec: spec, seed: settings(epochs: 1).seed)
+    let logits = withoutGradients { model.withMode(.inference) { model(data.images) } }
+    // (1 − s)·CE + s·mean_k(−log p_k), from the log-softmax by hand, in Double.
+    let k = logits.shape[1]
+    var ce = 0.0, uniform = 0.0
+    for (i, y) in data.labels.enumerated() {
+      let row = (0..<k).map { Double(logits.scalars[i * k + $0]) }
+      let m = row.max()!, lse = m + log(row.map { exp($0 - m) }.reduce(0, +))
+      ce += lse - row[y]
+      uniform += row.map { lse - $0 }.reduce(0, +) / Double(k)
+    }
+    ce /= Double(data.count)
+    uniform /= Double(data.count)
+    #expect(Swift.abs(ce - uniform) > 1e-3, "the logits are too uniform for smoothing to matter")
+    let s = 0.3
+    #expect(Swift.abs(try epochLoss(0) - ce) < 1e-5)
+    #expect(Swift.abs(try epochLoss(0.3) - ((1 - s) * ce + s * uniform)) < 1e-5)
+  }
 }

@@ -11,14 +11,14 @@ extension PixelRobustCommand {
     static let configuration = CommandConfiguration(
       commandName: "evaluate", abstract: "Evaluate a checkpoint: accuracy, per-class accuracy, confusion matrix.")
 
-    @Option(help: "Model checkpoint (.safetensors).")
+    @Option(help: ArgumentHelp(SharedHelp.checkpoint))
     var model: String
     @OptionGroup var data: DataOptions
-    @Option(help: "Batch size for inference.")
+    @Option(help: ArgumentHelp(SharedHelp.batchSize))
     var batchSize = 256
-    @Option(help: "Write the report as JSON to this file.")
+    @Option(help: "File to write the report to as JSON.")
     var json: String?
-    @Option(help: "Write the logits [N, classes] as a NumPy .npy file.")
+    @Option(help: "File to write the logits [N, classes] to as NumPy .npy.")
     var logits: String?
 
     func validate() throws {
@@ -28,13 +28,11 @@ extension PixelRobustCommand {
     func run() throws {
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
-      let (report, values) = evaluate(net, on: dataset, batchSize: batchSize)
+      let meter = Console.ImageMeter("evaluate")
+      let (report, values) = evaluate(net, on: dataset, batchSize: batchSize, progress: meter.update)
+      Console.note(meter.summary)
       print(report.summary)
-      if let json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(report), to: URL(cliPath: json))
-      }
+      if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
       if let logits { try NumPy.write(values, to: URL(cliPath: logits)) }
     }
   }
