@@ -27,6 +27,7 @@ public struct GradientMapAccumulator: Sendable, Equatable {
   /// Images whose gradient has NaN or ±∞ (left out of the sums).
   public private(set) var nonFiniteGradientImages = 0
 
+  /// Empty sums for images of `imageShape` and `classes` classes.
   public init(imageShape: [Int], classes: Int) {
     self.imageShape = imageShape
     self.classes = classes

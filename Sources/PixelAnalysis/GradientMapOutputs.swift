@@ -14,6 +14,7 @@ public struct GradientMapOutputs {
   public var signed: Bool
   public var perClass: Bool
 
+  /// Outputs into `folder` with the given rendering.
   public init(folder: URL, colormap: Colormap = .viridis, scaling: HeatmapScaling = .linear, signed: Bool = false,
               perClass: Bool = false) {
     self.folder = folder

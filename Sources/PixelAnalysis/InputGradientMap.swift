@@ -7,7 +7,9 @@ import PixelTensor
 public enum InputGradientMap {
   /// Which contiguous part of a data set one job handles: shard `index` of `count`.
   public struct Shard: Sendable, Equatable {
+    /// Shard `index` (0-based) of `count`.
     public var index: Int, count: Int
+    /// - Throws: ``AnalysisError/invalidShard(_:)`` unless `0 ≤ index < count`.
     public init(index: Int, count: Int) throws {
       guard count >= 1, index >= 0, index < count else { throw AnalysisError.invalidShard("\(index)/\(count)") }
       self.index = index

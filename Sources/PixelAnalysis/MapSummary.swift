@@ -1,13 +1,18 @@
 import Foundation
 import PixelTensor
 
-/// The statistics `gradient-map` writes to `summary.json`.
+/// The statistics `gradient-map` writes to `summary.json` (JSON keys are the property names).
 public struct MapSummary: Codable, Sendable {
+  /// JSON `model`, `data`: the checkpoint and the data set, as named on the command line.
   public var model: String
   public var data: String
+  /// JSON `target`: `loss` (∂CE/∂x) or `logit` (∂ logit of the predicted class / ∂x).
   public var target: String
+  /// JSON `images`: images in the map (those with finite gradients).
   public var images: Int
+  /// JSON `imageShape`: `[C, H, W]`.
   public var imageShape: [Int]
+  /// JSON `minimum`, `maximum`, `mean`: over the pixels of the channel-mean map Ḡ.
   public var minimum: Double
   public var maximum: Double
   public var mean: Double
@@ -15,8 +20,11 @@ public struct MapSummary: Codable, Sendable {
   public var topMassShare: [String: Double]
   /// Pixels of the channel-mean map whose gradient is exactly zero.
   public var zeroPixels: Int
+  /// JSON `zeroGradientImages`: images whose gradient is exactly zero everywhere.
   public var zeroGradientImages: Int
+  /// JSON `nonFiniteGradientImages`: images whose gradient has NaN or ±∞ (left out of the map).
   public var nonFiniteGradientImages: Int
+  /// JSON `shard`: `i/n` for one shard's map, absent for a whole data set.
   public var shard: String?
 
   /// Summarises an accumulator's channel-mean map.

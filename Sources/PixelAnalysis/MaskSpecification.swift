@@ -16,6 +16,8 @@ public enum MaskSpecification: Equatable, Sendable, CustomStringConvertible {
 
   public static func == (a: Self, b: Self) -> Bool { a.description == b.description }
 
+  /// Parses the command-line syntax; `defaultSeed` seeds `random:K` without `@SEED`.
+  /// - Throws: ``AttackError/invalidMaskSpec(_:)`` naming the text and the problem.
   public init(parsing text: String, defaultSeed: UInt64 = 0) throws {
     func percent(_ s: Substring) throws -> Double {
       guard let v = Double(s), v > 0, v <= 100 else { throw AttackError.invalidMaskSpec("'\(text)': K must be in (0, 100]") }

@@ -5,15 +5,23 @@ import PixelTensor
 
 /// Robust accuracy of one attack at one ε on a data set, with the checks that keep an
 /// evaluation honest.
+/// JSON keys are the property names.
 public struct AttackResult: Codable, Sendable {
+  /// JSON `attack`: the attack's name (`fgsm`, `pgd-20`, `eot8-pgd-20`).
   public var attack: String
+  /// JSON `norm`: `linf` or `l2`.
   public var norm: String
+  /// JSON `epsilon`: the budget in pixel units.
   public var epsilon: Double
+  /// JSON `targeted`: whether the attack aimed at class `(y + 1) mod K`.
   public var targeted: Bool
   /// The fraction of pixels the mask lets change (1 without a mask).
   public var maskFraction: Double
+  /// JSON `count`: examples attacked.
   public var count: Int
+  /// JSON `cleanAccuracy`: accuracy without the attack, the mean over the classifications.
   public var cleanAccuracy: Double
+  /// JSON `robustAccuracy`: accuracy under the attack, worst case over the classifications.
   public var robustAccuracy: Double
   /// Among examples classified correctly when clean, the fraction the attack fooled
   /// (targeted: that reached their target).
@@ -27,18 +35,21 @@ public struct AttackResult: Codable, Sendable {
   public var maxPerturbation: Double
   /// Whether every adversarial pixel stayed in bounds.
   public var withinBounds: Bool
-  /// Input gradients at the clean points: how many were zero or non-finite.
+  /// JSON `gradientHealth`: input gradients at the clean points, how many were zero or non-finite.
   public var gradientHealth: GradientHealth
 }
 
 /// Runs bounded attacks over a data set in batches, in inference mode, with a seeded generator.
 public struct AttackRunner {
+  /// Images per batch.
   public var batchSize: Int
+  /// Seeds the attacks' random starts and the model's randomized layers (reseeded per run).
   public var seed: UInt64
   /// How many times each example is classified (a randomized model answers differently each
   /// time): clean accuracy is the mean over the draws, robust accuracy the worst case.
   public var classifications: Int
 
+  /// A runner with `batchSize`, `seed` and `classifications` per example.
   public init(batchSize: Int = 256, seed: UInt64 = 0, classifications: Int = 1) {
     precondition(batchSize >= 1, "batch size must be positive")
     precondition(classifications >= 1, "classify each example at least once")

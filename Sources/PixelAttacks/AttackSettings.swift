@@ -13,14 +13,19 @@ public struct AttackSettings: Sendable, Equatable {
     case pgd
   }
 
+  /// Which attack.
   public var method: Method
+  /// The threat norm.
   public var norm: Norm
   /// Budgets in pixel units; L∞ budgets lie in `[0, 1]`.
   public var epsilons: [Float]
   /// PGD step counts, one attack each.
   public var steps: [Int]
+  /// PGD's step size policy.
   public var stepSize: PGD.StepSize
+  /// Whether PGD starts at a random point of the ball.
   public var randomStart: Bool
+  /// PGD restarts per example.
   public var restarts: Int
   /// Targets `(y + 1) mod K` instead of any misclassification.
   public var targeted: Bool
@@ -28,6 +33,7 @@ public struct AttackSettings: Sendable, Equatable {
   public var eotSamples: Int
   /// Classifications per adversarial example; robust accuracy keeps the worst.
   public var classifications: Int
+  /// Images per batch.
   public var batchSize: Int
   /// Seeds random starts (and the draws of randomized models).
   public var seed: UInt64

@@ -13,12 +13,14 @@ public protocol BoundedAttack: Sendable {
 
 /// Gradient statistics seen by an attack: how many inputs had a useless gradient.
 public struct GradientHealth: Sendable, Codable, Equatable {
+  /// Examples seen.
   public var examples = 0
   /// Examples whose input gradient is exactly zero everywhere (on the mask).
   public var zero = 0
   /// Examples whose input gradient holds NaN or ±∞.
   public var nonFinite = 0
 
+  /// No example seen yet.
   public init() {}
 
   mutating func record(_ g: Tensor) {

@@ -8,6 +8,7 @@ public struct FGSM: BoundedAttack {
   /// Forward/backward passes averaged per gradient (EOT) for randomized models.
   public var eotSamples: Int
 
+  /// FGSM with `eotSamples` passes per gradient.
   public init(eotSamples: Int = 1) {
     precondition(eotSamples >= 1, "EOT needs at least one sample")
     self.eotSamples = eotSamples

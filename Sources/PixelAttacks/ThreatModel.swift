@@ -15,13 +15,16 @@ public enum Norm: String, Sendable, CaseIterable {
 /// gate the gradient and ``project(_:around:)`` multiplies the perturbation by the mask, so
 /// `(1 − M) ⊙ (x_adv − x) == 0` bit for bit.
 public struct ThreatModel: Sendable {
+  /// The norm ε is measured in.
   public var norm: Norm
   /// The budget in `[0, 1]` pixel units.
   public var epsilon: Float
+  /// The pixel range adversarial images stay in.
   public var bounds: ClosedRange<Float>
   /// 1 where pixels may change, 0 where they must stay clean; `[1, C, H, W]`, broadcast over the batch.
   public var mask: Tensor?
 
+  /// The ε-ball in `norm` around a batch, within `bounds`, restricted to `mask`.
   /// - Throws: ``AttackError`` for a negative or non-finite ε or an empty mask.
   public init(norm: Norm, epsilon: Float, bounds: ClosedRange<Float> = 0...1, mask: Tensor? = nil) throws {
     guard epsilon.isFinite, epsilon >= 0 else { throw AttackError.invalidEpsilon(epsilon) }

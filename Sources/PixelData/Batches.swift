@@ -50,6 +50,7 @@ public struct Augmentation: Sendable, Equatable {
   /// Whether to flip each image left–right with probability ½.
   public var horizontalFlip: Bool
 
+  /// Random crops after zero padding of `cropPadding` pixels, and horizontal flips.
   public init(cropPadding: Int = 0, horizontalFlip: Bool = false) {
     precondition(cropPadding >= 0, "crop padding must be non-negative")
     self.cropPadding = cropPadding

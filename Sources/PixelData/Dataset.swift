@@ -11,6 +11,7 @@ public struct Dataset: Sendable {
   /// Names of the classes, indexed by label.
   public var classNames: [String]
 
+  /// A data set of `images` `[N, C, H, W]` in `[0, 1]` with one label per image.
   public init(name: String, images: Tensor, labels: [Int], classNames: [String]) {
     precondition(images.rank == 4 && images.shape[0] == labels.count, "images [N, C, H, W] need N labels")
     self.name = name

@@ -14,11 +14,14 @@ import PixelTraining
 /// `S` needs double backprop: `g` is computed with `createGraph: true` and differentiated again
 /// with respect to the parameters. λ = 0 is plain training.
 public struct PRMObjective: TrainingObjective {
+  /// λ: the weight of the steering term.
   public var lambda: Float
   /// 1 off the designated pixels, 0 on them; `[1, C, H, W]`.
   public let offMask: Tensor
+  /// The weight of the reconstruction term `mean (P(x) − x)²`.
   public var reconstructionWeight: Float
 
+  /// The objective steering gradients onto `designated` for `channels`-channel images.
   public init(lambda: Float, designated: PixelMask, channels: Int, reconstructionWeight: Float = 0) {
     precondition(lambda >= 0 && reconstructionWeight >= 0, "λ and the reconstruction weight must be non-negative")
     self.lambda = lambda

@@ -21,6 +21,7 @@ public struct Canvas: Sendable {
   /// Row-major RGB bytes.
   public private(set) var pixels: [UInt8]
 
+  /// A `width × height` canvas filled with `background`.
   public init(width: Int, height: Int, background: RGB = .white) {
     precondition(width > 0 && height > 0, "a canvas needs a positive size")
     self.width = width

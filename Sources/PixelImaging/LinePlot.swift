@@ -16,6 +16,7 @@ public struct LinePlot: Sendable {
   /// Fixed y range; `nil` fits the data.
   public var yRange: ClosedRange<Double>?
 
+  /// A plot of `series` with axis labels; `yRange` fixes the y axis.
   public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
     self.title = title
     self.xLabel = xLabel

@@ -5,23 +5,32 @@ import PixelTensor
 
 /// Progress within an epoch, reported after every batch.
 public struct BatchProgress: Sendable {
+  /// The epoch (1-based), the batch (1-based) and the batches per epoch.
   public var epoch: Int
   public var batch: Int
   public var batches: Int
+  /// Images trained on so far in the epoch.
   public var imagesSeen: Int
   /// Mean training loss over the epoch so far.
   public var runningLoss: Double
+  /// Throughput of the epoch so far.
   public var imagesPerSecond: Double
 }
 
-/// What one epoch did; one line of the JSON-lines training log.
+/// What one epoch did; one line of the JSON-lines training log (keys are the property names).
 public struct EpochReport: Codable, Sendable {
+  /// JSON `epoch`: 1-based.
   public var epoch: Int
+  /// JSON `trainLoss`, `trainAccuracy`: the objective's mean loss and the accuracy over the
+  /// epoch's training batches (in training mode, as they were seen).
   public var trainLoss: Double
   public var trainAccuracy: Double
+  /// JSON `testAccuracy`, `testLoss`: on the test split after the epoch (absent without one).
   public var testAccuracy: Double?
   public var testLoss: Double?
+  /// JSON `learningRate`: the rate of the epoch's last step.
   public var learningRate: Double
+  /// JSON `seconds`, `imagesPerSecond`: wall time and throughput of the epoch's training.
   public var seconds: Double
   public var imagesPerSecond: Double
 }
@@ -32,14 +41,19 @@ public struct EpochReport: Codable, Sendable {
 /// and augmentation the same way, and the learning rate is a function of the global iteration,
 /// so a run resumed after epoch `e` continues exactly as an uninterrupted one.
 public final class Trainer {
+  /// The model being trained (its parameters are updated in place).
   public let model: Model
+  /// Updates the parameters; its state is what `--resume` restores.
   public var optimizer: any Optimizer
+  /// The loss minimised.
   public let objective: any TrainingObjective
+  /// Batch size, schedule, augmentation, clipping and seed.
   public let settings: TrainingSettings
   /// When set, only the top-level layer with this name trains; every other layer stays frozen
   /// and in inference mode (a PRM trained in front of a pretrained classifier).
   public let trainableLayer: String?
 
+  /// A trainer of `model` (only `trainableLayer` when given) under `objective` with `optimizer`.
   public init(model: Model, optimizer: any Optimizer, objective: any TrainingObjective, settings: TrainingSettings,
               trainableLayer: String? = nil) {
     self.model = model

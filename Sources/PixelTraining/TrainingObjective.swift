@@ -13,8 +13,10 @@ public protocol TrainingObjective {
 
 /// Plain cross-entropy, optionally with label smoothing.
 public struct StandardTraining: TrainingObjective {
+  /// ε of label smoothing in `[0, 1)`: the target puts `1 − ε` on the label and `ε/K` on every class.
   public var labelSmoothing: Float
 
+  /// Cross-entropy with `labelSmoothing`.
   public init(labelSmoothing: Float = 0) { self.labelSmoothing = labelSmoothing }
 
   public func loss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {

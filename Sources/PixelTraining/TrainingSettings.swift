@@ -27,6 +27,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var seed: UInt64
   public var limit: Int?
 
+  /// Settings with PyTorch-like defaults (Adam 1e-3, batch 128, 10 epochs, constant rate).
   public init(data: String, epochs: Int = 10, batchSize: Int = 128, optimizer: OptimizerKind = .adam,
               learningRate: Float = 1e-3, momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0,
               schedule: ScheduleKind = .constant, stepEpochs: Int = 30, gamma: Float = 0.1, warmupEpochs: Int = 0,

@@ -63,6 +63,38 @@ struct GradientMapTests {
     #expect(throws: AnalysisError.self) { try InputGradientMap.Shard(parsing: "3/3") }
   }
 
+  @Test("merge-maps reproduces the single run's files and refuses repeated, missing and foreign shards")
+  func shardJobs() throws {
+    let model = Tiny.makeModel()
+    let data = Tiny.halves(40, seed: 7)
+    let root = temporaryFolder("map-jobs")
+    func run(_ name: String, shard: InputGradientMap.Shard?, model m: Model = model) throws -> URL {
+      let folder = root.appendingPathComponent(name)
+      _ = try GradientMapJob(batchSize: 6, shard: shard, outputs: GradientMapOutputs(folder: folder))
+        .run(model: m, modelName: "tiny", data: data)
+      return folder
+    }
+    let whole = try run("whole", shard: nil)
+    let parts = try (0..<3).map { try run("s\($0)", shard: try .init(index: $0, count: 3)) }
+    let merged = root.appendingPathComponent("merged")
+    let (acc, _, _) = try GradientMapJob.merge(parts, into: GradientMapOutputs(folder: merged))
+    #expect(acc.count == 40)
+    #expect(try Data(contentsOf: merged.appendingPathComponent("G.npy")) == Data(contentsOf: whole.appendingPathComponent("G.npy")))
+    func refused(_ folders: [URL], _ fragment: String) {
+      do {
+        _ = try GradientMapJob.merge(folders, into: GradientMapOutputs(folder: root.appendingPathComponent("refused")))
+        Issue.record("merged \(folders.map(\.lastPathComponent))")
+      } catch {
+        #expect("\(error)".contains(fragment), "\(error)")
+      }
+    }
+    refused([parts[0], parts[1], parts[1], parts[2]], "repeats shard 1/3")
+    refused([parts[0], parts[2]], "shards 1/3 are missing")
+    refused([whole, parts[0]], "is shard 0/3")
+    let other = try run("other", shard: try .init(index: 1, count: 3), model: try Model(spec: model.spec, seed: 9))
+    refused([parts[0], other, parts[2]], "model_hash")
+  }
+
   @Test("non-finite gradients are counted and left out; zero gradients are counted")
   func gradientHealth() {
     var acc = GradientMapAccumulator(imageShape: [1, 1, 2], classes: 2)

@@ -12,6 +12,7 @@ public final class BatchNorm: Layer {
   public let runningVar: Buffer
   public let momentum: Float, epsilon: Float
 
+  /// Batch norm over `features` channels with PyTorch's running-statistics `momentum` and `epsilon`.
   public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
     weight = Parameter(.ones([features]))
     bias = Parameter(.zeros([features]))

@@ -9,6 +9,7 @@ public final class Dropout: RandomizedLayer {
   public let probability: Float
   var generator: SeededGenerator
 
+  /// Dropout of `probability` in `[0, 1)`, drawing masks from `seed`.
   public init(probability: Float, seed: UInt64 = 0) {
     precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
     self.probability = probability

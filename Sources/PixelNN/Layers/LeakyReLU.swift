@@ -4,6 +4,7 @@ import PixelTensor
 public final class LeakyReLU: Layer {
   public var mode: Mode = .training
   public let slope: Float
+  /// `max(x, slope·x)`.
   public init(slope: Float = 0.01) { self.slope = slope }
   public func callAsFunction(_ x: Tensor) -> Tensor { x.leakyReLU(slope: slope) }
 }

@@ -7,6 +7,7 @@ public final class Normalize: Layer {
   public let mean: [Float], standardDeviation: [Float]
   private let shift: Tensor, scale: Tensor
 
+  /// Standardisation with one `mean` and `standardDeviation` per channel.
   public init(mean: [Float], standardDeviation: [Float]) {
     precondition(mean.count == standardDeviation.count && !mean.isEmpty, "normalize needs one mean and std per channel")
     precondition(standardDeviation.allSatisfy { $0 > 0 }, "normalize standard deviations must be positive")

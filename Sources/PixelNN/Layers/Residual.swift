@@ -9,6 +9,7 @@ public final class Residual: Layer {
   public let body: Sequential
   public let shortcut: Sequential
 
+  /// `body(x) + shortcut(x)`; an empty `shortcut` is the identity.
   public init(body: Sequential, shortcut: Sequential) {
     self.body = body
     self.shortcut = shortcut

@@ -16,6 +16,7 @@ public struct Adam: Optimizer {
   private var firstMoment: [String: Tensor] = [:]
   private var secondMoment: [String: Tensor] = [:]
 
+  /// Adam (Kingma & Ba, 2015), or AdamW with `decoupledWeightDecay` (Loshchilov & Hutter, 2019).
   public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
               weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
     precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam betas must be in [0, 1)")

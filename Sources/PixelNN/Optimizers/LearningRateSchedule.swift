@@ -17,6 +17,7 @@ public struct LearningRateSchedule: Sendable, Equatable {
   /// Iterations of linear warm-up from `base / warmupIterations` to `base`.
   public var warmupIterations: Int
 
+  /// A schedule of `kind` after `warmupIterations` of linear warm-up.
   public init(_ kind: Kind = .constant, warmupIterations: Int = 0) {
     precondition(warmupIterations >= 0, "warm-up must be non-negative")
     self.kind = kind

@@ -9,6 +9,7 @@ public struct SGD: Optimizer {
   public var weightDecay: Float
   private var velocity: [String: Tensor] = [:]
 
+  /// SGD with optional (Nesterov) momentum and L2 weight decay, as PyTorch's `torch.optim.SGD`.
   public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
     precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD settings must be non-negative")
     precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")

@@ -18,8 +18,10 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   /// The layers in order.
   public var layers: [LayerSpec]
 
+  /// The format this version reads and writes.
   public static let currentFormat = "pixelrobust-model/1"
 
+  /// A spec in the current format.
   public init(input: [Int], classes: Int, layers: [LayerSpec]) {
     format = Self.currentFormat
     self.input = input
@@ -120,6 +122,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     case outputPadding = "output_padding"
   }
 
+  /// A layer of kind `type` with the typed fields given (options are set with ``setOption(_:_:)``).
   public init(type: String, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
               padding: Int? = nil, dilation: Int? = nil, groups: Int? = nil, outputPadding: Int? = nil,
               bias: Bool? = nil, slope: Float? = nil, eps: Float? = nil, momentum: Float? = nil, p: Float? = nil,

@@ -16,6 +16,7 @@ public final class BackwardTrace: Sendable {
   /// The trace that reverse passes in this task append to, if any.
   @TaskLocal public static var current: BackwardTrace?
 
+  /// An empty trace.
   public init() {}
 
   /// Every VJP recorded so far, in execution order.

@@ -32,6 +32,7 @@ public struct SafeTensorsArchive: Sendable {
   /// The dtype each tensor had in the file (`"F32"`, `"BF16"`, …).
   public var sourceDTypes: [String: String]
 
+  /// An archive of `tensors` by name with string `metadata`.
   public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
     self.tensors = tensors
     self.metadata = metadata
