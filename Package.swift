@@ -19,17 +19,17 @@ let package = Package(
 
     // MARK: - Public API
     // Each target declares exactly the modules it imports (checked by PackageManifestTests).
-    .target(name: "PixelTensor", dependencies: ["CBLAS"]),
-    .target(name: "PixelMasks", dependencies: ["PixelTensor"]),
-    .target(name: "PixelNN", dependencies: ["PixelTensor"]),
-    .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"]),
-    .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"]),
-    .target(name: "PixelTraining", dependencies: ["PixelTensor", "PixelNN", "PixelData"]),
-    .target(name: "PixelAttacks", dependencies: ["PixelTensor", "PixelNN", "PixelData"]),
+    .target(name: "PixelTensor", dependencies: ["CBLAS"], exclude: ["README.md"]),
+    .target(name: "PixelMasks", dependencies: ["PixelTensor"], exclude: ["README.md"]),
+    .target(name: "PixelNN", dependencies: ["PixelTensor"], exclude: ["README.md"]),
+    .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"], exclude: ["README.md"]),
+    .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"], exclude: ["README.md"]),
+    .target(name: "PixelTraining", dependencies: ["PixelTensor", "PixelNN", "PixelData"], exclude: ["README.md"]),
+    .target(name: "PixelAttacks", dependencies: ["PixelTensor", "PixelNN", "PixelData"], exclude: ["README.md"]),
     .target(name: "PixelAnalysis", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
-                                                  "PixelAttacks"]),
+                                                  "PixelAttacks"], exclude: ["README.md"]),
     .target(name: "PixelDefenses", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
-                                                  "PixelTraining", "PixelAttacks", "PixelAnalysis"]),
+                                                  "PixelTraining", "PixelAttacks", "PixelAnalysis"], exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
                                                     "PixelAttacks", "PixelAnalysis"]),
 

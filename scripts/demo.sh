@@ -44,10 +44,10 @@ for shift in 1,1 0,1; do
   "$bin" prm train --data fashion-mnist --pattern v0 --shift "$shift" --lambda 0.3 --mix 0.5 --epochs 1 --limit 20000 \
     --output "$out/$name/model.safetensors" "${r[@]}"
 done
-"$bin" prm defend --modules "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors,$out/prm-v0-1-1-lambda0.3-20k/model.safetensors,$out/prm-v0-0-1-lambda0.3-20k/model.safetensors" \
+"$bin" prm defend --models "$out/prm-sweep/lambda_0.3_mix_0.5/model.safetensors,$out/prm-v0-1-1-lambda0.3-20k/model.safetensors,$out/prm-v0-0-1-lambda0.3-20k/model.safetensors" \
   --output "$out/defense/switch.safetensors"
-"$bin" prm defend --resize-pad "$model" --output "$out/defense/resize-pad.safetensors"
-attack=(--data fashion-mnist --limit 200 --attack pgd --epsilon 0.05,0.1 --steps 10 --step-size 0.02 --eot 4 --classify 3 --seeds 2 --baseline "$model")
+"$bin" prm defend --model "$model" --output "$out/defense/resize-pad.safetensors"
+attack=(--data fashion-mnist --limit 200 --attack pgd --epsilon 0.05,0.1 --steps 10 --step-size 0.02 --eot 4 --classify 3 --repeats 2 --baseline "$model")
 {
   echo "### PRM switch (3 modules), EOT-PGD"; echo
   "$bin" attack --model "$out/defense/switch.safetensors" "${attack[@]}" --json "$out/defense/switch.json"
