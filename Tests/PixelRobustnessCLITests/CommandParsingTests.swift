@@ -167,3 +167,15 @@ func expectRejected(_ arguments: [String], mentioning fragment: String, sourceLo
     #expect(message.contains(fragment), "\(arguments): \(message)", sourceLocation: sourceLocation)
   }
 }
+
+@Suite("progress meters")
+struct ImageMeterTests {
+  @Test("images are counted across passes, also when a pass is a single batch")
+  func countsAcrossPasses() {
+    let meter = Console.ImageMeter("test")
+    for _ in 0..<2 { for done in [256, 512, 600] { meter.update(done: done, total: 600) } }
+    for _ in 0..<3 { meter.update(done: 600, total: 600) }
+    #expect(meter.images == 3000)
+    #expect(meter.summary.hasPrefix("test: 3000 images in "))
+  }
+}

@@ -65,32 +65,40 @@ extension Console {
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private var passStart: ContinuousClock.Instant
-    private var lastDone = 0
+    private var lastUpdate: ContinuousClock.Instant
+    private var lastDone = 0, lastTotal = -1
     private(set) var images = 0
 
     init(_ label: String) {
       self.label = label
       start = clock.now
       passStart = start
+      lastUpdate = start
     }
 
     /// `done` of `total` images of the current pass are finished.
     func update(done: Int, total: Int) {
-      if done < lastDone { passStart = clock.now; lastDone = 0 }
+      let now = clock.now
+      // A finished pass (or a smaller count) means this update starts the next one, which
+      // began when the previous one ended.
+      if lastDone == lastTotal || done < lastDone {
+        passStart = lastUpdate
+        lastDone = 0
+      }
       images += done - lastDone
-      lastDone = done
-      let seconds = Swift.max(Double((clock.now - passStart).components.attoseconds) * 1e-18
-                              + Double((clock.now - passStart).components.seconds), 1e-9)
-      bar.update(label: label, done: done, total: total, detail: String(format: "%.0f images/s", Double(done) / seconds))
+      (lastDone, lastTotal, lastUpdate) = (done, total, now)
+      bar.update(label: label, done: done, total: total,
+                 detail: String(format: "%.0f images/s", Double(done) / Swift.max(Console.seconds(now - passStart), 1e-9)))
     }
 
     /// "N images in T s (R images/s)" over every pass.
     var summary: String {
-      let d = clock.now - start
-      let seconds = Swift.max(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, 1e-9)
+      let seconds = Swift.max(Console.seconds(clock.now - start), 1e-9)
       return String(format: "%@: %d images in %.1f s (%.0f images/s)", label, images, seconds, Double(images) / seconds)
     }
   }
+
+  static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 }
 
 extension URL {
