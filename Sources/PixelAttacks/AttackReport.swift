@@ -69,7 +69,10 @@ public struct AttackReport: Codable, Sendable {
   public static func isRandomized(_ model: Model, data: Dataset) -> Bool {
     if model.isRandomized { return true }
     let x = data.images.rows(0..<Swift.min(16, data.count))
-    return model.withMode(.inference) { withoutGradients { model.logits(x).scalars != model.logits(x).scalars } }
+    // NOTE: compare bit patterns: NaN logits differ from themselves as numbers, not as bits.
+    return model.withMode(.inference) {
+      withoutGradients { model.logits(x).scalars.map(\.bitPattern) != model.logits(x).scalars.map(\.bitPattern) }
+    }
   }
 
   static func guards(results: [AttackResult], references: [AttackResult], randomized: Bool, targeted: Bool) -> [String] {

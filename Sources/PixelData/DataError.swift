@@ -10,6 +10,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   case unreadableImage(path: String, reason: String)
   case mixedSizes(path: String, detail: String)
   case unreadable(path: String, reason: String)
+  /// Example `index` of `source` has `label`, outside the `classes` classes it is used with.
+  case labelOutOfRange(source: String, index: Int, label: Int, classes: Int)
+  /// The labels of an unnamed data set leave classes without any example (a stray label).
+  case classGap(path: String, detail: String)
 
   public var description: String {
     switch self {
@@ -24,6 +28,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case let .unreadableImage(p, r): return "\(p): unreadable image: \(r)"
     case let .mixedSizes(p, d): return "\(p): images of different sizes: \(d)"
     case let .unreadable(p, r): return "\(p): cannot read: \(r)"
+    case let .labelOutOfRange(s, i, l, k):
+      return "\(s): example \(i) has label \(l), outside the \(k) classes 0..<\(k) (of the model or the data set's class names)"
+    case let .classGap(p, d): return "\(p): \(d)"
     }
   }
 }

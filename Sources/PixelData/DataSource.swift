@@ -57,6 +57,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case .cifar100(let dir): data = try CIFARBinary.cifar100(directory: dir, split: split)
     case .folder(let dir): data = try ImageFolder.dataset(root: dir, split: split, channels: channels)
     }
+    try data.checkLabels(classes: data.classCount)
     if let limit { data = data.prefix(limit) }
     return data
   }

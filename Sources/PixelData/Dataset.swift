@@ -39,6 +39,14 @@ public struct Dataset: Sendable {
     Dataset(name: name, images: images.rows(at: indices), labels: indices.map { labels[$0] }, classNames: classNames)
   }
 
+  /// Checks that every label lies in `0..<classes` (a model's class count, or the data set's).
+  /// - Throws: ``DataError/labelOutOfRange(source:index:label:classes:)`` for the first that does not.
+  public func checkLabels(classes: Int) throws {
+    if let i = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+      throw DataError.labelOutOfRange(source: name, index: i, label: labels[i], classes: classes)
+    }
+  }
+
   /// Examples per class.
   public var classCounts: [Int] {
     var c = [Int](repeating: 0, count: classCount)

@@ -4,35 +4,42 @@ import PixelTensor
 /// The IDX format of MNIST, Fashion-MNIST and EMNIST: a magic number `00 00 08 nd` (unsigned
 /// bytes, `nd` dimensions), `nd` big-endian `UInt32` extents, then the bytes. Raw or gzipped.
 public enum IDX {
-  /// The extents and bytes of an IDX file of unsigned bytes.
+  /// The largest payload an IDX file may announce (2³¹ bytes, far above EMNIST's 700 MB).
+  public static let maximumBytes = 1 << 31
+
+  /// The extents and bytes of an IDX file of unsigned bytes. The header is read and checked
+  /// first; the payload is read only up to what it announces (checked without overflow and
+  /// against ``maximumBytes``), so a tiny or hostile file never allocates more than it holds.
   public static func read(_ url: URL, expectedRank: Int? = nil) throws -> (dims: [Int], bytes: ArraySlice<UInt8>) {
-    let data = try GzipFile.read(url)
-    guard data.count >= 4 else { throw DataError.truncated(path: url.path, detail: "\(data.count) bytes, no IDX header") }
-    guard data[0] == 0, data[1] == 0 else {
-      throw DataError.badMagic(path: url.path, detail: String(format: "magic starts %02x %02x, expected 00 00", data[0], data[1]))
+    let reader = try GzipFile.Reader(url)
+    let head = try reader.read(upTo: 4)
+    guard head.count == 4 else { throw DataError.truncated(path: url.path, detail: "\(head.count) bytes, no IDX header") }
+    guard head[0] == 0, head[1] == 0 else {
+      throw DataError.badMagic(path: url.path, detail: String(format: "magic starts %02x %02x, expected 00 00", head[0], head[1]))
     }
-    guard data[2] == 0x08 else {
-      throw DataError.badMagic(path: url.path, detail: String(format: "element type 0x%02x, expected 0x08 (unsigned byte)", data[2]))
+    guard head[2] == 0x08 else {
+      throw DataError.badMagic(path: url.path, detail: String(format: "element type 0x%02x, expected 0x08 (unsigned byte)", head[2]))
     }
-    let rank = Int(data[3])
+    let rank = Int(head[3])
     if let expectedRank, rank != expectedRank {
       throw DataError.badMagic(path: url.path, detail: "\(rank) dimensions, expected \(expectedRank)")
     }
-    let headerSize = 4 + 4 * rank
-    guard data.count >= headerSize else { throw DataError.truncated(path: url.path, detail: "header needs \(headerSize) bytes") }
-    var dims: [Int] = []
-    for k in 0..<rank {
-      let o = 4 + 4 * k
-      dims.append(Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3]))
+    let extents = try reader.read(upTo: 4 * rank)
+    guard extents.count == 4 * rank else { throw DataError.truncated(path: url.path, detail: "header needs \(4 + 4 * rank) bytes") }
+    let dims = (0..<rank).map { (k: Int) -> Int in
+      extents[(4 * k)..<(4 * k + 4)].reduce(0) { ($0 << 8) | Int($1) }
     }
-    let expected = dims.reduce(1, *)
-    guard data.count - headerSize >= expected else {
-      throw DataError.truncated(path: url.path, detail: "extents \(dims) need \(expected) bytes, file has \(data.count - headerSize)")
+    guard let expected = Shape.checkedCount(dims, limit: maximumBytes) else {
+      throw DataError.badMagic(path: url.path, detail: "extents \(dims) announce more than \(maximumBytes) bytes")
     }
-    guard data.count - headerSize == expected else {
-      throw DataError.truncated(path: url.path, detail: "\(data.count - headerSize - expected) unexpected bytes after the data")
+    let payload = try reader.read(upTo: expected)
+    guard payload.count == expected else {
+      throw DataError.truncated(path: url.path, detail: "extents \(dims) need \(expected) bytes, file has \(payload.count)")
     }
-    return (dims, data[headerSize...])
+    guard try reader.read(upTo: 1).isEmpty else {
+      throw DataError.truncated(path: url.path, detail: "unexpected bytes after the \(expected) announced")
+    }
+    return (dims, payload[...])
   }
 
   /// Writes unsigned bytes as IDX (gzipped when the name ends in `.gz`), atomically.
@@ -71,12 +78,26 @@ public enum IDX {
       }
     }
     let ys = labelBytes.map(Int.init)
-    let classes = classNames ?? (0...(ys.max() ?? 0)).map(String.init)
-    if let bad = ys.first(where: { $0 >= classes.count }) {
-      throw DataError.badMagic(path: labels.path, detail: "label \(bad) outside 0..<\(classes.count)")
-    }
+    let classes = try classNames ?? inferredClasses(ys, labels: labels)
     return Dataset(name: "\(name):\(split.rawValue)", images: Tensor(values, shape: [n, 1, h, w]), labels: ys,
                    classNames: classes)
+  }
+
+  /// Classes `0…max label` of an unnamed data set, if every class from the smallest label to
+  /// the largest has an example: a stray label 255 in a 10-class file must not make a
+  /// 256-class data set. Classes below the smallest label may be empty (EMNIST letters count
+  /// from 1).
+  static func inferredClasses(_ labels: [Int], labels url: URL) throws -> [String] {
+    let count = (labels.max() ?? 0) + 1
+    var seen = [Bool](repeating: false, count: count)
+    for y in labels { seen[y] = true }
+    let empty = seen.indices.filter { !seen[$0] && $0 > (labels.min() ?? 0) }
+    guard empty.isEmpty else {
+      throw DataError.classGap(path: url.path, detail: "labels span 0…\(count - 1) but \(empty.count) of those classes have no example "
+                               + "(\(empty.prefix(5).map(String.init).joined(separator: ", "))\(empty.count > 5 ? ", …" : "")): "
+                               + "a stray label? The classes are inferred from the labels, which must cover 0..<K")
+    }
+    return (0..<count).map(String.init)
   }
 
   static func find(_ directory: URL, split: Split, kind: String) throws -> URL {

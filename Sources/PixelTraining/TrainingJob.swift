@@ -72,6 +72,8 @@ public struct TrainingJob {
   public func run(train: Dataset, test: Dataset?, resume: Bool, progress: (BatchProgress) -> Void = { _ in },
                   epochEnd: (EpochReport) -> Void = { _ in }) throws -> (model: Model, reports: [EpochReport]) {
     if let problem = settings.validationError() { throw TrainingJobError.invalidSettings(problem) }
+    try train.checkLabels(classes: spec.classes)
+    try test?.checkLabels(classes: spec.classes)
     let model: Model
     var optimizer = settings.makeOptimizer()
     var firstEpoch = 1

@@ -5,12 +5,15 @@ import PixelTensor
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// The file has no model spec in its metadata, or the spec is unusable.
   case notACheckpoint(path: String, reason: String)
+  /// A parameter or buffer holds NaN or ±∞ (a diverged run): nothing computed from it means anything.
+  case nonFinite(path: String, tensor: String, count: Int)
   /// Strict loading found missing keys, unexpected keys or shape mismatches.
   case stateMismatch(path: String, missing: [String], unexpected: [String], shapeMismatches: [String])
 
   public var description: String {
     switch self {
     case let .notACheckpoint(p, r): return "\(p): not a pixelrobust checkpoint: \(r)"
+    case let .nonFinite(p, t, n): return "\(p): tensor '\(t)' holds \(n) NaN or infinite values (a diverged run?)"
     case let .stateMismatch(p, missing, unexpected, shapes):
       var parts: [String] = []
       if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
@@ -76,6 +79,7 @@ public enum Checkpoint {
     }
     let model = try Model(spec: spec, seed: 0, source: url.path, builder: builder)
     try model.loadState(archive.tensors, source: url.path)
+    try requireFinite(archive.tensors, source: url.path)
     model.setMode(.inference)
     return (model, archive.metadata)
   }
@@ -88,8 +92,18 @@ public enum Checkpoint {
     let archive = try SafeTensors.read(from: url)
     let model = try Model(spec: spec, seed: 0, source: specSource, builder: builder)
     try model.loadState(archive.tensors, source: url.path) { $0.hasSuffix(".num_batches_tracked") || $0 == "num_batches_tracked" }
+    try requireFinite(model.stateTensors, source: url.path)
     model.setMode(.inference)
     return model
+  }
+
+  /// Throws ``CheckpointError/nonFinite(path:tensor:count:)`` for the first tensor (by name)
+  /// holding NaN or ±∞.
+  static func requireFinite(_ tensors: [String: Tensor], source: String) throws {
+    for (name, t) in tensors.sorted(by: { $0.key < $1.key }) {
+      let bad = t.withUnsafeBufferPointer { b in b.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+      if bad > 0 { throw CheckpointError.nonFinite(path: source, tensor: name, count: bad) }
+    }
   }
 
   /// A 64-bit FNV-1a digest of the model's spec and of every parameter and buffer (in path

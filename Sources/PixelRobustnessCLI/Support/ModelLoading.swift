@@ -19,5 +19,6 @@ func loadModelAndData(_ modelPath: String, _ data: DataOptions) throws -> (Model
   guard dataset.imageShape == model.spec.input else {
     throw ValidationError("the model expects inputs \(model.spec.input), \(dataset.name) has \(dataset.imageShape)")
   }
+  try dataset.checkLabels(classes: model.spec.classes)
   return (model, dataset)
 }

@@ -65,15 +65,19 @@ public enum NumPy {
     if field(header, "fortran_order") == "True" {
       throw NumPyError.unsupported(path: url.path, detail: "Fortran order")
     }
-    let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.compactMap { Int($0) }
-    let count = dims.reduce(1, *)
+    let items = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let dims = items.compactMap { Int($0) }
+    guard dims.count == items.count, dims.allSatisfy({ $0 >= 0 }) else {
+      throw NumPyError.malformed(path: url.path, detail: "shape \(shapeText) is not a tuple of non-negative integers")
+    }
     let sizes = ["<f4": 4, "<f8": 8, "<i8": 8, "<i4": 4, "|u1": 1, "<u1": 1]
     guard let size = sizes[descr] else { throw NumPyError.unsupported(path: url.path, detail: "dtype \(descr)") }
     let start = headerStart + headerLength
-    guard bytes.count - start == count * size else {
-      throw NumPyError.malformed(path: url.path, detail: "shape \(dims) needs \(count * size) data bytes, file has \(bytes.count - start)")
+    guard let needed = Shape.checkedCount(dims, bytesPerElement: size), bytes.count - start == needed else {
+      throw NumPyError.malformed(path: url.path, detail: "shape \(dims) of \(descr) does not fit the \(bytes.count - start) data bytes")
     }
+    let count = needed / size
     var values = [Float](repeating: 0, count: count)
     bytes.withUnsafeBytes { raw in
       for i in 0..<count {

@@ -189,10 +189,12 @@ public enum SafeTensors {
       guard end <= dataLength else {
         throw SafeTensorsError.truncated(path: path, detail: "tensor '\(name)' ends at byte \(end) of the data, which has \(dataLength)")
       }
-      let count = shape.reduce(1, *)
-      guard end - begin == count * size else {
+      guard let needed = Shape.checkedCount(shape, bytesPerElement: size) else {
+        throw SafeTensorsError.malformedHeader(path: path, detail: "entry '\(name)' has shape \(shape), whose size overflows")
+      }
+      guard end - begin == needed else {
         throw SafeTensorsError.invalidOffsets(path: path, tensor: name,
-                                              detail: "\(end - begin) bytes for shape \(shape) of \(dtype) (need \(count * size))")
+                                              detail: "\(end - begin) bytes for shape \(shape) of \(dtype) (need \(needed))")
       }
       entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
     }

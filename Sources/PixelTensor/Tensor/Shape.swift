@@ -12,6 +12,20 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
     self.dims = dims
   }
 
+  /// The product of `dims` scaled by `bytesPerElement`, or `nil` when an extent is negative or
+  /// the product overflows or exceeds `limit`: for sizes read from files, checked before any
+  /// arithmetic on them or any allocation.
+  public static func checkedCount(_ dims: [Int], bytesPerElement: Int = 1, limit: Int = Int.max) -> Int? {
+    var n = bytesPerElement
+    for d in dims {
+      guard d >= 0 else { return nil }
+      let (p, overflow) = n.multipliedReportingOverflow(by: d)
+      guard !overflow else { return nil }
+      n = p
+    }
+    return n <= limit ? n : nil
+  }
+
   /// Creates a shape from an array literal such as `[128, 1, 28, 28]`.
   @inlinable
   public init(arrayLiteral elements: Int...) { self.init(elements) }
