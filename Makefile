@@ -16,9 +16,10 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product pixelrobust
 
-## test: the whole test suite
+## test: the whole test suite (the tool is built first: some tests run it as a process)
 test: setup
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
 
 ## bench: engine benchmark, JSON medians to runs/bench.json and a table on stderr
 bench: release

@@ -63,7 +63,7 @@ let package = Package(
                                                           "PixelData", "PixelNN", "PixelTensor", "PixelTraining",
                                                           "_TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks",
+    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks", "PixelData", "PixelTensor",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

@@ -41,6 +41,22 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// Whether `url` is (or would be) one of the files this source reads: an output there would
+  /// destroy the data. Paths are compared after resolving symbolic links.
+  public func reads(_ url: URL) -> Bool {
+    let path = url.standardizedFileURL.resolvingSymlinksInPath().path
+    func inside(_ folder: URL) -> Bool { path.hasPrefix(folder.standardizedFileURL.resolvingSymlinksInPath().path + "/") }
+    let name = url.lastPathComponent.lowercased()
+    switch self {
+    case .fashionMNIST: return inside(Self.fashionMNISTDirectory)
+    case .idx(let dir):
+      return inside(dir) && (name.hasSuffix("-idx3-ubyte") || name.hasSuffix("-idx1-ubyte")
+                             || name.hasSuffix("-idx3-ubyte.gz") || name.hasSuffix("-idx1-ubyte.gz"))
+    case .cifar10(let dir), .cifar100(let dir): return inside(dir) && name.hasSuffix(".bin")
+    case .folder(let dir): return inside(dir) && name.hasSuffix(".png")
+    }
+  }
+
   /// Loads `split`, keeping the first `limit` examples in file order when given; `channels`
   /// converts PNG folders to a model's channel count.
   public func load(split: Split, limit: Int? = nil, channels: Int? = nil) throws -> Dataset {

@@ -42,6 +42,7 @@ enum GzipFile {
   }
 
   static func write(_ bytes: [UInt8], to url: URL, compressed: Bool) throws {
+    try AtomicFile.checkWritable(url)
     if !compressed {
       try AtomicFile.write(Data(bytes), to: url)
       return

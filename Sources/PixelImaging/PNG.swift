@@ -96,8 +96,6 @@ public enum PNG {
     do { data = try encode(image) } catch PNGError.unwritable(_, let reason) {
       throw PNGError.unwritable(path: url.path, reason: reason)
     }
-    do { try AtomicFile.write(data, to: url) } catch {
-      throw PNGError.unwritable(path: url.path, reason: "\(error)")
-    }
+    try AtomicFile.write(data, to: url)
   }
 }

@@ -87,4 +87,27 @@ struct TrainingTests {
     #expect(Swift.abs(try epochLoss(0) - ce) < 1e-5)
     #expect(Swift.abs(try epochLoss(0.3) - ((1 - s) * ce + s * uniform)) < 1e-5)
   }
+
+  @Test("a second process on the same output is refused; a fresh run keeps the old log until its first checkpoint")
+  func lockAndLog() throws {
+    let root = temporaryFolder("lock")
+    let out = root.appendingPathComponent("m.safetensors")
+    let job = TrainingJob(spec: Self.spec, settings: settings(epochs: 1), output: out)
+    try job.run(train: Self.halves(32, seed: 1), test: nil, resume: false)
+    let fd = open(root.appendingPathComponent("m.lock").path, O_RDWR)
+    #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+    do {
+      try job.run(train: Self.halves(32, seed: 1), test: nil, resume: true)
+      Issue.record("ran while another holder had the lock")
+    } catch let e as TrainingJobError {
+      #expect("\(e)".contains("another training run"), "\(e)")
+    }
+    close(fd)
+    // A fresh run that fails before its first checkpoint leaves the old log as it was.
+    let log = try Data(contentsOf: job.logURL)
+    var bad = job
+    bad.spec = ModelSpec(input: [1, 6, 6], classes: 1, layers: [LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 1)])
+    #expect(throws: (any Error).self) { try bad.run(train: Self.halves(32, seed: 1), test: nil, resume: false) }
+    #expect(try Data(contentsOf: job.logURL) == log)
+  }
 }

@@ -47,6 +47,10 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(files: [json].compactMap { $0 }, folders: [saveExamples].compactMap { $0 },
+                              inputs: [model, map, baseline].compactMap { $0 })
+      check.reading(data: data.data)
+      try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])

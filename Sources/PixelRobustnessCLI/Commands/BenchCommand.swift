@@ -30,6 +30,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      try OutputCheck(files: [json].compactMap { $0 }).run()
       Console.announceRuntime()
       let report = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter).run { name in
         Console.note("  measuring \(name)…")

@@ -26,6 +26,9 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(files: [json, logits].compactMap { $0 }, inputs: [model])
+      check.reading(data: data.data)
+      try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let meter = Console.ImageMeter("evaluate")

@@ -30,6 +30,9 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(folders: [output], inputs: [model])
+      check.reading(data: data.data)
+      try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let job = GradientMapJob(target: target.value, batchSize: batchSize, shard: try shard.map { try InputGradientMap.Shard(parsing: $0) },
@@ -57,6 +60,7 @@ extension PixelRobustCommand {
     var output: String
 
     func run() throws {
+      try OutputCheck(folders: [output], inputs: inputs.values).run()
       let folders = inputs.values.map { URL(cliPath: $0) }
       let (acc, _, files) = try GradientMapJob.merge(folders, into: rendering.outputs(folder: output))
       print("merged \(folders.count) shards, \(acc.count) images; wrote " + files.joined(separator: ", "))

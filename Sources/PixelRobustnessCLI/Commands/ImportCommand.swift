@@ -22,6 +22,7 @@ extension PixelRobustCommand {
     var output: String
 
     func run() throws {
+      try OutputCheck(files: [output], inputs: [spec, weights]).run()
       let modelSpec = try ModelSpec.read(from: URL(cliPath: spec))
       let model = try Checkpoint.importWeights(spec: modelSpec, weights: URL(cliPath: weights), specSource: spec,
                                                  builder: modelBuilder)

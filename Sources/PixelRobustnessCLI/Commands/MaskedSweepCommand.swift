@@ -36,6 +36,9 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(folders: [output], inputs: [model, map])
+      check.reading(data: data.data)
+      try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let mapTensor = try GradientMapFile.read(from: URL(cliPath: map))

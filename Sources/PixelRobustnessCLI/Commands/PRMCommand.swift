@@ -55,6 +55,10 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(files: TrainingJob.files(output: URL(cliPath: output)).map(\.path),
+                              inputs: [prm.classifier].compactMap { $0 })
+      check.reading(data: data)
+      try check.run()
       Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
@@ -117,6 +121,9 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(folders: [output], inputs: [prm.classifier].compactMap { $0 })
+      check.reading(data: data)
+      try check.run()
       Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
@@ -165,6 +172,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      try OutputCheck(files: [output], inputs: (models?.values ?? []) + [model].compactMap { $0 }).run()
       Console.announceRuntime()
       let spec: ModelSpec, state: [String: Tensor]
       if let models {

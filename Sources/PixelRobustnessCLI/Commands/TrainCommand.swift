@@ -84,6 +84,9 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
+      var check = OutputCheck(files: TrainingJob.files(output: URL(cliPath: output)).map(\.path), inputs: [spec].compactMap { $0 })
+      check.reading(data: data)
+      try check.run()
       Console.announceRuntime()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)

@@ -8,7 +8,6 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
   case unsupportedDType(path: String, tensor: String, dtype: String)
   case invalidOffsets(path: String, tensor: String, detail: String)
   case overlappingTensors(path: String, first: String, second: String)
-  case writeFailed(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -18,7 +17,6 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case let .unsupportedDType(p, t, d): return "\(p): tensor '\(t)' has unsupported dtype \(d)"
     case let .invalidOffsets(p, t, d): return "\(p): tensor '\(t)' has invalid data offsets: \(d)"
     case let .overlappingTensors(p, a, b): return "\(p): tensors '\(a)' and '\(b)' overlap"
-    case let .writeFailed(p, r): return "\(p): cannot write safetensors file: \(r)"
     }
   }
 }
@@ -119,9 +117,7 @@ public enum SafeTensors {
       for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
       return (name, "F64", shape, bytes)
     }
-    do { try AtomicFile.write(assemble(entries, metadata: metadata), to: url) } catch {
-      throw SafeTensorsError.writeFailed(path: url.path, reason: "\(error)")
-    }
+    try AtomicFile.write(assemble(entries, metadata: metadata), to: url)
   }
 
   /// Validates the header and returns the entries sorted by offset, the metadata and where the
@@ -274,11 +270,7 @@ public enum SafeTensors {
   /// Writes `tensors` and `metadata` to `url` atomically (a temporary file in the same folder,
   /// then a rename), so a crash never leaves a half-written file behind.
   public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
-    do {
-      try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
-    } catch {
-      throw SafeTensorsError.writeFailed(path: url.path, reason: "\(error)")
-    }
+    try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
   }
 
   /// A JSON string literal for `s`.
