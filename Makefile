@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/pixelrobust
 
-.PHONY: setup build release test bench demo clean
+.PHONY: setup build release test fuzz bench demo clean
 
 ## setup: install the Debian packages the build needs (idempotent; apt-get as root)
 setup:
@@ -20,6 +20,10 @@ release: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## fuzz: every parser under libFuzzer + AddressSanitizer, FUZZ_SECONDS (default 60) each
+fuzz: setup
+	bash scripts/fuzz.sh
 
 ## bench: engine benchmark, JSON medians to runs/bench.json and a table on stderr
 bench: release

@@ -33,6 +33,16 @@ let package = Package(
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
                                                     "PixelAttacks", "PixelAnalysis"]),
 
+    // MARK: - Fuzzing (libFuzzer targets; `make fuzz` builds them with -sanitize=fuzzer,address)
+    .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses"]),
+    .executableTarget(name: "FuzzIDX", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzCIFAR", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzPNG", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzSafeTensors", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzNumPy", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzModelSpec", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzCheckpoint", dependencies: ["PixelFuzzTargets"]),
+
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
       "PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks",
@@ -63,6 +73,7 @@ let package = Package(
                                                           "PixelData", "PixelNN", "PixelTensor", "PixelTraining",
                                                           "_TestSupport"],
                 resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks", "PixelData", "PixelTensor",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]

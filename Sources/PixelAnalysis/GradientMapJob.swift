@@ -55,13 +55,15 @@ public struct GradientMapJob {
                     MetadataKey.target: target.rawValue, MetadataKey.batchSize: String(batchSize)]
     if let shard { metadata[MetadataKey.shard] = "\(shard.index)/\(shard.count)" }
     let files = try outputs.write(acc, summary: summary, classNames: data.classNames, meanImage: meanImage, metadata: metadata)
-    return (summary, files)
+    try FolderManifest.write(folder: outputs.folder, files: files, identity: metadata)
+    return (summary, files + [FolderManifest.fileName])
   }
 
   /// Merges the `partial.safetensors` of shard folders into `outputs`: the same map as one
   /// unsharded run (sums are exact in `Double` and shards cover whole batches).
   /// - Throws: ``AnalysisError`` for a partial of another model, data set, target or batch size
-  ///   than the first, a repeated shard, a missing shard, or an unsharded map among shards.
+  ///   than the first, a repeated shard, a missing shard, or an unsharded map among shards;
+  ///   ``FolderManifestError`` for a shard folder without a complete manifest (unfinished).
   ///   Partials written before shard identities were recorded merge as they are.
   public static func merge(_ folders: [URL], into outputs: GradientMapOutputs) throws
     -> (accumulator: GradientMapAccumulator, summary: MapSummary, files: [String]) {
@@ -73,6 +75,9 @@ public struct GradientMapJob {
     for folder in folders {
       let url = folder.appendingPathComponent("partial.safetensors")
       let (acc, meta) = try GradientMapAccumulator.read(from: url)
+      // A shard written with identities has a manifest, written last: without it (or with a
+      // file changed since) the shard is unfinished or was tampered with.
+      if meta[MetadataKey.modelHash] != nil { _ = try FolderManifest.verify(folder: folder) }
       if merged == nil {
         merged = acc
         first = meta
@@ -106,6 +111,7 @@ public struct GradientMapJob {
     let target = GradientTarget(rawValue: first[MetadataKey.target] ?? "loss") ?? .loss
     let summary = MapSummary(acc, model: first[MetadataKey.model] ?? "?", data: first[MetadataKey.data] ?? "?", target: target)
     let files = try outputs.write(acc, summary: summary, classNames: [], meanImage: nil, metadata: metadata)
-    return (acc, summary, files)
+    try FolderManifest.write(folder: outputs.folder, files: files, identity: metadata)
+    return (acc, summary, files + [FolderManifest.fileName])
   }
 }

@@ -97,14 +97,16 @@ public struct MaskedSweep {
   }
 
   /// Writes `table.json`, `table.csv`, `table.md` (one table per attack and ε) and `plot.png`
-  /// into `folder`; returns the Markdown.
+  /// into `folder`, then `manifest.json` naming them with `identity`; returns the Markdown.
   @discardableResult
-  public static func write(_ rows: [Row], title: String, to folder: URL) throws -> String {
+  public static func write(_ rows: [Row], title: String, identity: [String: String] = [:], to folder: URL) throws -> String {
     try AtomicFile.writeJSON(rows, to: folder.appendingPathComponent("table.json"))
     try AtomicFile.write(Data(csv(rows).utf8), to: folder.appendingPathComponent("table.csv"))
     let md = markdown(rows, title: title)
     try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("table.md"))
     try plot(rows, title: title).write(to: folder.appendingPathComponent("plot.png"))
+    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md", "plot.png"],
+                             identity: identity.merging(["title": title]) { a, _ in a })
     return md
   }
 

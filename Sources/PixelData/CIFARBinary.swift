@@ -40,8 +40,8 @@ public enum CIFARBinary {
     for url in files {
       guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.missing(path: url.path, what: "CIFAR batch file") }
       let data: Data
-      do { data = try Data(contentsOf: url) } catch {
-        throw DataError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+      do { data = try FileBytes.read(url) } catch let e as FileReadError {
+        throw DataError.unreadable(path: url.path, reason: e.reason)
       }
       guard !data.isEmpty else { throw DataError.empty(path: url.path, reason: "empty file") }
       guard data.count % recordSize == 0 else {

@@ -189,13 +189,18 @@ public struct PRMSweep {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Writes `iou_report.json`, `iou_report.md` and `heatmaps.png` into `folder`; returns the Markdown.
+  /// Writes `iou_report.json`, `iou_report.md` and `heatmaps.png` into `folder`, then
+  /// `manifest.json` naming them; returns the Markdown.
   @discardableResult
   public func write(_ rows: [Row], maps: [Tensor], data: String, height: Int, width: Int, to folder: URL) throws -> String {
     try AtomicFile.writeJSON(rows, to: folder.appendingPathComponent("iou_report.json"))
     let md = markdown(rows, data: data)
     try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("iou_report.md"))
     try heatmapGrid(rows, maps: maps, height: height, width: width).write(to: folder.appendingPathComponent("heatmaps.png"))
+    try FolderManifest.write(folder: folder, files: ["iou_report.json", "iou_report.md", "heatmaps.png"],
+                             identity: ["data": data, "settings": settings.jsonString(),
+                                        "lambdas": lambdas.map { "\($0)" }.joined(separator: ","),
+                                        "mixes": mixes.map { "\($0)" }.joined(separator: ",")])
     return md
   }
 

@@ -48,11 +48,16 @@ public enum PNG {
     let channels = (hasColor ? 3 : 1) + (hasAlpha ? 1 : 0)
     image.format = format(channels: channels)
     let width = Int(image.width), height = Int(image.height)
-    guard width > 0, height > 0, width * height <= 1 << 28 else {
+    // NOTE: deflate compresses at most about 1032 : 1, so a file of n bytes cannot hold more
+    // than ~1032·n bytes of pixels: a 60-byte header announcing 2¹⁶ × 2¹⁶ pixels is refused
+    // before anything is allocated.
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+    let limit = Swift.min(1 << 30, fileBytes * 1100 + (1 << 16))
+    guard width > 0, height > 0, let needed = Shape.checkedCount([width, height, channels], limit: limit) else {
       png_image_free(&image)
-      throw PNGError.unreadable(path: url.path, reason: "implausible size \(width)×\(height)")
+      throw PNGError.unreadable(path: url.path, reason: "implausible size \(width)×\(height) for a file of \(fileBytes) bytes")
     }
-    var bytes = [UInt8](repeating: 0, count: width * height * channels)
+    var bytes = [UInt8](repeating: 0, count: needed)
     let ok = bytes.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
     guard ok != 0 else {
       let reason = message(&image)

@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import ArgumentParser
 
 /// The version `pixelrobust --version` prints.
@@ -17,4 +19,24 @@ public struct PixelRobustCommand: ParsableCommand {
                   MergeMapsCommand.self, AttackCommand.self, MaskedSweepCommand.self, PRMCommand.self, BenchCommand.self])
 
   public init() {}
+
+  /// Parses the command line and runs the command like `main()`, then exits non-zero if the
+  /// results could not be written to standard output (a closed or full stdout): a report that
+  /// did not arrive must not look like success.
+  public static func mainReportingOutputFailures() -> Never {
+    var failure: (any Error)?
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      failure = error
+    }
+    // NOTE: fflush(nil) flushes every output stream without naming the global `stdout`.
+    if fflush(nil) != 0 {
+      Console.note("pixelrobust: the results could not be written to standard output")
+      Glibc.exit(failure == nil ? 1 : exitCode(for: failure!).rawValue)
+    }
+    if let failure { exit(withError: failure) }
+    Glibc.exit(0)
+  }
 }

@@ -93,6 +93,9 @@ struct GradientMapTests {
     refused([whole, parts[0]], "is shard 0/3")
     let other = try run("other", shard: try .init(index: 1, count: 3), model: try Model(spec: model.spec, seed: 9))
     refused([parts[0], other, parts[2]], "model_hash")
+    // A shard whose job was killed before its manifest was written is unfinished.
+    try FileManager.default.removeItem(at: parts[1].appendingPathComponent("manifest.json"))
+    refused(parts, "no manifest.json")
   }
 
   @Test("non-finite gradients are counted and left out; zero gradients are counted")

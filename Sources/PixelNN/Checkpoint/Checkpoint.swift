@@ -111,20 +111,13 @@ public enum Checkpoint {
   /// compute the same function. Partial results record it so that results of different
   /// models are never merged.
   public static func contentHash(of model: Model) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-      for b in bytes { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    }
-    mix(model.spec.jsonString().utf8)
+    var digest = FNV1a()
+    digest.mix(model.spec.jsonString().utf8)
     for (name, tensor) in model.stateTensors.sorted(by: { $0.key < $1.key }) {
-      mix(name.utf8)
-      mix(tensor.shape.dims.map(String.init).joined(separator: ",").utf8)
-      tensor.withUnsafeBufferPointer { mix(UnsafeRawBufferPointer($0)) }
+      digest.mix(name.utf8)
+      digest.mix(tensor.shape.dims.map(String.init).joined(separator: ",").utf8)
+      tensor.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
     }
-    return String(hash, radix: 16).leftPadded(to: 16)
+    return digest.hex
   }
-}
-
-extension String {
-  func leftPadded(to width: Int) -> String { String(repeating: "0", count: Swift.max(0, width - count)) + self }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PixelTensor
 
 /// A model description in the `pixelrobust-model/1` format: the input shape, the class count and
 /// the layers, enough to rebuild the network and to import PyTorch weights by name.
@@ -46,8 +47,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   /// Reads a spec file.
   public static func read(from url: URL) throws -> ModelSpec {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw ModelSpecError.invalid(source: url.path, reason: "cannot read the file (\((error as NSError).localizedDescription))")
+    do { data = try FileBytes.read(url) } catch let e as FileReadError {
+      throw ModelSpecError.invalid(source: url.path, reason: "cannot read the file (\(e.reason))")
     }
     return try decode(data, source: url.path)
   }

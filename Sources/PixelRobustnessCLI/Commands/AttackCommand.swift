@@ -83,6 +83,10 @@ extension PixelRobustCommand {
       Console.note(meter.summary)
       try examples?.finish()
       if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
+      if let bad = report.results.first(where: { $0.gradientHealth.nonFinite > 0 }) {
+        throw NonFiniteResults(description: "\(bad.gradientHealth.nonFinite) of \(bad.gradientHealth.examples) inputs have NaN or "
+                               + "infinite gradients: the robust accuracies above are not meaningful")
+      }
     }
   }
 }

@@ -37,6 +37,10 @@ extension PixelRobustCommand {
       print(report.summary)
       if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
       if let logits { try NumPy.write(values, to: URL(cliPath: logits)) }
+      let bad = values.scalars.filter { !$0.isFinite }.count
+      if bad > 0 {
+        throw NonFiniteResults(description: "\(bad) logits are NaN or infinite: the accuracy and loss above are not meaningful")
+      }
     }
   }
 }

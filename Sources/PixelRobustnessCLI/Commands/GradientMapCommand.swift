@@ -43,6 +43,10 @@ extension PixelRobustCommand {
       print(String(format: "%d images: G in [%.3g, %.3g], top 10%% of pixels hold %.1f%% of the mass",
                    summary.images, summary.minimum, summary.maximum, (summary.topMassShare["10"] ?? 0) * 100))
       print("wrote " + files.map { output + "/" + $0 }.joined(separator: ", "))
+      if summary.nonFiniteGradientImages > 0 {
+        throw NonFiniteResults(description: "\(summary.nonFiniteGradientImages) images had NaN or infinite gradients and were left "
+                               + "out of the map (summary.json counts them)")
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixelAnalysis
+import PixelNN
 
 extension PixelRobustCommand {
   /// `pixelrobust masked-sweep`: robust accuracy against k for top-k, bottom-k and random-k masks.
@@ -53,7 +54,8 @@ extension PixelRobustCommand {
       let setting = attacks.count == 1 && settings.epsilons.count == 1 ? "\(attacks[0].name) \(options.norm.rawValue) eps=\(settings.epsilons[0])"
         : options.norm.rawValue
       let title = "\(setting) on \(dataset.name) (\(dataset.count) images)"
-      print(try MaskedSweep.write(rows, title: title, to: URL(cliPath: output)))
+      print(try MaskedSweep.write(rows, title: title, identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net),
+                                                                 "data": dataset.name, "map": map], to: URL(cliPath: output)))
       if let bad = rows.first(where: { $0.maxOffMaskChange != 0 }) {
         Console.note("warning: pixels off the \(bad.kind)-\(bad.percent)% mask changed by \(bad.maxOffMaskChange)")
       }

@@ -95,7 +95,8 @@ extension PixelRobustCommand {
       guard spec.input == train.imageShape else {
         throw ValidationError("the model expects inputs \(spec.input), the data has \(train.imageShape)")
       }
-      Console.note("training \(spec.layers.count)-layer model on \(train.name) (\(train.count) images), "
+      Console.note("training \(spec.layers.count)-layer model for \(spec.classes) classes on \(train.name) (\(train.count) images, "
+                   + "classes \(train.classNames.prefix(4).joined(separator: ", "))\(train.classCount > 4 ? ", …" : "")), "
                    + "testing on \(test.name) (\(test.count)); output \(output)")
       let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output), builder: modelBuilder)
       let bar = Console.ProgressBar()

@@ -33,3 +33,9 @@ enum SharedHelp {
 func requireFinite(_ values: [Float], _ option: String) throws {
   if let bad = values.first(where: { !$0.isFinite }) { throw ValidationError("\(option) must be finite, got \(bad).") }
 }
+
+/// Results that were computed but are not meaningful (NaN or ±∞): reported, then the command
+/// exits non-zero so that scripts notice.
+struct NonFiniteResults: Error, CustomStringConvertible {
+  let description: String
+}

@@ -40,8 +40,8 @@ public enum NumPy {
   /// Reads a C-order `.npy` of float32, float64, int64, int32 or uint8 into a tensor.
   public static func read(from url: URL) throws -> Tensor {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw NumPyError.malformed(path: url.path, detail: "cannot read (\((error as NSError).localizedDescription))")
+    do { data = try FileBytes.read(url) } catch let e as FileReadError {
+      throw NumPyError.malformed(path: url.path, detail: "cannot read (\(e.reason))")
     }
     let bytes = [UInt8](data)
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {

@@ -55,10 +55,8 @@ public enum SafeTensors {
   /// Reads every tensor and the metadata of the file at `url`.
   public static func read(from url: URL) throws -> SafeTensorsArchive {
     let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw SafeTensorsError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+    do { data = try FileBytes.read(url) } catch let e as FileReadError {
+      throw SafeTensorsError.unreadable(path: url.path, reason: e.reason)
     }
     return try decode(data, path: url.path)
   }
@@ -86,8 +84,8 @@ public enum SafeTensors {
   /// float32 rounding, such as partial gradient maps.
   public static func readFloat64(from url: URL) throws -> (arrays: [String: (shape: [Int], values: [Double])], metadata: [String: String]) {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw SafeTensorsError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+    do { data = try FileBytes.read(url) } catch let e as FileReadError {
+      throw SafeTensorsError.unreadable(path: url.path, reason: e.reason)
     }
     let (entries, metadata, dataStart) = try parse(data, path: url.path)
     var out: [String: (shape: [Int], values: [Double])] = [:]

@@ -1,0 +1,115 @@
+import Foundation
+import PixelData
+import PixelDefenses
+import PixelImaging
+import PixelNN
+import PixelTensor
+
+/// The parsers of untrusted files, each as a function of raw bytes that must return normally
+/// (a typed error is a normal outcome) and never trap, leak or hang: the bodies of the libFuzzer
+/// targets `FuzzIDX` … `FuzzCheckpoint`, and of the corpus replay that `make test` runs.
+public enum FuzzTargets {
+  /// Every target by the name of its corpus folder (`Tests/PixelFuzzTargetsTests/Corpus/<name>`).
+  public static let all: [(name: String, run: @Sendable (Data) -> Void)] = [
+    ("idx", idx), ("cifar", cifar), ("png", png), ("safetensors", safetensors), ("npy", npy),
+    ("model-spec", modelSpec), ("checkpoint", checkpoint),
+  ]
+
+  /// A folder of this process's own, where each input is written under the name its parser expects.
+  static let scratch: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-fuzz-\(getpid())")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }()
+
+  static func file(_ name: String, _ data: Data) -> URL {
+    let url = scratch.appendingPathComponent(name)
+    try? data.write(to: url)
+    return url
+  }
+
+  /// IDX, raw or gzip (zlib's gz API reads both): `IDX.read`, and a whole data set from it.
+  @Sendable public static func idx(_ data: Data) {
+    _ = try? IDX.read(file("t10k-images-idx3-ubyte", data))
+    _ = try? IDX.dataset(directory: scratch, split: .test, name: "fuzz")
+  }
+
+  /// CIFAR-10 and CIFAR-100 binary records.
+  @Sendable public static func cifar(_ data: Data) {
+    _ = file("test_batch.bin", data)
+    _ = try? CIFARBinary.cifar10(directory: scratch, split: .test)
+    _ = file("test.bin", data)
+    _ = try? CIFARBinary.cifar100(directory: scratch, split: .test)
+  }
+
+  /// PNG through libpng.
+  @Sendable public static func png(_ data: Data) {
+    _ = try? PNG.read(from: file("image.png", data))
+  }
+
+  /// Safetensors, as F32 tensors and as F64 partial sums.
+  @Sendable public static func safetensors(_ data: Data) {
+    let url = file("tensors.safetensors", data)
+    _ = try? SafeTensors.read(from: url)
+    _ = try? SafeTensors.readFloat64(from: url)
+  }
+
+  /// NumPy `.npy`.
+  @Sendable public static func npy(_ data: Data) {
+    _ = try? NumPy.read(from: file("array.npy", data))
+  }
+
+  /// Model spec JSON, decoded and built with every layer kind the tool knows.
+  @Sendable public static func modelSpec(_ data: Data) {
+    guard let spec = try? ModelSpec.decode(data, source: "fuzz") else { return }
+    _ = try? Model(spec: spec, seed: 0, source: "fuzz", builder: .withDefenses)
+  }
+
+  /// A checkpoint: safetensors whose metadata carries a spec, loaded strictly.
+  @Sendable public static func checkpoint(_ data: Data) {
+    _ = try? Checkpoint.load(from: file("model.safetensors", data), builder: .withDefenses)
+  }
+
+  /// The program of a fuzz target: built with `-DFUZZING -sanitize=fuzzer,address`, libFuzzer's
+  /// driver with `target` as the test function (its flags and corpus folders come from the
+  /// command line); otherwise a replay of the files and folders named on the command line.
+  public static func main(_ target: @escaping @Sendable (Data) -> Void) -> Never {
+    #if FUZZING
+    current = target
+    var argc = CommandLine.argc
+    var argv = CommandLine.unsafeArgv
+    exit(LLVMFuzzerRunDriver(&argc, &argv) { bytes, count in
+      FuzzTargets.current?(bytes.map { Data(bytes: $0, count: count) } ?? Data())
+      return 0
+    })
+    #else
+    replay(target)
+    exit(0)
+    #endif
+  }
+
+  /// Runs `target` over every file named on the command line (folders: every file inside), for
+  /// reproducing a crash without the sanitizers.
+  public static func replay(_ target: (Data) -> Void, arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+    for path in arguments {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
+      let files = isFolder.boolValue
+        ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
+      for f in files { if let data = FileManager.default.contents(atPath: f) { target(data) } }
+    }
+  }
+}
+
+#if FUZZING
+extension FuzzTargets {
+  /// The target libFuzzer's C callback calls (a C function pointer cannot capture it).
+  nonisolated(unsafe) static var current: (@Sendable (Data) -> Void)?
+}
+
+/// libFuzzer's entry for programs with a `main` of their own (SwiftPM gives every executable one).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+#endif
