@@ -117,3 +117,35 @@ struct ModelBuilderTests {
     #expect(ModelBuilder.standard.layerTypes == ModelBuilder.standard.layerTypes.sorted())
   }
 }
+
+@Suite("Checkpoint properties")
+struct CheckpointPropertyTests {
+  @Test("random networks save and load back with the same spec, state and outputs; truncations are typed errors")
+  func roundTrip() throws {
+    var rng = SeededGenerator(seed: 17)
+    let folder = temporaryFolder("checkpoint-properties")
+    for trial in 0..<12 {
+      let channels = 1 + Int(rng.next() % 3), side = 6 + Int(rng.next() % 5), width = 1 + Int(rng.next() % 6)
+      var layers = [LayerSpec(type: "conv2d", name: "conv", out: width, kernel: 3, padding: Int(rng.next() % 2))]
+      if trial % 2 == 0 { layers.append(LayerSpec(type: "batchnorm2d", name: "bn")) }
+      layers += [LayerSpec(type: trial % 3 == 0 ? "tanh" : "relu"), LayerSpec(type: "flatten"),
+                 LayerSpec(type: "linear", name: "fc", out: 2 + trial % 4)]
+      let spec = ModelSpec(input: [channels, side, side], classes: 2 + trial % 4, layers: layers)
+      let model = try Model(spec: spec, seed: UInt64(trial))
+      let url = folder.appendingPathComponent("\(trial).safetensors")
+      try Checkpoint.save(model, to: url, metadata: ["trial": "\(trial)"])
+      let (loaded, metadata) = try Checkpoint.load(from: url)
+      #expect(loaded.spec == spec && metadata["trial"] == "\(trial)")
+      #expect(loaded.stateTensors.mapValues(\.scalars) == model.stateTensors.mapValues(\.scalars))
+      let x = Tensor.uniform([2, channels, side, side], using: &rng)
+      model.setMode(.inference)
+      #expect(withoutGradients { loaded(x) }.scalars == withoutGradients { model(x) }.scalars)
+      let bytes = try Data(contentsOf: url)
+      for cut in stride(from: 0, to: bytes.count, by: Swift.max(1, bytes.count / 11)) {
+        try bytes.prefix(cut).write(to: url)
+        #expect(throws: (any Error).self) { _ = try Checkpoint.load(from: url) }
+        do { _ = try Checkpoint.load(from: url) } catch { #expect("\(error)".contains(url.path), "\(error)") }
+      }
+    }
+  }
+}
