@@ -149,8 +149,9 @@ public struct EngineBenchmarks {
     let trainer = Trainer(model: model, optimizer: settings.makeOptimizer(), objective: StandardTraining(), settings: settings)
     let parameters = trainer.trainableParameters
     trainer.enterTrainingMode()
+    var objectiveRNG = SeededGenerator(seed: 1)
     let train = Stopwatch.samples(repeats: repeats) {
-      trainer.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters)
+      trainer.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters, using: &objectiveRNG)
     }
     model.setMode(.inference)
     let infer = Stopwatch.samples(repeats: repeats) { withoutGradients { _ = model(x) } }

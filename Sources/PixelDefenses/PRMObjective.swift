@@ -37,25 +37,30 @@ public struct PRMObjective: TrainingObjective {
     return off / (total + 1e-12)
   }
 
-  public func loss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {
+  public func loss(model: Model, inputs: Tensor, labels: [Int], using rng: inout SeededGenerator) -> ObjectiveValue {
     // NOTE: the steering term differentiates the forward pass itself, so it records even when
     // the caller has switched recording off (e.g. to evaluate the loss).
     lambda > 0 ? withGradients { steeredLoss(model: model, inputs: inputs, labels: labels) }
                : steeredLoss(model: model, inputs: inputs, labels: labels)
   }
 
-  private func steeredLoss(model: Model, inputs: Tensor, labels: [Int]) -> (loss: Tensor, logits: Tensor) {
+  private func steeredLoss(model: Model, inputs: Tensor, labels: [Int]) -> ObjectiveValue {
     let x = lambda > 0 ? inputs.detached().requiringGradient() : inputs
     let logits = model(x)
     let ceSum = crossEntropy(logits: logits, labels: labels, reduction: .sum)
     var loss = ceSum * (1 / Float(labels.count))
+    var terms = ["ce": loss.item]
     if lambda > 0 {
       let g = gradients(of: ceSum, wrt: [x], createGraph: true)[0]
-      loss = loss + offShare(g).mean() * lambda
+      let share = offShare(g).mean()
+      terms["off_share"] = share.item
+      loss = loss + share * lambda
     }
     if reconstructionWeight > 0, let prm = model.prm {
-      loss = loss + (prm.manipulate(inputs) - inputs).squared().mean() * reconstructionWeight
+      let reconstruction = (prm.manipulate(inputs) - inputs).squared().mean()
+      terms["reconstruction"] = reconstruction.item
+      loss = loss + reconstruction * reconstructionWeight
     }
-    return (loss, logits)
+    return ObjectiveValue(loss: loss, logits: logits, terms: terms)
   }
 }

@@ -64,11 +64,18 @@ extension Module {
     for case .module(_, let child) in members { child.setMode(mode) }
   }
 
-  /// Runs `body` with the whole tree in `mode`, then restores the previous mode.
+  /// Runs `body` with the whole tree in `mode`, then gives every module back its own previous
+  /// mode (a tree with frozen parts in inference mode stays that way).
   public func withMode<R>(_ mode: Mode, _ body: () throws -> R) rethrows -> R {
-    let previous = self.mode
+    var modules: [any Module] = []
+    func collect(_ m: any Module) {
+      modules.append(m)
+      for case .module(_, let child) in m.members { collect(child) }
+    }
+    collect(self)
+    let previous = modules.map(\.mode)
     setMode(mode)
-    defer { setMode(previous) }
+    defer { for (m, p) in zip(modules, previous) { m.mode = p } }
     return try body()
   }
 

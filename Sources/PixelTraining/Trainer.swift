@@ -33,6 +33,8 @@ public struct EpochReport: Codable, Sendable {
   /// JSON `seconds`, `imagesPerSecond`: wall time and throughput of the epoch's training.
   public var seconds: Double
   public var imagesPerSecond: Double
+  /// JSON `terms`: the epoch's mean of each named part of the objective (`ce`, `penalty`, …).
+  public var terms: [String: Double]?
 }
 
 /// Runs training epochs of a model under an objective and an optimizer.
@@ -89,6 +91,8 @@ public final class Trainer {
     let schedule = settings.makeSchedule(batchesPerEpoch: batches.count)
     let totalIterations = batches.count * settings.epochs
     var augmentRNG = SeededGenerator(seed: seed &+ 1)
+    var objectiveRNG = SeededGenerator(seed: seed &+ 3)
+    var termSums: [String: Double] = [:]
     model.reseedTrainingDraws(seed &+ 2)
     enterTrainingMode()
     let parameters = trainableParameters
@@ -100,10 +104,11 @@ public final class Trainer {
       let iteration = (epoch - 1) * batches.count + i
       rate = schedule.rate(base: settings.learningRate, iteration: iteration, totalIterations: totalIterations)
       let inputs = settings.augmentation.apply(batch.images, using: &augmentRNG)
-      let (loss, logits) = step(inputs: inputs, labels: batch.labels, learningRate: rate, parameters: parameters)
+      let value = step(inputs: inputs, labels: batch.labels, learningRate: rate, parameters: parameters, using: &objectiveRNG)
       let n = batch.labels.count
-      lossSum += Double(loss.item) * Double(n)
-      correct += zip(logits.detached().argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+      lossSum += Double(value.loss.item) * Double(n)
+      for (name, v) in value.terms { termSums[name, default: 0] += Double(v) * Double(n) }
+      correct += zip(value.logits.detached().argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
       seen += n
       let elapsed = (clock.now - start).seconds
       progress(BatchProgress(epoch: epoch, batch: i + 1, batches: batches.count, imagesSeen: seen,
@@ -113,7 +118,8 @@ public final class Trainer {
     model.setMode(.inference)
     return EpochReport(epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
                        trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: nil, testLoss: nil,
-                       learningRate: Double(rate), seconds: seconds, imagesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+                       learningRate: Double(rate), seconds: seconds, imagesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
+                       terms: termSums.mapValues { $0 / Double(Swift.max(seen, 1)) })
   }
 }
 
@@ -123,17 +129,17 @@ extension Trainer {
   /// The model must be in the mode training wants (``trainEpoch(_:on:progress:)`` sets it).
   /// - Parameter parameters: the trainable parameters (``trainableParameters``, passed in so a
   ///   loop walks the model tree once).
-  /// - Returns: the loss and the logits of the batch.
+  /// - Returns: the objective's value on the batch.
   @discardableResult
   public func step(inputs: Tensor, labels: [Int], learningRate: Float,
-                   parameters: [(name: String, parameter: Parameter)]) -> (loss: Tensor, logits: Tensor) {
+                   parameters: [(name: String, parameter: Parameter)], using rng: inout SeededGenerator) -> ObjectiveValue {
     optimizer.learningRate = learningRate
-    let (loss, logits) = objective.loss(model: model, inputs: inputs, labels: labels)
-    let grads = gradients(of: loss, wrt: parameters.map { $0.parameter.value })
+    let value = objective.loss(model: model, inputs: inputs, labels: labels, using: &rng)
+    let grads = gradients(of: value.loss, wrt: parameters.map { $0.parameter.value })
     var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
     if let clip = settings.gradientClipNorm { clipGradientNorm(&byName, maxNorm: clip) }
     optimizer.update(parameters, gradients: byName)
-    return (loss, logits)
+    return value
   }
 }
 

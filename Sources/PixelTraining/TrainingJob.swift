@@ -51,7 +51,8 @@ public struct TrainingJob {
     self.spec = spec
     self.settings = settings
     self.output = output
-    self.objective = objective ?? StandardTraining(labelSmoothing: settings.labelSmoothing)
+    self.objective = objective ?? StandardTraining(labelSmoothing: settings.labelSmoothing,
+                                                   temperature: settings.objective?.temperature ?? 1)
     self.builder = builder
     self.metadata = metadata
     self.trainableLayer = trainableLayer

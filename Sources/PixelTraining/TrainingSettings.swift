@@ -26,6 +26,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var horizontalFlip: Bool
   public var seed: UInt64
   public var limit: Int?
+  /// The objective; absent means plain cross-entropy (with `labelSmoothing`), so settings of
+  /// runs from before objectives were recorded read back unchanged.
+  public var objective: ObjectiveSettings?
 
   /// Settings with PyTorch-like defaults (Adam 1e-3, batch 128, 10 epochs, constant rate).
   public init(data: String, epochs: Int = 10, batchSize: Int = 128, optimizer: OptimizerKind = .adam,
@@ -55,6 +58,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     if !(gamma > 0 && gamma.isFinite) { return "the step decay factor gamma must be positive and finite, got \(gamma)" }
     if warmupEpochs < 0 || warmupEpochs >= epochs && warmupEpochs > 0 { return "warm-up must be shorter than training" }
     if let limit, limit < 1 { return "limit must be at least 1" }
+    if let problem = objective?.problem { return problem }
     return nil
   }
 

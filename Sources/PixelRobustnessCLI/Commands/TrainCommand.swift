@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixelData
+import PixelDefenses
 import PixelNN
 import PixelTraining
 
@@ -44,6 +45,7 @@ extension PixelRobustCommand {
     var cropPadding = 0
     @Flag(help: "Random horizontal flips.")
     var flip = false
+    @OptionGroup var objective: ObjectiveOptions
     @Option(help: "Checkpoint file (.safetensors); the optimizer state <name>.state.safetensors and the log <name>.log.jsonl are written beside it.")
     var output: String
     @Flag(help: "Continue from the checkpoint and optimizer state at --output.")
@@ -74,6 +76,7 @@ extension PixelRobustCommand {
       s.labelSmoothing = labelSmoothing
       s.cropPadding = cropPadding
       s.horizontalFlip = flip
+      s.objective = objective.settings
       return s
     }
 
@@ -84,7 +87,8 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(files: TrainingJob.files(output: URL(cliPath: output)).map(\.path), inputs: [spec].compactMap { $0 })
+      var check = OutputCheck(files: TrainingJob.files(output: URL(cliPath: output)).map(\.path),
+                              inputs: [spec, objective.teacher].compactMap { $0 })
       check.reading(data: data)
       try check.run()
       Console.announceRuntime()
@@ -98,7 +102,16 @@ extension PixelRobustCommand {
       Console.note("training \(spec.layers.count)-layer model for \(spec.classes) classes on \(train.name) (\(train.count) images, "
                    + "classes \(train.classNames.prefix(4).joined(separator: ", "))\(train.classCount > 4 ? ", …" : "")), "
                    + "testing on \(test.name) (\(test.count)); output \(output)")
-      let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output), builder: modelBuilder)
+      let teacher = try objective.teacher.map { try loadCheckpoint($0).model }
+      if let teacher, teacher.spec.input != spec.input || teacher.spec.classes != spec.classes {
+        throw ValidationError("the teacher \(objective.teacher!) has inputs \(teacher.spec.input) and \(teacher.spec.classes) classes; "
+                              + "the student has \(spec.input) and \(spec.classes)")
+      }
+      let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output),
+                            objective: try (settings.objective ?? ObjectiveSettings()).makeObjective(teacher: teacher,
+                                                                                                    labelSmoothing: labelSmoothing),
+                            builder: modelBuilder)
+      Console.note("objective: \(objective.kind.rawValue)")
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
         bar.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,

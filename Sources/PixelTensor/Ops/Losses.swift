@@ -29,3 +29,28 @@ public func crossEntropy(logits: Tensor, labels: [Int], reduction: LossReduction
   case .mean: return perExample.mean()
   }
 }
+
+/// Cross-entropy of `logits` `[N, K]` against soft targets `[N, K]` (rows of probabilities):
+/// `CE_n = −Σ_k q_nk · log softmax(logits)_nk`, the loss of defensive distillation.
+public func softCrossEntropy(logits: Tensor, targets: Tensor, reduction: LossReduction = .mean) -> Tensor {
+  precondition(logits.rank == 2 && targets.shape == logits.shape, "soft cross-entropy needs logits and targets [N, K]")
+  let perExample = -(logits.logSoftmax(alongAxis: 1) * targets).sum(alongAxes: [1])
+  switch reduction {
+  case .none: return perExample
+  case .sum: return perExample.sum()
+  case .mean: return perExample.mean()
+  }
+}
+
+/// The Kullback–Leibler divergence `KL(softmax(p) ‖ softmax(q))` per example, from logits
+/// `[N, K]`: `Σ_k P_k (log P_k − log Q_k)` (TRADES' robustness term, Zhang et al., 2019).
+public func klDivergence(logits p: Tensor, _ q: Tensor, reduction: LossReduction = .mean) -> Tensor {
+  precondition(p.rank == 2 && p.shape == q.shape, "KL divergence needs two logits tensors [N, K]")
+  let logP = p.logSoftmax(alongAxis: 1)
+  let perExample = (logP.exp() * (logP - q.logSoftmax(alongAxis: 1))).sum(alongAxes: [1])
+  switch reduction {
+  case .none: return perExample
+  case .sum: return perExample.sum()
+  case .mean: return perExample.mean()
+  }
+}
