@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "PixelDefenses", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
                                                   "PixelTraining", "PixelAttacks", "PixelAnalysis"], exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
-                                                    "PixelAttacks", "PixelAnalysis"]),
+                                                    "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
 
     // MARK: - Fuzzing (libFuzzer targets; `make fuzz` builds them with -sanitize=fuzzer,address)
     .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses"]),
@@ -75,6 +75,7 @@ let package = Package(
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks", "PixelData", "PixelTensor",
+                                                               "PixelTraining",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

@@ -2,6 +2,7 @@ import CBLAS
 import PixelAnalysis
 import PixelAttacks
 import PixelData
+import PixelDefenses
 import PixelNN
 import PixelTensor
 import PixelTraining
@@ -153,6 +154,12 @@ public struct EngineBenchmarks {
     let train = Stopwatch.samples(repeats: repeats) {
       trainer.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters, using: &objectiveRNG)
     }
+    // The same step under input-gradient regularization (double backprop), for the cost ratio.
+    let regularized = Trainer(model: model, optimizer: settings.makeOptimizer(), objective: InputGradientRegularization(lambda: 1),
+                              settings: settings)
+    let doubleBackprop = Stopwatch.samples(repeats: repeats) {
+      regularized.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters, using: &objectiveRNG)
+    }
     model.setMode(.inference)
     let infer = Stopwatch.samples(repeats: repeats) { withoutGradients { _ = model(x) } }
     let inputGradient = Stopwatch.samples(repeats: repeats) {
@@ -162,6 +169,10 @@ public struct EngineBenchmarks {
     return [
       result("small-cnn.train-step", "Adam step of small-cnn (forward, backward, update) at batch \(batch)",
              train, items: Double(batch)),
+      result("small-cnn.double-backprop-step",
+             "Adam step of small-cnn under CE + λ·mean‖∇ₓCE‖² (double backprop) at batch \(batch); "
+             + String(format: "%.2f× the plain step", Stopwatch.median(doubleBackprop) / Stopwatch.median(train)),
+             doubleBackprop, items: Double(batch)),
       result("small-cnn.evaluate", "inference forward of small-cnn at batch \(batch)", infer, items: Double(batch)),
       result("small-cnn.input-gradient", "∂CE/∂x of small-cnn at batch \(batch) (one attack step's gradient)",
              inputGradient, items: Double(batch)),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import PixelRobustnessCLI
+import PixelTraining
 import PixelBenchmarks
 
 @Suite("pixelrobust command line")
@@ -67,6 +68,26 @@ struct TrainingCommandParsingTests {
   ])
   func trainRejects(_ extra: [String], _ message: String) {
     expectRejected(["train", "--output", "m.safetensors"] + extra, mentioning: message)
+  }
+
+  @Test("train --objective takes the objective's own options and checks them")
+  func objectives() throws {
+    let t = try #require(try PixelRobustCommand.parseAsRoot(["train", "--objective", "gradient-regularization", "--lambda", "56234",
+                                                             "--lambda-convention", "authors", "--output", "m.safetensors"])
+                         as? PixelRobustCommand.TrainCommand)
+    #expect(t.settings.objective == ObjectiveSettings(kind: .gradientRegularization, lambda: 56234, lambdaConvention: "authors"))
+    let plain = try #require(try PixelRobustCommand.parseAsRoot(["train", "--output", "m.safetensors"]) as? PixelRobustCommand.TrainCommand)
+    #expect(plain.settings.objective == nil)
+    let trades = try #require(try PixelRobustCommand.parseAsRoot(["train", "--objective", "trades", "--epsilon", "0.3", "--beta", "6",
+                                                                  "--output", "m.safetensors"]) as? PixelRobustCommand.TrainCommand)
+    #expect(trades.settings.objective?.epsilon == 0.3 && trades.settings.objective?.beta == 6)
+    for (extra, message) in [(["--objective", "trades"], "trades needs ε"), (["--objective", "insensitivity"], "needs λ"),
+                             (["--objective", "distillation", "--temperature", "50"], "needs a teacher"),
+                             (["--objective", "gradient-regularization", "--lambda", "nan"], "λ must be"),
+                             (["--objective", "fgsm-adversarial", "--epsilon", "3"], "ε must be"),
+                             (["--objective", "mixup"], "mixup")] {
+      expectRejected(["train", "--output", "m.safetensors"] + extra, mentioning: message)
+    }
   }
 
   @Test("choices are enums with their values in --help")
