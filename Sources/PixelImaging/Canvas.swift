@@ -45,8 +45,11 @@ public struct Canvas: Sendable {
 
   /// Fills a rectangle (clipped to the canvas).
   public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, color: RGB) {
-    for yy in Swift.max(0, y)..<Swift.min(height, y + h) {
-      for xx in Swift.max(0, x)..<Swift.min(width, x + w) { set(xx, yy, color) }
+    let (x0, x1, y0, y1) = (Swift.max(0, x), Swift.min(width, x + w), Swift.max(0, y), Swift.min(height, y + h))
+    // NOTE: a rectangle wholly outside the canvas (text wider than its image) draws nothing.
+    guard x0 < x1, y0 < y1 else { return }
+    for yy in y0..<y1 {
+      for xx in x0..<x1 { set(xx, yy, color) }
     }
   }
 

@@ -167,3 +167,38 @@ struct MapComparisonTests {
     #expect(Swift.abs(spearmanCorrelation(tied, ramp) - 4.5 / (4.5 * 5.0).squareRoot()) < 1e-12)
   }
 }
+
+@Suite("Transfer matrices")
+struct TransferMatrixTests {
+  @Test("the diagonal equals the white-box report; off the diagonal, the target's accuracy on the source's examples")
+  func transfer() throws {
+    let a = Tiny.makeModel(), b = try Model(spec: a.spec, seed: 7)
+    let data = Tiny.halves(24, seed: 9)
+    let runner = AttackRunner(batchSize: 10, seed: 1)
+    let attack = try PGD(steps: 3, stepSize: 0.05)
+    let matrix = try TransferMatrix.run(models: [("a", a), ("b", b)], data: data, attack: attack, norm: .lInfinity,
+                                        epsilons: [0, 0.2], targeted: false, runner: runner)
+    #expect(matrix.cells.count == 8)
+    let whiteBox = try AttackReport.evaluate(attack, model: a, modelName: "a", data: data, norm: .lInfinity, epsilons: [0, 0.2],
+                                             mask: nil, targeted: false, runner: runner)
+    #expect(matrix.accuracy(source: "a", target: "a", epsilon: 0.2) == whiteBox.results[1].robustAccuracy)
+    // a's examples at ε = 0.2, classified by b.
+    var rng = SeededGenerator(seed: 1)
+    var correct = 0
+    a.withMode(.inference) {
+      for (x, y) in MiniBatches(data, batchSize: 10) {
+        let threat = try! ThreatModel(norm: .lInfinity, epsilon: 0.2)
+        let xAdv = attack.perturb(x, criterion: .misclassification(labels: y), within: threat, model: a, using: &rng)
+        let p = b.withMode(.inference) { withoutGradients { b(xAdv).argmax(alongAxis: 1) } }
+        correct += zip(p, y).filter { $0 == $1 }.count
+      }
+    }
+    #expect(matrix.accuracy(source: "a", target: "b", epsilon: 0.2) == Double(correct) / 24)
+    // At ε = 0 every cell is the target's clean accuracy.
+    #expect(matrix.accuracy(source: "b", target: "a", epsilon: 0) == matrix.cleanAccuracy["a"])
+    let folder = temporaryFolder("transfer")
+    let md = try matrix.write(to: folder)
+    #expect(md.contains("| a | ") && md.contains("ε = 0.2"))
+    #expect(try FolderManifest.verify(folder: folder).files.map(\.name) == ["matrix.json", "matrix.csv", "matrix.md", "matrix.png"])
+  }
+}

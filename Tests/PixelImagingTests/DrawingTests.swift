@@ -50,3 +50,15 @@ struct DrawingTests {
     #expect(try PNG.read(from: url).width == 300)
   }
 }
+
+@Suite("Canvas clipping")
+struct CanvasClippingTests {
+  @Test("rectangles and text partly or wholly outside the canvas are clipped, not a trap")
+  func clipping() {
+    var c = Canvas(width: 10, height: 6)
+    c.fill(x: 8, y: 4, width: 5, height: 5, color: .red)
+    c.fill(x: 20, y: -9, width: 3, height: 3, color: .red)
+    c.text("a title far wider than the canvas", x: 2, y: 1)
+    #expect(c[9, 5] == .red && c[7, 3] == .white)
+  }
+}

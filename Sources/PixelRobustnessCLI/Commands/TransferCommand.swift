@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import PixelAnalysis
+
+extension PixelRobustCommand {
+  /// `pixelrobust transfer`: the source × target matrix of transferred attacks.
+  struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "transfer",
+      abstract: "Craft adversarial examples on each model and classify them with every model: matrix.json/csv/md and matrix.png.",
+      discussion: """
+        The diagonal is each model's white-box robust accuracy (with its guarded report); off the \
+        diagonal, how well examples transfer (Ross & Doshi-Velez 2018). Iterated TGSM as in the \
+        paper: --attack pgd --targeted --steps 10 --epsilon 0.1.
+        """)
+
+    @Option(help: "Model checkpoints, comma-separated; each crafts and each classifies.")
+    var models: CommaList<String>
+    @OptionGroup var data: DataOptions
+    @OptionGroup var options: AttackOptions
+    @Option(help: "Output folder.")
+    var output: String
+
+    func validate() throws {
+      guard models.values.count >= 2 else { throw ValidationError("--models needs at least two checkpoints.") }
+      guard Set(models.values).count == models.values.count else { throw ValidationError("--models names a checkpoint twice.") }
+      guard options.attack == .fgsm || options.steps.values.count == 1 else {
+        throw ValidationError("transfer runs one attack: give one --steps value.")
+      }
+    }
+
+    func run() throws {
+      var check = OutputCheck(folders: [output], inputs: models.values)
+      check.reading(data: data.data)
+      try check.run()
+      Console.announceRuntime()
+      let loaded = try models.values.map { (name: $0, model: try loadCheckpoint($0).model) }
+      let dataset = try data.load(channels: loaded[0].model.spec.input.first)
+      for (name, m) in loaded {
+        guard m.spec.input == dataset.imageShape else {
+          throw ValidationError("\(name) expects inputs \(m.spec.input), \(dataset.name) has \(dataset.imageShape)")
+        }
+        try dataset.checkLabels(classes: m.spec.classes)
+      }
+      let settings = options.settings
+      let meter = Console.ImageMeter("transfer")
+      let matrix = try TransferMatrix.run(models: loaded, data: dataset, attack: try settings.attacks()[0], norm: settings.norm,
+                                          epsilons: settings.epsilons, targeted: settings.targeted, runner: settings.runner,
+                                          progress: Console.note, imagesDone: meter.update)
+      Console.note(meter.summary)
+      print(try matrix.write(to: URL(cliPath: output)))
+    }
+  }
+}
