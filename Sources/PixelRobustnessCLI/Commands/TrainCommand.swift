@@ -80,8 +80,16 @@ extension PixelRobustCommand {
       return s
     }
 
-    func modelSpec(for train: Dataset) throws -> ModelSpec {
-      if let spec { return try ModelSpec.read(from: URL(cliPath: spec)) }
+    /// The spec of `--spec`, checked by building it (errors name the file) before any data loads.
+    func specFile() throws -> ModelSpec? {
+      guard let spec else { return nil }
+      let model = try ModelSpec.read(from: URL(cliPath: spec))
+      _ = try modelBuilder.build(model, seed: 0, source: spec)
+      return model
+    }
+
+    func modelSpec(for train: Dataset, file: ModelSpec?) throws -> ModelSpec {
+      if let file { return file }
       return arch.value.spec(input: train.imageShape, classes: train.classCount, hidden: hidden.values,
                              depth: wide.values[0], width: wide.values[1])
     }
@@ -92,10 +100,11 @@ extension PixelRobustCommand {
       check.reading(data: data)
       try check.run()
       Console.announceRuntime()
+      let file = try specFile()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: testLimit, channels: train.imageShape[0])
-      let spec = try modelSpec(for: train)
+      let spec = try modelSpec(for: train, file: file)
       guard spec.input == train.imageShape else {
         throw ValidationError("the model expects inputs \(spec.input), the data has \(train.imageShape)")
       }
