@@ -112,7 +112,9 @@ public struct AttackReport: Codable, Sendable {
     if randomized, let r = results.first, !r.attack.hasPrefix("eot") {
       w.append("the model is randomized (two identical forwards differ): attack it with EOT (--eot N) and classify several times (--classify R)")
     }
-    return w
+    // The same gradient problem at every ε is one warning.
+    var seen = Set<String>()
+    return w.filter { seen.insert($0).inserted }
   }
 
   static func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
