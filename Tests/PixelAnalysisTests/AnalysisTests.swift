@@ -202,3 +202,16 @@ struct TransferMatrixTests {
     #expect(try FolderManifest.verify(folder: folder).files.map(\.name) == ["matrix.json", "matrix.csv", "matrix.md", "matrix.png"])
   }
 }
+
+@Suite("Saliency grids")
+struct SaliencyGridTests {
+  @Test("one row per model, a gradient and an adversarial tile per image")
+  func layout() throws {
+    let a = Tiny.makeModel(), b = try Model(spec: a.spec, seed: 3)
+    let data = Tiny.halves(3, seed: 2)
+    let one = try SaliencyGrid.render(models: [("a", a)], images: data.images, labels: data.labels, epsilon: 0.1)
+    let two = try SaliencyGrid.render(models: [("a", a), ("b", b)], images: data.images, labels: data.labels, epsilon: 0.1)
+    #expect(two.width == one.width && two.height > one.height)
+    #expect(throws: AttackError.self) { _ = try SaliencyGrid.render(models: [("a", a)], images: data.images, labels: data.labels, epsilon: .nan) }
+  }
+}
