@@ -26,6 +26,8 @@ public struct GradientMapAccumulator: Sendable, Equatable {
   public private(set) var zeroGradientImages = 0
   /// Images whose gradient has NaN or ±∞ (left out of the sums).
   public private(set) var nonFiniteGradientImages = 0
+  /// `Σ_n ‖g_n‖₂` over the counted images (`nil` for partial sums written before it was kept).
+  public private(set) var gradientNormSum: Double? = 0
 
   /// Empty sums for images of `imageShape` and `classes` classes.
   public init(imageShape: [Int], classes: Int) {
@@ -59,12 +61,15 @@ public struct GradientMapAccumulator: Sendable, Equatable {
         count += 1
         let hasClass = y >= 0 && y < classes
         if hasClass { classCounts[y] += 1 }
+        var squares = 0.0
         for i in 0..<size {
           let v = Double(g[base + i])
           absoluteSum[i] += Swift.abs(v)
           signedSum[i] += v
+          squares += v * v
           if hasClass { classAbsoluteSum[y * size + i] += Swift.abs(v) }
         }
+        gradientNormSum = gradientNormSum.map { $0 + squares.squareRoot() }
       }
     }
   }
@@ -78,6 +83,7 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     count += other.count
     zeroGradientImages += other.zeroGradientImages
     nonFiniteGradientImages += other.nonFiniteGradientImages
+    gradientNormSum = gradientNormSum.flatMap { a in other.gradientNormSum.map { a + $0 } }
     for i in absoluteSum.indices { absoluteSum[i] += other.absoluteSum[i]; signedSum[i] += other.signedSum[i] }
     for i in classAbsoluteSum.indices { classAbsoluteSum[i] += other.classAbsoluteSum[i] }
     for k in 0..<classes { classCounts[k] += other.classCounts[k] }
@@ -110,6 +116,7 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     meta["pixelrobust.map.class_counts"] = classCounts.map(String.init).joined(separator: ",")
     meta["pixelrobust.map.zero_gradient_images"] = String(zeroGradientImages)
     meta["pixelrobust.map.non_finite_gradient_images"] = String(nonFiniteGradientImages)
+    if let gradientNormSum { meta["pixelrobust.map.gradient_norm_sum"] = "\(gradientNormSum)" }
     try SafeTensors.writeFloat64(["abs_sum": (imageShape, absoluteSum), "signed_sum": (imageShape, signedSum),
                                   "class_abs_sum": ([classes] + imageShape, classAbsoluteSum)], metadata: meta, to: url)
   }
@@ -135,6 +142,7 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     acc.classCounts = try ints("pixelrobust.map.class_counts")
     acc.zeroGradientImages = try ints("pixelrobust.map.zero_gradient_images").first ?? 0
     acc.nonFiniteGradientImages = try ints("pixelrobust.map.non_finite_gradient_images").first ?? 0
+    acc.gradientNormSum = meta["pixelrobust.map.gradient_norm_sum"].flatMap(Double.init)
     guard acc.classCounts.count == classes else { throw AnalysisError.malformed(path: url.path, detail: "class counts") }
     return (acc, meta)
   }

@@ -26,6 +26,9 @@ public struct MapSummary: Codable, Sendable {
   public var nonFiniteGradientImages: Int
   /// JSON `shard`: `i/n` for one shard's map, absent for a whole data set.
   public var shard: String?
+  /// JSON `meanGradientL2Norm`: `mean_n ‖∇ₓ CE_n‖₂`, the quantity input-gradient
+  /// regularization shrinks (absent for maps merged from partials that did not keep it).
+  public var meanGradientL2Norm: Double?
 
   /// Summarises an accumulator's channel-mean map.
   public init(_ acc: GradientMapAccumulator, model: String, data: String, target: GradientTarget, shard: String? = nil) {
@@ -50,5 +53,6 @@ public struct MapSummary: Codable, Sendable {
     zeroGradientImages = acc.zeroGradientImages
     nonFiniteGradientImages = acc.nonFiniteGradientImages
     self.shard = shard
+    meanGradientL2Norm = acc.gradientNormSum.map { $0 / Double(Swift.max(acc.count, 1)) }
   }
 }

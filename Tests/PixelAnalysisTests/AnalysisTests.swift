@@ -215,3 +215,20 @@ struct SaliencyGridTests {
     #expect(throws: AttackError.self) { _ = try SaliencyGrid.render(models: [("a", a)], images: data.images, labels: data.labels, epsilon: .nan) }
   }
 }
+
+@Suite("Gradient norms")
+struct GradientNormTests {
+  @Test("the summary's mean ‖∇ₓCE‖₂ is the mean of the per-example norms, also after a merge")
+  func meanNorm() throws {
+    let model = Tiny.makeModel()
+    let data = Tiny.halves(10, seed: 4)
+    let g = model.withMode(.inference) { InputGradientMap.gradients(model: model, images: data.images, labels: data.labels, target: .loss) }
+    let expected = (0..<10).map { i in Double(g[i].scalars.map { $0 * $0 }.reduce(0, +).squareRoot()) }.reduce(0, +) / 10
+    let acc = InputGradientMap.accumulate(model: model, data: data, batchSize: 4)
+    let summary = MapSummary(acc, model: "m", data: "d", target: .loss)
+    #expect(Swift.abs(summary.meanGradientL2Norm! - expected) < 1e-6 * expected)
+    var merged = InputGradientMap.accumulate(model: model, data: data, batchSize: 4, shard: try .init(index: 0, count: 2))
+    try merged.merge(InputGradientMap.accumulate(model: model, data: data, batchSize: 4, shard: try .init(index: 1, count: 2)))
+    #expect(Swift.abs(MapSummary(merged, model: "m", data: "d", target: .loss).meanGradientL2Norm! - expected) < 1e-6 * expected)
+  }
+}

@@ -40,8 +40,9 @@ extension PixelRobustCommand {
       let meter = Console.ImageMeter("gradient map")
       let (summary, files) = try job.run(model: net, modelName: model, data: dataset, progress: meter.update)
       Console.note(meter.summary)
-      print(String(format: "%d images: G in [%.3g, %.3g], top 10%% of pixels hold %.1f%% of the mass",
-                   summary.images, summary.minimum, summary.maximum, (summary.topMassShare["10"] ?? 0) * 100))
+      print(String(format: "%d images: G in [%.3g, %.3g], top 10%% of pixels hold %.1f%% of the mass, mean ‖∇ₓCE‖₂ %.4g",
+                   summary.images, summary.minimum, summary.maximum, (summary.topMassShare["10"] ?? 0) * 100,
+                   summary.meanGradientL2Norm ?? .nan))
       print("wrote " + files.map { output + "/" + $0 }.joined(separator: ", "))
       if summary.nonFiniteGradientImages > 0 {
         throw NonFiniteResults(description: "\(summary.nonFiniteGradientImages) images had NaN or infinite gradients and were left "
