@@ -54,6 +54,16 @@ out=${1:-runs/demo}
     echo
     cat "$out/defense/report.md"
   fi
+  if [ -f "$out/ross/transfer/matrix.md" ]; then
+    echo
+    echo "## Input-gradient regularization: transferred FGSM and saliency"
+    echo
+    cat "$out/ross/transfer/matrix.md"
+    echo
+    echo "![transfer](ross/transfer/matrix.png)"
+    echo
+    echo "![saliency](ross/saliency.png)"
+  fi
   if [ -f "$out/bench.json" ]; then
     echo
     echo "## Engine benchmark"

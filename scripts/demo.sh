@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=${1:-.build/release/pixelrobust}
 out=${2:-runs/demo}
-mkdir -p "$out" "$out/attack" "$out/defense"
+mkdir -p "$out" "$out/attack" "$out/defense" "$out/ross"
 start=$(date +%s)
 
 model="$out/small-cnn.safetensors"
@@ -58,7 +58,16 @@ attack=(--data fashion-mnist --limit 200 --attack pgd --epsilon 0.05,0.1 --steps
 } > "$out/defense/report.md"
 cat "$out/defense/report.md"
 
-echo "== 8. engine benchmark"
+echo "== 8. input-gradient regularization (Ross & Doshi-Velez): λ = 1, 1 epoch on 20,000 images; transfer and saliency"
+gr="$out/ross/gr-lambda1-20k.safetensors"
+[ -f "$gr" ] && [ -f "$out/ross/gr-lambda1-20k.state.safetensors" ] && r=(--resume) || r=()
+"$bin" train --data fashion-mnist --arch small-cnn --epochs 1 --limit 20000 --seed 0 \
+  --objective gradient-regularization --lambda 1 --output "$gr" "${r[@]}"
+"$bin" transfer --models "$model,$gr" --data fashion-mnist --limit 1000 --attack fgsm --epsilon 0.1,0.2 \
+  --output "$out/ross/transfer"
+"$bin" saliency-grid --models "$model,$gr" --data fashion-mnist --limit 6 --output "$out/ross/saliency.png"
+
+echo "== 9. engine benchmark"
 "$bin" bench --summary --json "$out/bench.json" > /dev/null
 
 bash "$(dirname "$0")/demo-index.sh" "$out"
