@@ -142,3 +142,47 @@ struct ObjectiveTests {
     #expect(ObjectiveSettings(kind: .pgdAdversarial, epsilon: 0.1, steps: 7).problem == nil)
   }
 }
+
+@Suite("Objectives compose and resume")
+struct ObjectiveCompositionTests {
+  @Test("a weighted sum of objectives is the weighted sum of their losses, terms kept per part")
+  func weightedSum() throws {
+    let model = try Model(spec: ObjectiveTests.spec, seed: 4)
+    var rng = SeededGenerator(seed: 2)
+    let x = Tensor.uniform([4, 1, 6, 6], using: &rng)
+    let labels = [0, 1, 2, 0]
+    let a = InputGradientRegularization(lambda: 2), b = AdversarialTraining.fgsm(epsilon: 0.1)
+    var r1 = SeededGenerator(seed: 0), r2 = SeededGenerator(seed: 0)
+    let sum = WeightedObjectives([(1, a), (0.5, b)]).loss(model: model, inputs: x, labels: labels, using: &r1)
+    let la = a.loss(model: model, inputs: x, labels: labels, using: &r2).loss.item
+    let lb = b.loss(model: model, inputs: x, labels: labels, using: &r2).loss.item
+    #expect(Swift.abs(sum.loss.item - (la + 0.5 * lb)) < 1e-5)
+    #expect(sum.terms["0.penalty"] != nil && sum.terms["1.adversarial_ce"] != nil)
+  }
+
+  @Test("a run under each randomized objective resumes to the bytes of an uninterrupted one", arguments: [
+    ObjectiveSettings(kind: .fgsmAdversarial, epsilon: 0.1),
+    ObjectiveSettings(kind: .pgdAdversarial, epsilon: 0.1, steps: 2),
+    ObjectiveSettings(kind: .trades, epsilon: 0.1, steps: 2),
+    ObjectiveSettings(kind: .gaussianAugmentation, noiseSigma: 0.25),
+    ObjectiveSettings(kind: .gradientRegularization, lambda: 1),
+  ])
+  func resume(_ objective: ObjectiveSettings) throws {
+    let spec = ModelSpec(input: [1, 6, 6], classes: 2, layers: [
+      LayerSpec(type: "conv2d", name: "conv", out: 2, kernel: 3), LayerSpec(type: "relu"),
+      LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
+    let train = SyntheticData.halves(32, seed: 1, size: 6)
+    let root = temporaryFolder("objective-resume")
+    func run(_ name: String, epochs: Int, resume: Bool = false) throws -> Data {
+      var settings = TrainingSettings(data: "halves", epochs: epochs, batchSize: 8, seed: 3)
+      settings.objective = objective
+      let out = root.appendingPathComponent(name)
+      try TrainingJob(spec: spec, settings: settings, output: out, objective: try objective.makeObjective())
+        .run(train: train, test: nil, resume: resume)
+      return try Data(contentsOf: out)
+    }
+    let whole = try run("whole.safetensors", epochs: 2)
+    _ = try run("resumed.safetensors", epochs: 1)
+    #expect(try run("resumed.safetensors", epochs: 2, resume: true) == whole, "\(objective.kind.rawValue)")
+  }
+}
