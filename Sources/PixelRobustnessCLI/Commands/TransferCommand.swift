@@ -34,7 +34,10 @@ extension PixelRobustCommand {
       check.reading(data: data.data)
       try check.run()
       Console.announceRuntime()
-      let loaded = try models.values.map { (name: $0, model: try loadCheckpoint($0).model) }
+      // Tables name each model by its file name, or by the whole path where two file names clash.
+      let short = models.values.map { URL(cliPath: $0).deletingPathExtension().lastPathComponent }
+      let names = Set(short).count == short.count ? short : models.values
+      let loaded = try zip(names, models.values).map { (name: $0, model: try loadCheckpoint($1).model) }
       let dataset = try data.load(channels: loaded[0].model.spec.input.first)
       for (name, m) in loaded {
         guard m.spec.input == dataset.imageShape else {
