@@ -1,14 +1,6 @@
-import Foundation
 import PixelFuzzTargets
 
 /// The fuzz target of `FuzzTargets.checkpoint` (see `scripts/fuzz.sh`); without `-DFUZZING`, a replay of files.
 @main enum FuzzCheckpoint {
   static func main() { FuzzTargets.main(FuzzTargets.checkpoint) }
-}
-
-/// libFuzzer's test function, for the driver's own `main` when the linker picks that one.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-  FuzzTargets.checkpoint(bytes.map { Data(bytes: $0, count: count) } ?? Data())
-  return 0
 }

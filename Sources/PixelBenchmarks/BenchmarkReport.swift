@@ -79,6 +79,6 @@ extension BenchmarkEnvironment {
     let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
     return .init(openBLASCoreType: blasCore, openBLASThreadsPerCall: blasThreads, openBLASConfiguration: blasConfig,
-                 workers: workers, cpuModel: model ?? "unknown", avx512: cpuinfo.contains(" avx512f"))
+                 workers: workers, cpuModel: model, avx512: cpuinfo.contains(" avx512f"))
   }
 }

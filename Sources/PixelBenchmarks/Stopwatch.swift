@@ -1,4 +1,5 @@
 import Foundation
+import PixelTensor
 
 /// Repeated timing with a warm-up; reports the median, which shrugs off the machine's noise.
 struct Stopwatch {
@@ -22,11 +23,6 @@ struct Stopwatch {
     let n = sorted.count
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
   }
-}
-
-extension Duration {
-  /// The duration in seconds.
-  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 /// Memory figures of this process from `/proc/self/status`.

@@ -78,10 +78,7 @@ public enum FuzzTargets {
     current = target
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
-    exit(LLVMFuzzerRunDriver(&argc, &argv) { bytes, count in
-      FuzzTargets.current?(bytes.map { Data(bytes: $0, count: count) } ?? Data())
-      return 0
-    })
+    exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
     #else
     replay(target)
     exit(0)
@@ -105,6 +102,15 @@ public enum FuzzTargets {
 extension FuzzTargets {
   /// The target libFuzzer's C callback calls (a C function pointer cannot capture it).
   nonisolated(unsafe) static var current: (@Sendable (Data) -> Void)?
+}
+
+/// libFuzzer's test function. The driver's own `main` (which the runtime library also holds and
+/// which refers to this symbol) never runs: SwiftPM's executable `main` wins and starts the
+/// driver through ``FuzzTargets/main(_:)``, which sets the target.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+  FuzzTargets.current?(bytes.map { Data(bytes: $0, count: count) } ?? Data())
+  return 0
 }
 
 /// libFuzzer's entry for programs with a `main` of their own (SwiftPM gives every executable one).

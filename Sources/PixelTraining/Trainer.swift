@@ -142,8 +142,3 @@ extension Trainer {
     return value
   }
 }
-
-extension Duration {
-  /// The duration in seconds.
-  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

@@ -88,17 +88,15 @@ extension Console {
       images += done - lastDone
       (lastDone, lastTotal, lastUpdate) = (done, total, now)
       bar.update(label: label, done: done, total: total,
-                 detail: String(format: "%.0f images/s", Double(done) / Swift.max(Console.seconds(now - passStart), 1e-9)))
+                 detail: String(format: "%.0f images/s", Double(done) / Swift.max((now - passStart).seconds, 1e-9)))
     }
 
     /// "N images in T s (R images/s)" over every pass.
     var summary: String {
-      let seconds = Swift.max(Console.seconds(clock.now - start), 1e-9)
+      let seconds = Swift.max((clock.now - start).seconds, 1e-9)
       return String(format: "%@: %d images in %.1f s (%.0f images/s)", label, images, seconds, Double(images) / seconds)
     }
   }
-
-  static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 }
 
 extension URL {
