@@ -86,7 +86,7 @@ public struct MaskedSweep {
               pixels = mask.count
             }
             let (mean, std) = meanAndStandardDeviation(accuracies)
-            rows.append(Row(attack: attack.name, epsilon: Double("\(epsilon)") ?? Double(epsilon), kind: kind.rawValue,
+            rows.append(Row(attack: attack.name, epsilon: epsilon.decimal, kind: kind.rawValue,
                             percent: k, maskPixels: pixels, cleanAccuracy: clean, robustAccuracy: mean,
                             robustAccuracyStd: std, seeds: seeds, maxOffMaskChange: offMask))
           }

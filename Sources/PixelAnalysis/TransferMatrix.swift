@@ -61,8 +61,7 @@ public struct TransferMatrix: Codable, Sendable {
         })
       whiteBox.append(report)
       for (e, eps) in epsilons.enumerated() {
-        // Reports keep ε as the decimal it was written as (0.1, not 0.10000000149).
-        let key = Double("\(eps)") ?? Double(eps)
+        let key = eps.decimal
         let own = report.results.first { $0.epsilon == key }
         for (t, target) in models.enumerated() {
           let accuracy = target.name == source ? (own?.robustAccuracy ?? .nan) : Double(correct[e][t]) / Double(Swift.max(data.count, 1))
@@ -72,7 +71,7 @@ public struct TransferMatrix: Codable, Sendable {
     }
     let clean = Dictionary(uniqueKeysWithValues: zip(models.map(\.name), whiteBox.map { $0.results.first?.cleanAccuracy ?? .nan }))
     return TransferMatrix(models: models.map(\.name), data: data.name, attack: attack.name, norm: norm.rawValue, targeted: targeted,
-                          epsilons: epsilons.map { Double("\($0)") ?? Double($0) }, cleanAccuracy: clean, cells: cells,
+                          epsilons: epsilons.map { $0.decimal }, cleanAccuracy: clean, cells: cells,
                           whiteBox: whiteBox)
   }
 

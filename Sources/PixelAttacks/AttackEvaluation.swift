@@ -114,7 +114,7 @@ public struct AttackRunner {
     }
     let n = Double(Swift.max(data.count, 1))
     let maskFraction = threat.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
-    return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: Double("\(threat.epsilon)") ?? Double(threat.epsilon), targeted: targeted,
+    return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: threat.epsilon.decimal, targeted: targeted,
                         maskFraction: maskFraction, count: data.count, cleanAccuracy: cleanCorrect / n,
                         robustAccuracy: Double(robustCorrect) / n,
                         successRate: Double(successes) / Double(Swift.max(attempted, 1)), meanLInfinity: sumLinf / n,

@@ -157,11 +157,11 @@ public struct PRMSweep {
                              threat: try ThreatModel(norm: .lInfinity, epsilon: epsilon, mask: d.tensor(channels: c)))
         let offD = runner.run(pgd, model: model, data: evaluation,
                               threat: try ThreatModel(norm: .lInfinity, epsilon: epsilon, mask: off.tensor(channels: c)))
-        attacks.append(Row.MaskedAttack(epsilon: Double("\(epsilon)") ?? Double(epsilon), steps: steps,
+        attacks.append(Row.MaskedAttack(epsilon: epsilon.decimal, steps: steps,
                                         onDesignated: onD.robustAccuracy, offDesignated: offD.robustAccuracy))
       }
     }
-    return Row(lambda: Double("\(lambda)") ?? Double(lambda), mix: Double("\(mix)") ?? Double(mix), cleanAccuracy: clean,
+    return Row(lambda: lambda.decimal, mix: mix.decimal, cleanAccuracy: clean,
                iou: top.intersectionOverUnion(d), chanceIoU: PixelMask.chanceIoU(d.fraction, d.fraction),
                recall: top.recall(of: d), meanOffShare: shareSum / Double(Swift.max(evaluation.count, 1)),
                pgdOnDesignated: attacks[0].onDesignated, pgdOffDesignated: attacks[0].offDesignated, maskedAttacks: attacks,
