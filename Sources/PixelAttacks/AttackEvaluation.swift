@@ -121,4 +121,11 @@ public struct AttackRunner {
                         meanL2: sumL2 / n, maxOffMaskChange: maxOff, maxPerturbation: maxPert, withinBounds: inBounds,
                         gradientHealth: health)
   }
+
+  /// Per example: is every one of the ``classifications`` of `xAdv` the true label? (Robust
+  /// accuracy counts correct answers, for targeted attacks too.)
+  func robust(_ xAdv: Tensor, labels: [Int], model: Model) -> [Bool] {
+    let draws = withoutGradients { (0..<classifications).map { _ in model.logits(xAdv).argmax(alongAxis: 1) } }
+    return labels.indices.map { i in draws.allSatisfy { $0[i] == labels[i] } }
+  }
 }

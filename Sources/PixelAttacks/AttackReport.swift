@@ -44,10 +44,15 @@ public struct AttackReport: Codable, Sendable {
                               imagesDone: (Int, Int) -> Void = { _, _ in },
                               onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
     var results: [AttackResult] = [], references: [AttackResult] = []
-    let referenceEOT = attacks.compactMap { ($0 as? PGD)?.eotSamples }.max()
+    let referenceEOT = attacks.flatMap { ($0 as? AttackEnsemble)?.members ?? [$0] }.compactMap { ($0 as? PGD)?.eotSamples }.max()
     for eps in epsilons {
       let threat = try ThreatModel(norm: norm, epsilon: eps, mask: mask)
       for attack in attacks {
+        if let ensemble = attack as? AttackEnsemble {
+          results += runEnsemble(ensemble, model: model, data: data, threat: threat, targeted: targeted, runner: runner,
+                                 progress: progress, imagesDone: imagesDone, onBatch: { onBatch(eps, $0, $1, $2) })
+          continue
+        }
         progress("\(attack.name) at ε = \(eps)")
         results.append(runner.run(attack, model: model, data: data, threat: threat, targeted: targeted,
                                   progress: imagesDone, onBatch: { onBatch(eps, $0, $1, $2) }))
@@ -62,6 +67,46 @@ public struct AttackReport: Codable, Sendable {
     return AttackReport(model: modelName, data: data.name, results: results, fgsmReference: references,
                         randomizedModel: randomized,
                         warnings: guards(results: results, references: references, randomized: randomized, targeted: targeted))
+  }
+
+  /// Every member of `ensemble` on all of `data`, then the ensemble's row: per example the first
+  /// member's adversarial example that fooled the model (robust only if every member failed).
+  static func runEnsemble(_ ensemble: AttackEnsemble, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool,
+                          runner: AttackRunner, progress: (String) -> Void, imagesDone: (Int, Int) -> Void,
+                          onBatch: (Tensor, Tensor, [Int]) -> Void) -> [AttackResult] {
+    var rows: [AttackResult] = []
+    var robust = [Bool](repeating: true, count: data.count)
+    var linf = [Double](repeating: 0, count: data.count), l2 = linf, chosen = [Bool](repeating: false, count: data.count)
+    for member in ensemble.members {
+      progress("\(member.name) at ε = \(threat.epsilon) (ensemble member)")
+      var offset = 0
+      rows.append(runner.run(member, model: model, data: data, threat: threat, targeted: targeted, progress: imagesDone,
+                             onBatch: { x, xAdv, y in
+        onBatch(x, xAdv, y)
+        let flags = runner.robust(xAdv, labels: y, model: model)
+        let delta = withoutGradients { xAdv - x }
+        let sizesInf = withoutGradients { delta.abs().flattenedBatch().max(alongAxis: 1).scalars }
+        let sizes2 = withoutGradients { delta.l2NormPerSample().scalars }
+        for i in y.indices where !flags[i] && !chosen[offset + i] {
+          chosen[offset + i] = true
+          robust[offset + i] = false
+          linf[offset + i] = Double(sizesInf[i]); l2[offset + i] = Double(sizes2[i])
+        }
+        offset += y.count
+      }))
+    }
+    var row = rows[0]
+    let n = Double(Swift.max(data.count, 1))
+    row.attack = ensemble.name
+    row.robustAccuracy = Double(robust.filter { $0 }.count) / n
+    let fooledCorrect = (row.cleanAccuracy - row.robustAccuracy) * n
+    row.successRate = row.cleanAccuracy > 0 ? Swift.max(fooledCorrect, 0) / (row.cleanAccuracy * n) : 0
+    row.meanLInfinity = linf.reduce(0, +) / n
+    row.meanL2 = l2.reduce(0, +) / n
+    row.maxOffMaskChange = rows.map(\.maxOffMaskChange).max() ?? 0
+    row.maxPerturbation = rows.map(\.maxPerturbation).max() ?? 0
+    row.withinBounds = rows.allSatisfy(\.withinBounds)
+    return rows + [row]
   }
 
   /// Two forward passes of the same batch in inference mode differ, or the model has a
@@ -109,6 +154,14 @@ public struct AttackReport: Codable, Sendable {
         w.append("\(p.attack) (\(pct(p.robustAccuracy))) is weaker than FGSM (\(pct(f.robustAccuracy))) at ε = \(p.epsilon): check the step size and steps")
       }
     }
+    // A gradient-free attack that beats a gradient attack at the same budget means the gradients
+    // mislead (masking, obfuscation) or the gradient attack is misconfigured.
+    for b in results where isGradientFree(b.attack) {
+      for g in results where !isGradientFree(g.attack) && !g.attack.hasPrefix("ensemble") && g.epsilon == b.epsilon
+        && g.targeted == b.targeted && g.maskFraction == b.maskFraction && b.robustAccuracy < g.robustAccuracy {
+        w.append("gradient masking? the gradient-free \(b.attack) (\(pct(b.robustAccuracy))) beats \(g.attack) (\(pct(g.robustAccuracy))) at ε = \(b.epsilon)")
+      }
+    }
     if randomized, let r = results.first, !r.attack.hasPrefix("eot") {
       w.append("the model is randomized (two identical forwards differ): attack it with EOT (--eot N) and classify several times (--classify R)")
     }
@@ -116,6 +169,9 @@ public struct AttackReport: Codable, Sendable {
     var seen = Set<String>()
     return w.filter { seen.insert($0).inserted }
   }
+
+  /// Square and one-pixel query only the logits.
+  static func isGradientFree(_ attack: String) -> Bool { attack.hasPrefix("square") || attack.hasPrefix("onepixel") }
 
   static func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
 

@@ -127,7 +127,7 @@ struct AnalysisCommandParsingTests {
                                                              "--steps", "10,20", "--mask", "pattern:v3@1,2", "--eot", "4",
                                                              "--classify", "3", "--repeats", "2"])
                          as? PixelRobustCommand.AttackCommand)
-    #expect(a.options.epsilons == [0, 0.1] && a.options.steps.values == [10, 20] && a.options.eot == 4 && a.repeats == 2)
+    #expect(a.options.epsilons == [0, 0.1] && a.options.settings.steps == [10, 20] && a.options.eot == 4 && a.repeats == 2)
     #expect(try a.options.settings.attacks().map(\.name) == ["eot4-pgd-10", "eot4-pgd-20"])
     // The old spelling of --repeats still works.
     let old = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--seeds", "3"]) as? PixelRobustCommand.AttackCommand)

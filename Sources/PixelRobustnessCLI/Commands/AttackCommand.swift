@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import PixelAnalysis
 import PixelAttacks
+import PixelData
 import PixelDefenses
+import PixelNN
 import PixelTensor
 
 extension PixelRobustCommand {
@@ -10,13 +12,16 @@ extension PixelRobustCommand {
   struct AttackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "attack",
-      abstract: "Attack a checkpoint (FGSM or PGD, L∞ or L2, optionally masked) and report robust accuracy with guards.",
+      abstract: "Attack a checkpoint (FGSM, PGD, APGD, Square, one-pixel, DeepFool, C&W, JSMA; optionally masked) and report robust accuracy with guards.",
       discussion: """
         Masks: --mask top:K / bottom:K (K % of the pixels of --map G.npy), random:K[@SEED], \
         --mask pattern:v0[@DY,DX] (PRM patterns v0–v5), or --mask FILE.png (white pixels may change). \
         Off the mask the perturbation is exactly zero. With --repeats or --baseline the attack runs \
         as a defense evaluation: repeated with seeds seed, seed+1, …, reported as mean ± std with \
-        the defense rate against the baseline.
+        the defense rate against the baseline. Minimal attacks (deepfool, cw, jsma) report per \
+        example the smallest perturbation that fooled the model and the accuracy-versus-ε curve it \
+        implies; --output writes report.json, report.md, curve.csv, norms.csv and curve.png. \
+        --ensemble runs bounded attacks as one worst case and reports each member too.
         """)
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
@@ -36,9 +41,17 @@ extension PixelRobustCommand {
     var repeats = 1
     @Option(help: "Undefended classifier checkpoint to compute the defense rate against (attacked without EOT).")
     var baseline: String?
+    @Option(help: "Minimal attacks: folder for report.json, report.md, curve.csv, norms.csv and curve.png.")
+    var output: String?
+
+    var isMinimal: Bool { options.attack.value.isMinimal && options.ensemble.values.isEmpty }
 
     func validate() throws {
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
+      if isMinimal && (repeats > 1 || baseline != nil) {
+        throw ValidationError("--repeats and --baseline evaluate bounded attacks; \(options.attack.rawValue) is a minimal attack.")
+      }
+      if output != nil && !isMinimal { throw ValidationError("--output is for minimal attacks (deepfool, cw, jsma); use --json.") }
       if let mask {
         let spec: MaskSpecification
         do { spec = try MaskSpecification(parsing: mask) } catch { throw ValidationError("\(error).") }
@@ -47,7 +60,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(files: [json].compactMap { $0 }, folders: [saveExamples].compactMap { $0 },
+      var check = OutputCheck(files: [json].compactMap { $0 }, folders: [saveExamples, output].compactMap { $0 },
                               inputs: [model, map, baseline].compactMap { $0 })
       check.reading(data: data.data)
       try check.run()
@@ -61,6 +74,10 @@ extension PixelRobustCommand {
       let maskTensor = pixels?.tensor(channels: c)
       let settings = options.settings
       let meter = Console.ImageMeter("attack")
+      if isMinimal {
+        try runMinimal(settings, model: net, data: dataset, mask: maskTensor, meter: meter)
+        return
+      }
       if repeats > 1 || baseline != nil {
         let evaluation = try DefenseEvaluation.run(
           settings, model: net, modelName: model, data: dataset, mask: maskTensor, seeds: repeats,
@@ -86,6 +103,28 @@ extension PixelRobustCommand {
       if let bad = report.results.first(where: { $0.gradientHealth.nonFinite > 0 }) {
         throw NonFiniteResults(description: "\(bad.gradientHealth.nonFinite) of \(bad.gradientHealth.examples) inputs have NaN or "
                                + "infinite gradients: the robust accuracies above are not meaningful")
+      }
+    }
+
+    /// A minimal attack: per-example sizes, the implied curve, its files.
+    func runMinimal(_ settings: AttackSettings, model net: Model, data dataset: Dataset, mask maskTensor: Tensor?,
+                    meter: Console.ImageMeter) throws {
+      let attack = try settings.minimalAttack()
+      let examples = saveExamples.map {
+        AdversarialExamples(folder: URL(cliPath: $0), model: net, title: attack.name + (mask.map { " mask " + $0 } ?? ""))
+      }
+      let report = MinimalAttackReport.evaluate(
+        [attack], model: net, modelName: model, data: dataset, domain: try PixelDomain(mask: maskTensor),
+        targeted: settings.targeted, runner: settings.minimalRunner, progress: Console.note, imagesDone: meter.update,
+        onBatch: { examples?.record(attack: $0, clean: $1, adversarial: $2, labels: $3) })
+      print(report.markdown)
+      Console.note(meter.summary)
+      try examples?.finish()
+      if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
+      if let output {
+        try AttackCurves.write(report, title: "\(attack.name) on \(dataset.name) (\(dataset.count) images)",
+                               identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net), "data": dataset.name],
+                               to: URL(cliPath: output))
       }
     }
   }

@@ -30,6 +30,7 @@ extension PixelRobustCommand {
     var percents: [Double] { fractions.values }
 
     func validate() throws {
+      try options.requireBounded("masked-sweep")
       guard percents.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
         throw ValidationError("--fractions must be percentages in (0, 100], e.g. 5,10,25.")
       }

@@ -24,9 +24,7 @@ extension PixelRobustCommand {
     func validate() throws {
       guard models.values.count >= 2 else { throw ValidationError("--models needs at least two checkpoints.") }
       guard Set(models.values).count == models.values.count else { throw ValidationError("--models names a checkpoint twice.") }
-      guard options.attack == .fgsm || options.steps.values.count == 1 else {
-        throw ValidationError("transfer runs one attack: give one --steps value.")
-      }
+      try options.requireOneBoundedAttack("transfer")
     }
 
     func run() throws {

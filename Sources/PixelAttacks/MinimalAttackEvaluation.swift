@@ -1,0 +1,140 @@
+import Foundation
+import PixelData
+import PixelNN
+import PixelTensor
+
+/// What a minimal attack found on a data set: per example the smallest perturbation it fooled
+/// the model with, and the accuracy-versus-ε curve those sizes imply.
+/// JSON keys are the property names.
+public struct MinimalAttackResult: Codable, Sendable {
+  /// One point of the accuracy-versus-ε curve.
+  public struct CurvePoint: Codable, Sendable, Equatable {
+    /// The budget in ``norm`` units (pixels for L0).
+    public var epsilon: Double
+    /// The share of examples classified correctly whose minimal perturbation exceeds ε (or that
+    /// the attack never fooled).
+    public var accuracy: Double
+  }
+
+  /// JSON `attack`: the attack's name (`deepfool-l2`, `cw-l2`, `jsma`).
+  public var attack: String
+  /// JSON `norm`: `l0`, `l2` or `linf`.
+  public var norm: String
+  /// JSON `targeted`: whether success meant reaching `(y + 1) mod K`.
+  public var targeted: Bool
+  /// The fraction of pixels the mask lets change (1 without a mask).
+  public var maskFraction: Double
+  /// JSON `count`: examples attacked.
+  public var count: Int
+  /// JSON `cleanAccuracy`: accuracy without the attack.
+  public var cleanAccuracy: Double
+  /// Among examples classified correctly, the share the attack fooled.
+  public var successRate: Double
+  /// Median and mean perturbation size over the fooled examples (`nil` when none was fooled).
+  public var medianNorm: Double?
+  public var meanNorm: Double?
+  /// JSON `norms`: per example in data order, the perturbation size when fooled, 0 when already
+  /// misclassified, `null` (∞) when the attack failed.
+  public var norms: [Double?]
+  /// JSON `curve`: accuracy at each ε.
+  public var curve: [CurvePoint]
+  /// Largest |x_adv − x| on pixels off the mask: must be exactly 0.
+  public var maxOffMaskChange: Double
+  /// Whether every adversarial pixel stayed in bounds.
+  public var withinBounds: Bool
+  /// Wall-clock seconds per attacked image.
+  public var secondsPerImage: Double
+
+  /// Accuracy at `epsilon`: correct examples not fooled within ε, over all examples.
+  public func accuracy(at epsilon: Double) -> Double {
+    Self.accuracy(norms: norms, clean: norms.map { $0 != 0 }, at: epsilon)
+  }
+
+  static func accuracy(norms: [Double?], clean: [Bool], at epsilon: Double) -> Double {
+    guard !norms.isEmpty else { return 0 }
+    let robust = zip(norms, clean).filter { size, correct in correct && (size.map { $0 > epsilon } ?? true) }.count
+    return Double(robust) / Double(norms.count)
+  }
+
+  /// `points` budgets from 0 to the largest finite size found (L0: every integer up to it).
+  static func grid(norms: [Double?], norm: PerturbationNorm, points: Int = 51) -> [Double] {
+    let top = norms.compactMap { $0 }.max() ?? 0
+    guard top > 0 else { return [0] }
+    if norm == .l0 { return (0...Int(top)).map(Double.init) }
+    return (0..<points).map { top * Double($0) / Double(points - 1) }
+  }
+}
+
+/// Runs minimal attacks over a data set in batches, in inference mode, with a seeded generator.
+public struct MinimalAttackRunner: Sendable {
+  /// Images per batch.
+  public var batchSize: Int
+  /// Seeds the attacks' random choices and the model's randomized layers.
+  public var seed: UInt64
+
+  /// A runner with `batchSize` and `seed`.
+  public init(batchSize: Int = 256, seed: UInt64 = 0) {
+    precondition(batchSize >= 1, "batch size must be positive")
+    self.batchSize = batchSize
+    self.seed = seed
+  }
+
+  /// Attacks every example of `data` and measures the perturbations it returns.
+  /// - Parameters:
+  ///   - epsilons: the curve's budgets; `nil` spans 0 to the largest size found.
+  ///   - progress: after every batch, the images attacked so far and the total.
+  ///   - onBatch: each batch's clean images, adversarial images and labels.
+  public func run(_ attack: any MinimalAttack, model: Model, data: Dataset, domain: PixelDomain, targeted: Bool = false,
+                  epsilons: [Double]? = nil, progress: (Int, Int) -> Void = { _, _ in },
+                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> MinimalAttackResult {
+    var rng = SeededGenerator(seed: seed)
+    var norms: [Double?] = [], correct: [Bool] = []
+    var maxOff = 0.0, inBounds = true
+    let offMask = domain.mask.map { m in withoutGradients { 1 - m } }
+    let classes = model.spec.classes
+    let started = ContinuousClock.now
+    model.reseedRandomizedLayers(seed)
+    model.withMode(.inference) {
+      var done = 0
+      for (x, y) in MiniBatches(data, batchSize: batchSize) {
+        let criterion: Criterion = targeted ? .nextClassTargets(y, classes: classes) : .misclassification(labels: y)
+        let cleanPredictions = withoutGradients { model.logits(x).argmax(alongAxis: 1) }
+        let xAdv = attack.perturb(x, criterion: criterion, within: domain, model: model, using: &rng)
+        let fooled = criterion.isAdversarial(logits: withoutGradients { model.logits(xAdv) })
+        let delta = withoutGradients { xAdv - x }
+        let sizes = attack.norm.sizes(delta)
+        for i in y.indices {
+          let isCorrect = cleanPredictions[i] == y[i]
+          correct.append(isCorrect)
+          norms.append(isCorrect ? (fooled[i] ? sizes[i] : nil) : 0)
+        }
+        withoutGradients {
+          if let offMask { maxOff = Swift.max(maxOff, Double((delta * offMask).abs().max())) }
+          if xAdv.min() < domain.bounds.lowerBound || xAdv.max() > domain.bounds.upperBound { inBounds = false }
+        }
+        onBatch(x, xAdv, y)
+        done += y.count
+        progress(done, data.count)
+      }
+    }
+    let seconds = (ContinuousClock.now - started).seconds
+    let successes = zip(norms, correct).compactMap { size, isCorrect in isCorrect ? size : nil }.sorted()
+    let attempted = correct.filter { $0 }.count
+    let grid = epsilons ?? MinimalAttackResult.grid(norms: norms, norm: attack.norm)
+    let maskFraction = domain.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
+    return MinimalAttackResult(
+      attack: attack.name, norm: attack.norm.rawValue, targeted: targeted, maskFraction: maskFraction, count: data.count,
+      cleanAccuracy: Double(attempted) / Double(Swift.max(data.count, 1)),
+      successRate: Double(successes.count) / Double(Swift.max(attempted, 1)),
+      medianNorm: Self.median(successes), meanNorm: successes.isEmpty ? nil : successes.reduce(0, +) / Double(successes.count),
+      norms: norms, curve: grid.map { .init(epsilon: $0, accuracy: MinimalAttackResult.accuracy(norms: norms, clean: correct, at: $0)) },
+      maxOffMaskChange: maxOff, withinBounds: inBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)))
+  }
+
+  /// The median of sorted values (the mean of the middle two for an even count).
+  static func median(_ sorted: [Double]) -> Double? {
+    guard !sorted.isEmpty else { return nil }
+    let m = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+  }
+}
