@@ -74,8 +74,8 @@ let package = Package(
                                                           "_TestSupport"],
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
-    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelBenchmarks", "PixelData", "PixelTensor",
-                                                               "PixelTraining",
+    .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelAttacks", "PixelBenchmarks",
+                                                               "PixelData", "PixelTensor", "PixelTraining",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

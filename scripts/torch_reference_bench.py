@@ -4,7 +4,10 @@
 Optional developer script (never used by the build or the tests). It times the same work as our
 benchmark: small-cnn (conv 32 -> relu -> maxpool -> conv 64 -> relu -> maxpool -> fc 128 -> fc 10)
 at batch 128 on uniform [0, 1) images, one Adam(1e-3) training step and one inference forward,
-and prints medians and minima in milliseconds as JSON.
+and prints medians and minima in milliseconds as JSON. With --attacks it also times torchattacks'
+DeepFool(steps=50, overshoot=0.02) and CW(c=1, steps=100, lr=0.01) on the batch at the model's own
+predictions, as `pixelrobust bench --filter attacks` does (torchattacks' CW may stop early when its
+batch cost rises; DeepFool runs image by image).
 
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch   # a CPU wheel
     /tmp/torchenv/bin/python scripts/torch_reference_bench.py --threads 2 --repeats 21
@@ -42,6 +45,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--attacks", action="store_true", help="also time torchattacks DeepFool and CW")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -69,6 +73,16 @@ def main() -> None:
         median = statistics.median(t)
         report[name] = {"medianMilliseconds": round(median, 3), "minimumMilliseconds": round(min(t), 3),
                         "imagesPerSecond": round(args.batch / median * 1e3)}
+    if args.attacks:
+        import torchattacks
+        with torch.no_grad():
+            predicted = model(x).argmax(1)
+        for name, attack in (("deepfool-l2", torchattacks.DeepFool(model, steps=50, overshoot=0.02)),
+                             ("cw-l2", torchattacks.CW(model, c=1, kappa=0, steps=100, lr=0.01))):
+            t = timed(lambda: attack(x, predicted), 3, warmup=1)
+            median = statistics.median(t)
+            report[name] = {"medianMilliseconds": round(median, 3), "minimumMilliseconds": round(min(t), 3),
+                            "imagesPerSecond": round(args.batch / median * 1e3, 1)}
     print(json.dumps(report, indent=2))
 
 

@@ -23,23 +23,19 @@ public struct AttackEnsemble: BoundedAttack {
 
   public func perturb(_ x: Tensor, criterion: Criterion, within threat: ThreatModel, model: any Classifier,
                       using rng: inout SeededGenerator) -> Tensor {
-    var result = x
+    let per = x.elementCount / Swift.max(x.shape[0], 1)
+    var values = x.scalars
     var open = Array(0..<x.shape[0])
     for member in members where !open.isEmpty {
-      let subset = x.rows(at: open)
-      let adversarial = member.perturb(subset, criterion: criterion.subset(open), within: threat, model: model, using: &rng)
-      let fooled = criterion.subset(open).isAdversarial(logits: withoutGradients { model.logits(adversarial) })
-      var take = [Bool](repeating: false, count: x.shape[0])
-      var rows = x.scalars
-      let per = x.elementCount / Swift.max(x.shape[0], 1)
-      let values = adversarial.scalars
+      let criterion = criterion.subset(open)
+      let adversarial = member.perturb(x.rows(at: open), criterion: criterion, within: threat, model: model, using: &rng)
+      let fooled = criterion.isAdversarial(logits: withoutGradients { model.logits(adversarial) })
+      let found = adversarial.scalars
       for (j, i) in open.enumerated() where fooled[j] {
-        take[i] = true
-        rows.replaceSubrange((i * per)..<((i + 1) * per), with: values[(j * per)..<((j + 1) * per)])
+        values.replaceSubrange((i * per)..<((i + 1) * per), with: found[(j * per)..<((j + 1) * per)])
       }
-      result = result.replacingRows(take, with: Tensor(rows, shape: x.shape))
       open = open.enumerated().filter { !fooled[$0.offset] }.map(\.element)
     }
-    return result
+    return Tensor(values, shape: x.shape)
   }
 }

@@ -9,7 +9,7 @@ import PixelTensor
 /// ```
 /// L2:  r = |f_l| / ‖w_l‖₂² · w_l          L∞:  r = |f_l| / ‖w_l‖₁ · sign(w_l)
 /// ```
-/// ``Overshoot/total`` (the paper, Foolbox) accumulates `p = Σ r` and sets
+/// ``Overshoot/total`` (the paper, Foolbox) steps to `|f_l| + 10⁻⁴`, accumulates `p = Σ r` and sets
 /// `x = clip(x₀ + (1 + overshoot)·p)`; ``Overshoot/eachStep`` (torchattacks) sets
 /// `x ← clip(x + (1 + overshoot)·r)`. An example stops as soon as it is misclassified. Batched:
 /// one forward pass and one vector–Jacobian product per candidate class per step for the whole batch.
@@ -84,17 +84,18 @@ public struct DeepFool: MinimalAttack {
       }
       for j in still {
         let i = active[j]
-        var bestDistance = Float.infinity, bestRank = 0, bestScale: Float = 0
+        var bestDistance = Float.infinity, bestRank = 0, bestDual: Float = 0
         for r in 0..<ranks {
           let f = probe.logit(j, others[i][r]) - probe.logit(j, y[i])
           let g = gradients[r][(j * d)..<((j + 1) * d)]
           let dual = norm == .l2 ? g.reduce(0) { $0 + $1 * $1 }.squareRoot() : g.reduce(0) { $0 + Swift.abs($1) }
           let distance = Swift.abs(f) / (dual + 1e-8)
-          if distance < bestDistance {
-            bestDistance = distance; bestRank = r
-            bestScale = norm == .l2 ? distance / (dual + 1e-8) : distance
-          }
+          if distance < bestDistance { bestDistance = distance; bestRank = r; bestDual = dual }
         }
+        // The paper's code and Foolbox step 10⁻⁴ past the linearised boundary, which keeps the
+        // iterate moving where clipping at 0 or 1 would otherwise stall it on the boundary.
+        let stepDistance = bestDistance + (overshootMode == .total ? 1e-4 : 0)
+        let bestScale = norm == .l2 ? stepDistance / (bestDual + 1e-8) : stepDistance
         let g = gradients[bestRank][(j * d)..<((j + 1) * d)]
         for (q, v) in g.enumerated() {
           let r = norm == .l2 ? bestScale * v : bestScale * (v > 0 ? 1 : v < 0 ? -1 : 0)

@@ -16,7 +16,7 @@ public struct EngineBenchmarks {
   public var quick: Bool
 
   /// Only benchmarks whose group name contains this string (`sgemm`, `conv2d`, `small-cnn`,
-  /// `analysis`, `overhead`, `elementwise`); `nil` runs all.
+  /// `analysis`, `attacks`, `overhead`, `elementwise`); `nil` runs all.
   public var filter: String?
 
   public init(repeats: Int = 7, quick: Bool = false, filter: String? = nil) {
@@ -56,6 +56,10 @@ public struct EngineBenchmarks {
     if wants("analysis") {
       progress("gradient map and PGD-20")
       add(contentsOf: analysis(images: quick ? 256 : 10_000, batch: batch, using: &rng))
+    }
+    if wants("attacks") {
+      progress("DeepFool and C&W")
+      add(contentsOf: minimalAttacks(batch: batch, using: &rng))
     }
     if wants("overhead") {
       progress("per-op overhead")
@@ -202,6 +206,33 @@ public struct EngineBenchmarks {
       result("gradient-map.small-cnn", "mean |∂CE/∂x| over \(images) images (batches of 256) through small-cnn",
              map, items: Double(images)),
       pgdResult,
+    ]
+  }
+
+  /// DeepFool (L2, all classes, 50 steps at most) and one fixed-work round of C&W (100 Adam
+  /// steps, no early stop) on a batch through small-cnn. DeepFool stops each image once it is
+  /// fooled, so its rate depends on the weights; `scripts/attack_suite_reference.py` compares
+  /// both with torchattacks on the same trained weights and images.
+  func minimalAttacks(batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
+    model.setMode(.inference)
+    let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
+    let labels = withoutGradients { model.logits(x).argmax(alongAxis: 1) }
+    let domain = try! PixelDomain()
+    let runs = Swift.max(1, Swift.min(repeats, 3))
+    let deepFool = try! DeepFool(norm: .l2, steps: quick ? 3 : 50)
+    let cw = try! CarliniWagner(steps: quick ? 3 : 100, initialConstant: 1, searchSteps: 1, abortEarly: false)
+    func time(_ attack: any MinimalAttack) -> [Double] {
+      Stopwatch.samples(repeats: runs) {
+        var r = SeededGenerator(seed: 0)
+        _ = attack.perturb(x, criterion: .misclassification(labels: labels), within: domain, model: model, using: &r)
+      }
+    }
+    return [
+      result("deepfool-l2.small-cnn", "DeepFool L2 (50 steps at most, all classes) on a batch of \(batch) random images through "
+             + "small-cnn at its own predictions; rate in images/s", time(deepFool), items: Double(batch)),
+      result("cw-l2.small-cnn", "C&W L2, one round of 100 Adam steps without early stop, batch of \(batch); rate in images/s",
+             time(cw), items: Double(batch)),
     ]
   }
 

@@ -72,11 +72,12 @@ struct MinimalAttackTests {
     let f = zip(w, x0).reduce(Float(0)) { $0 + $1.0 * $1.1 } - 0.6
     let expected: [Float]
     if norm == .l2 {
-      let n2 = w.reduce(Float(0)) { $0 + $1 * $1 }
-      expected = zip(x0, w).map { $0 + 1.02 * Swift.abs(f) / n2 * $1 }
+      // The step reaches 10⁻⁴ past the boundary (the paper's code, Foolbox), times 1 + overshoot.
+      let n2 = w.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+      expected = zip(x0, w).map { $0 + 1.02 * (Swift.abs(f) / n2 + 1e-4) / n2 * $1 }
     } else {
       let n1 = w.reduce(Float(0)) { $0 + Swift.abs($1) }
-      expected = zip(x0, w).map { $0 + 1.02 * Swift.abs(f) / n1 * ($1 > 0 ? 1 : -1) }
+      expected = zip(x0, w).map { $0 + 1.02 * (Swift.abs(f) / n1 + 1e-4) * ($1 > 0 ? 1 : -1) }
     }
     for (a, e) in zip(xAdv.scalars, expected) { #expect(Swift.abs(a - e) < 1e-5) }
     #expect(withoutGradients { model.logits(xAdv).argmax(alongAxis: 1) } == [1])
