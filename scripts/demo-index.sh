@@ -28,6 +28,18 @@ out=${1:-runs/demo}
     echo
     for f in "$out"/attack/*.png; do n=$(basename "$f"); echo "![$n](attack/$n)"; done
   fi
+  if [ -d "$out/suite/curves" ]; then
+    echo
+    echo "## The attack suite (first 200 test images)"
+    echo
+    cat "$out/suite/deepfool/report.md"
+    echo
+    cat "$out/suite/ensemble.md"
+    echo
+    for f in "$out"/suite/curves/*.png; do n=$(basename "$f"); echo "![$n](suite/curves/$n)"; done
+    echo
+    echo "Files: [deepfool.json](suite/deepfool.json), [cw.json](suite/cw.json), [jsma.json](suite/jsma.json), [ensemble.json](suite/ensemble.json), [curves.csv](suite/curves/curves.csv)."
+  fi
   if [ -f "$out/masked-sweep/table.md" ]; then
     echo
     echo "## Masked PGD: top-k, bottom-k and random-k pixels of G"

@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=${1:-.build/release/pixelrobust}
 out=${2:-runs/demo}
-mkdir -p "$out" "$out/attack" "$out/defense" "$out/ross"
+mkdir -p "$out" "$out/attack" "$out/defense" "$out/ross" "$out/suite"
 start=$(date +%s)
 
 model="$out/small-cnn.safetensors"
@@ -67,7 +67,18 @@ gr="$out/ross/gr-lambda1-20k.safetensors"
   --output "$out/ross/transfer"
 "$bin" saliency-grid --models "$model,$gr" --data fashion-mnist --limit 6 --output "$out/ross/saliency.png"
 
-echo "== 9. engine benchmark"
+echo "== 9. the attack suite (first 200 test images): DeepFool, C&W, JSMA; APGD + Square ensemble; curves"
+suite=(--model "$model" --data fashion-mnist --limit 200)
+"$bin" attack "${suite[@]}" --attack deepfool --norm l2 --output "$out/suite/deepfool" --json "$out/suite/deepfool.json" > /dev/null
+"$bin" attack "${suite[@]}" --attack cw --norm l2 --search-steps 5 --json "$out/suite/cw.json" > /dev/null
+"$bin" attack "${suite[@]}" --attack jsma --targeted --json "$out/suite/jsma.json" > /dev/null
+"$bin" attack "${suite[@]}" --ensemble pgd,apgd-ce,apgd-dlr,square --steps 20 --step-size 0.01 --epsilon 0,0.02,0.05,0.1 \
+  --json "$out/suite/ensemble.json" > "$out/suite/ensemble.md"
+"$bin" curves --reports "$out/suite/deepfool.json,$out/suite/cw.json,$out/suite/ensemble.json,$out/suite/jsma.json" \
+  --title "small-cnn, 200 test images" --output "$out/suite/curves" > /dev/null
+cat "$out/suite/deepfool/report.md" "$out/suite/ensemble.md"
+
+echo "== 10. engine benchmark"
 "$bin" bench --summary --json "$out/bench.json" > /dev/null
 
 bash "$(dirname "$0")/demo-index.sh" "$out"

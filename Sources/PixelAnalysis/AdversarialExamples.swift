@@ -30,7 +30,8 @@ public final class AdversarialExamples {
   /// are scaled to the batch's largest change.
   public func record(attack: String, clean x: Tensor, adversarial xAdv: Tensor, labels: [Int]) {
     let largest = withoutGradients { (xAdv - x).abs().max() }
-    record(key: attack, scale: largest, title: "\(title) \(attack)", clean: x, adversarial: xAdv, labels: labels)
+    record(key: attack, scale: largest, title: [attack, title].filter { !$0.isEmpty }.joined(separator: " "), clean: x,
+           adversarial: xAdv, labels: labels)
   }
 
   private func record(key: String, scale: Float, title: String, clean x: Tensor, adversarial xAdv: Tensor, labels: [Int]) {

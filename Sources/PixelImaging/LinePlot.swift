@@ -75,12 +75,51 @@ public struct LinePlot: Sendable {
     for (k, s) in series.enumerated() {
       let color = RGB.palette[k % RGB.palette.count]
       let pts = s.points.sorted { $0.x < $1.x }
-      for (a, b) in zip(pts, pts.dropFirst()) { c.line(from: (px(a.x), py(a.y)), to: (px(b.x), py(b.y)), color: color, thickness: 2) }
-      for p in pts { c.fill(x: px(p.x) - 2, y: py(p.y) - 2, width: 5, height: 5, color: color) }
-      let ly = top + 6 + k * 12, lx = left + plotW - 10 - (series.map { BitmapFont.width($0.name) }.max() ?? 0) - 20
-      c.fill(x: lx, y: ly + 3, width: 14, height: 2, color: color)
-      c.text(s.name, x: lx + 18, y: ly)
+      // Past the palette, colours repeat with dashed lines and no markers.
+      let dashed = k >= RGB.palette.count
+      for (a, b) in zip(pts, pts.dropFirst()) {
+        Self.segment(&c, from: (px(a.x), py(a.y)), to: (px(b.x), py(b.y)), color: color, dashed: dashed)
+      }
+      if !dashed { for p in pts { c.fill(x: px(p.x) - 2, y: py(p.y) - 2, width: 5, height: 5, color: color) } }
+    }
+    // The legend goes in the plot corner its box hides the fewest line samples in, on white.
+    let boxW = (series.map { BitmapFont.width($0.name) }.max() ?? 0) + 30, boxH = series.count * 12 + 6
+    var samples: [(Int, Int)] = []
+    for s in series {
+      let pts = s.points.sorted { $0.x < $1.x }.map { (px($0.x), py($0.y)) }
+      for (a, b) in zip(pts, pts.dropFirst()) {
+        let n = Swift.max(1, Swift.max(Swift.abs(b.0 - a.0), Swift.abs(b.1 - a.1)) / 4)
+        for t in 0...n { samples.append((a.0 + (b.0 - a.0) * t / n, a.1 + (b.1 - a.1) * t / n)) }
+      }
+      samples += pts
+    }
+    let corners = [(left + plotW - boxW - 6, top + 6), (left + 6, top + plotH - boxH - 6),
+                   (left + 6, top + 6), (left + plotW - boxW - 6, top + plotH - boxH - 6)]
+    let (lx, ly) = corners.min { a, b in
+      func hidden(_ o: (Int, Int)) -> Int { samples.filter { $0.0 >= o.0 && $0.0 < o.0 + boxW && $0.1 >= o.1 && $0.1 < o.1 + boxH }.count }
+      return hidden(a) < hidden(b)
+    }!
+    if !series.isEmpty {
+      c.fill(x: lx - 1, y: ly - 1, width: boxW + 2, height: boxH + 2, color: .lightGray)
+      c.fill(x: lx, y: ly, width: boxW, height: boxH, color: .white)
+    }
+    for (k, s) in series.enumerated() {
+      let y = ly + 4 + k * 12
+      Self.segment(&c, from: (lx + 6, y + 4), to: (lx + 20, y + 4), color: RGB.palette[k % RGB.palette.count],
+                   dashed: k >= RGB.palette.count)
+      c.text(s.name, x: lx + 24, y: y)
     }
     return c
+  }
+
+  /// A 2-pixel line, solid or in 5-on, 3-off dashes.
+  static func segment(_ c: inout Canvas, from a: (Int, Int), to b: (Int, Int), color: RGB, dashed: Bool) {
+    guard dashed else { return c.line(from: a, to: b, color: color, thickness: 2) }
+    let length = Swift.max(Swift.abs(b.0 - a.0), Swift.abs(b.1 - a.1), 1)
+    for start in stride(from: 0, to: length, by: 8) {
+      let end = Swift.min(start + 5, length)
+      c.line(from: (a.0 + (b.0 - a.0) * start / length, a.1 + (b.1 - a.1) * start / length),
+             to: (a.0 + (b.0 - a.0) * end / length, a.1 + (b.1 - a.1) * end / length), color: color, thickness: 2)
+    }
   }
 }

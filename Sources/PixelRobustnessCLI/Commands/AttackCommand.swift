@@ -111,7 +111,7 @@ extension PixelRobustCommand {
                     meter: Console.ImageMeter) throws {
       let attack = try settings.minimalAttack()
       let examples = saveExamples.map {
-        AdversarialExamples(folder: URL(cliPath: $0), model: net, title: attack.name + (mask.map { " mask " + $0 } ?? ""))
+        AdversarialExamples(folder: URL(cliPath: $0), model: net, title: mask.map { "mask " + $0 } ?? "")
       }
       let report = MinimalAttackReport.evaluate(
         [attack], model: net, modelName: model, data: dataset, domain: try PixelDomain(mask: maskTensor),
