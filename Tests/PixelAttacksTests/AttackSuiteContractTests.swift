@@ -7,57 +7,8 @@ import PixelNN
 import PixelTensor
 @testable import PixelAttacks
 
-@Suite("The new bounded attacks honour the threat model")
-struct BoundedSuiteContractTests {
-  struct Case: Sendable, CustomTestStringConvertible {
-    let attack: String, norm: Norm, masked: Bool
-    var testDescription: String { "\(attack) \(norm.rawValue)\(masked ? " masked" : "")" }
-    func make() throws -> any BoundedAttack {
-      switch attack {
-      case "apgd-ce": return try APGD(loss: .crossEntropy, steps: 20)
-      case "apgd-dlr": return try APGD(loss: .dlr, steps: 20, restarts: 2)
-      case "square": return try SquareAttack(queries: 200)
-      default: return try OnePixel(pixels: 2, population: 12, iterations: 8)
-      }
-    }
-  }
-
-  static let cases: [Case] = ["apgd-ce", "apgd-dlr", "square", "onepixel"].flatMap { a in
-    (a == "onepixel" ? [Norm.lInfinity] : [.lInfinity, .l2]).flatMap { n in [false, true].map { Case(attack: a, norm: n, masked: $0) } }
-  }
-
-  @Test("shape, bounds, budget, exact zero off the mask, reproducibility, success", arguments: cases)
-  func contract(_ c: Case) throws {
-    let model = TinyModels.trained()
-    let data = TinyModels.halves(32, seed: 9)
-    let onePixel = c.attack == "onepixel"
-    // Square's L2 windows concentrate mass, so it needs a larger ball than PGD on this model.
-    let eps: Float = onePixel ? 1 : c.norm == .lInfinity ? (c.masked ? 0.3 : 0.15) : (c.masked || c.attack == "square" ? 2 : 1)
-    let mask = c.masked ? PixelMask.pattern(.v1, height: 8, width: 8).tensor(channels: 1) : nil
-    let threat = try ThreatModel(norm: c.norm, epsilon: eps, mask: mask)
-    let criterion = Criterion.misclassification(labels: data.labels)
-    var r1 = SeededGenerator(seed: 3), r2 = SeededGenerator(seed: 3)
-    let x = data.images
-    let xAdv = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r1)
-    #expect(xAdv.shape == x.shape)
-    #expect(xAdv.min() >= 0 && xAdv.max() <= 1)
-    let delta = withoutGradients { xAdv - x }
-    let sizes = c.norm == .lInfinity ? delta.abs().flattenedBatch().max(alongAxis: 1).scalars : delta.l2NormPerSample().scalars
-    #expect(sizes.allSatisfy { $0 <= eps * (1 + 1e-5) + 1e-6 })
-    if onePixel { #expect(PerturbationNorm.l0.sizes(delta).allSatisfy { $0 <= 2 }) }
-    if let mask {
-      for (i, (a, b)) in zip(xAdv.scalars, x.scalars).enumerated() where mask.scalars[i % 64] == 0 {
-        #expect(a.bitPattern == b.bitPattern)
-      }
-    }
-    let again = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r2)
-    #expect(again.scalars == xAdv.scalars)
-    let result = AttackRunner(batchSize: 16, seed: 1).run(try c.make(), model: model, data: data, threat: threat)
-    // Two pixels cannot flip a left-versus-right brightness model; `onePixelFindsThePixel` covers success.
-    if !onePixel { #expect(result.robustAccuracy < result.cleanAccuracy) }
-    #expect(result.maxOffMaskChange == 0)
-  }
-
+@Suite("The attack suite's bounded attacks: schedules, gradients, seeds, ensembles, the masking check")
+struct BoundedSuiteTests {
   @Test("one-pixel finds the one pixel that flips a linear model, and cannot when the mask hides it")
   func onePixelFindsThePixel() throws {
     let spec = ModelSpec(input: [1, 4, 4], classes: 2, layers: [LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])

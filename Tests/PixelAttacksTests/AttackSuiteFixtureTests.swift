@@ -13,18 +13,8 @@ struct AttacksTinyFixture {
   let tensors: [String: Tensor]
 
   init() throws {
-    let url = Bundle.module.url(forResource: "attacks_tiny", withExtension: "safetensors", subdirectory: "Fixtures")!
-    let f = try SafeTensors.read(from: url)
-    let spec = ModelSpec(input: [1, 12, 12], classes: 10, layers: [
-      LayerSpec(type: "conv2d", name: "conv1", out: 4, kernel: 3, padding: 1), LayerSpec(type: "relu"),
-      LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "conv2d", name: "conv2", out: 8, kernel: 3),
-      LayerSpec(type: "relu"), LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "flatten"),
-      LayerSpec(type: "linear", name: "fc", out: 10)])
-    model = try Model(spec: spec, seed: 0)
-    var weights: [String: Tensor] = [:]
-    for (k, v) in f.tensors where k.hasPrefix("relu_f32.") { weights[String(k.dropFirst(9))] = v }
-    try model.loadState(weights, source: url.path)
-    model.setMode(.inference)
+    let (loaded, f) = try TinyFixtureCNN.load("attacks_tiny")
+    model = loaded
     x = f.tensors["x"]!
     labels = f.tensors["labels"]!.scalars.map { Int($0) }
     tensors = f.tensors

@@ -11,19 +11,7 @@ import PixelTensor
 struct MaskedPGDFixtureTests {
   @Test("off-mask pixels are bit-identical and on-mask pixels follow PyTorch")
   func reproducesPyTorch() throws {
-    let url = Bundle.module.url(forResource: "masked_pgd_tiny", withExtension: "safetensors", subdirectory: "Fixtures")!
-    let f = try SafeTensors.read(from: url)
-    let spec = ModelSpec(input: [1, 12, 12], classes: 10, layers: [
-      LayerSpec(type: "conv2d", name: "conv1", out: 4, kernel: 3, padding: 1), LayerSpec(type: "relu"),
-      LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "conv2d", name: "conv2", out: 8, kernel: 3),
-      LayerSpec(type: "relu"), LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "flatten"),
-      LayerSpec(type: "linear", name: "fc", out: 10)])
-    let model = try Model(spec: spec, seed: 0)
-    var weights: [String: Tensor] = [:]
-    for (k, v) in f.tensors where k.hasPrefix("relu_f32.") { weights[String(k.dropFirst(9))] = v }
-    try model.loadState(weights, source: url.path)
-    model.setMode(.inference)
-
+    let (model, f) = try TinyFixtureCNN.load("masked_pgd_tiny")
     let x = f.tensors["x"]!, labels = f.tensors["labels"]!.scalars.map { Int($0) }
     #expect(relativeError(withoutGradients { model.logits(x) }, f.tensors["logits_clean"]!) < 1e-4)
     let mask = PixelMask.pattern(.v0, height: 12, width: 12)
@@ -55,42 +43,44 @@ struct AttackContractTests {
     let attack: String, norm: Norm, masked: Bool
     var testDescription: String { "\(attack) \(norm.rawValue)\(masked ? " masked" : "")" }
     func make() throws -> any BoundedAttack {
-      attack == "fgsm" ? FGSM() : try PGD(steps: 10, stepSize: norm == .lInfinity ? 0.03 : 0.3, randomStart: true, restarts: 2)
+      switch attack {
+      case "fgsm": return FGSM()
+      case "pgd": return try PGD(steps: 10, stepSize: norm == .lInfinity ? 0.03 : 0.3, randomStart: true, restarts: 2)
+      case "apgd-ce": return try APGD(loss: .crossEntropy, steps: 20)
+      case "apgd-dlr": return try APGD(loss: .dlr, steps: 20, restarts: 2)
+      case "square": return try SquareAttack(queries: 200)
+      default: return try OnePixel(pixels: 2, population: 12, iterations: 8)
+      }
     }
   }
 
-  static let cases: [Case] = ["fgsm", "pgd"].flatMap { a in
-    [Norm.lInfinity, .l2].flatMap { n in [false, true].map { Case(attack: a, norm: n, masked: $0) } }
+  static let cases: [Case] = ["fgsm", "pgd", "apgd-ce", "apgd-dlr", "square", "onepixel"].flatMap { a in
+    (a == "onepixel" ? [Norm.lInfinity] : [.lInfinity, .l2]).flatMap { n in [false, true].map { Case(attack: a, norm: n, masked: $0) } }
   }
 
-  @Test("shape, bounds, budget, exact zero off the mask, reproducibility", arguments: cases)
+  @Test("shape, bounds, budget, exact zero off the mask, reproducibility, success", arguments: cases)
   func contract(_ c: Case) throws {
     let model = TinyModels.trained()
     let data = TinyModels.halves(32, seed: 9)
-    let eps: Float = c.norm == .lInfinity ? (c.masked ? 0.3 : 0.15) : (c.masked ? 2 : 1)
+    let onePixel = c.attack == "onepixel"
+    // Square's L2 windows concentrate mass, so it needs a larger ball than PGD on this model.
+    let eps: Float = onePixel ? 1 : c.norm == .lInfinity ? (c.masked ? 0.3 : 0.15) : (c.masked || c.attack == "square" ? 2 : 1)
     let mask = c.masked ? PixelMask.pattern(.v1, height: 8, width: 8).tensor(channels: 1) : nil
     let threat = try ThreatModel(norm: c.norm, epsilon: eps, mask: mask)
     let criterion = Criterion.misclassification(labels: data.labels)
     var r1 = SeededGenerator(seed: 3), r2 = SeededGenerator(seed: 3)
     let x = data.images
     let xAdv = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r1)
-    #expect(xAdv.shape == x.shape)
-    #expect(xAdv.min() >= 0 && xAdv.max() <= 1)
+    expectAttackContract(xAdv, clean: x, mask: mask)
     let delta = withoutGradients { xAdv - x }
     let sizes = c.norm == .lInfinity ? delta.abs().flattenedBatch().max(alongAxis: 1).scalars : delta.l2NormPerSample().scalars
-    #expect(sizes.allSatisfy { $0 <= eps + 1e-5 })
-    if let mask {
-      let off = withoutGradients { (delta * (1 - mask)).abs().max() }
-      #expect(off == 0)
-      for (i, (a, b)) in zip(xAdv.scalars, x.scalars).enumerated() where mask.scalars[i % 64] == 0 {
-        #expect(a.bitPattern == b.bitPattern)
-      }
-    }
-    let again = try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r2)
-    #expect(again.scalars == xAdv.scalars)
-    let robust = AttackRunner(batchSize: 16, seed: 1).run(try c.make(), model: model, data: data, threat: threat)
-    #expect(robust.robustAccuracy < robust.cleanAccuracy)
-    #expect(robust.maxOffMaskChange == 0)
+    #expect(sizes.allSatisfy { $0 <= eps * (1 + 1e-5) + 1e-6 })
+    if onePixel { #expect(PerturbationNorm.l0.sizes(delta).allSatisfy { $0 <= 2 }) }
+    #expect(try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r2).scalars == xAdv.scalars)
+    let result = AttackRunner(batchSize: 16, seed: 1).run(try c.make(), model: model, data: data, threat: threat)
+    // Two pixels cannot flip a left-versus-right brightness model; `onePixelFindsThePixel` covers success.
+    if !onePixel { #expect(result.robustAccuracy < result.cleanAccuracy) }
+    #expect(result.maxOffMaskChange == 0)
   }
 
   @Test("FGSM on a linear model moves every pixel by ε against the true class's weight")

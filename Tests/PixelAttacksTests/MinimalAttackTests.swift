@@ -34,13 +34,7 @@ struct MinimalAttackTests {
     var r1 = SeededGenerator(seed: 3), r2 = SeededGenerator(seed: 3)
     let x = data.images
     let xAdv = try c.make().perturb(x, criterion: criterion, within: domain, model: model, using: &r1)
-    #expect(xAdv.shape == x.shape)
-    #expect(xAdv.min() >= 0 && xAdv.max() <= 1)
-    if let mask {
-      for (i, (a, b)) in zip(xAdv.scalars, x.scalars).enumerated() where mask.scalars[i % 64] == 0 {
-        #expect(a.bitPattern == b.bitPattern)
-      }
-    }
+    expectAttackContract(xAdv, clean: x, mask: mask)
     #expect(try c.make().perturb(x, criterion: criterion, within: domain, model: model, using: &r2).scalars == xAdv.scalars)
     let result = MinimalAttackRunner(batchSize: 8, seed: 1).run(try c.make(), model: model, data: data, domain: domain)
     #expect(result.maxOffMaskChange == 0 && result.withinBounds)
