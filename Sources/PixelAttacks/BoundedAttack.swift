@@ -45,6 +45,11 @@ public struct GradientHealth: Sendable, Codable, Equatable {
 /// transformation (EOT, Athalye et al., 2018) that a randomized model requires.
 func attackGradient(_ x: Tensor, criterion: Criterion, threat: ThreatModel, model: any Classifier,
                     samples: Int = 1) -> Tensor {
+  threat.gate(attackGradient(x, criterion: criterion, model: model, samples: samples))
+}
+
+/// The input gradient of the attack loss, ungated, averaged over `samples` passes.
+func attackGradient(_ x: Tensor, criterion: Criterion, model: any Classifier, samples: Int = 1) -> Tensor {
   var total: Tensor?
   for _ in 0..<Swift.max(samples, 1) {
     let probe = x.detached().requiringGradient()
@@ -52,8 +57,7 @@ func attackGradient(_ x: Tensor, criterion: Criterion, threat: ThreatModel, mode
     let g = gradients(of: loss, wrt: [probe])[0]
     total = withoutGradients { total.map { $0 + g } ?? g }
   }
-  let mean = samples > 1 ? withoutGradients { total! * (1 / Float(samples)) } : total!
-  return threat.gate(mean)
+  return samples > 1 ? withoutGradients { total! * (1 / Float(samples)) } : total!
 }
 
 /// The steepest-ascent direction of a gradient in `norm`: `sign(g)` for L∞ (sign(0) = 0),

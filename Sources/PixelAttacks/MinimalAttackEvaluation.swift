@@ -44,6 +44,9 @@ public struct MinimalAttackResult: Codable, Sendable {
   public var withinBounds: Bool
   /// Wall-clock seconds per attacked image.
   public var secondsPerImage: Double
+  /// JSON `gradientHealth`: input gradients (on the mask) at the clean points, how many were zero
+  /// or non-finite.
+  public var gradientHealth: GradientHealth
 
   /// Accuracy at `epsilon`: correct examples not fooled within ε, over all examples.
   public func accuracy(at epsilon: Double) -> Double {
@@ -90,6 +93,7 @@ public struct MinimalAttackRunner: Sendable {
     var rng = SeededGenerator(seed: seed)
     var norms: [Double?] = [], correct: [Bool] = []
     var maxOff = 0.0, inBounds = true
+    var health = GradientHealth()
     let offMask = domain.mask.map { m in withoutGradients { 1 - m } }
     let classes = model.spec.classes
     let started = ContinuousClock.now
@@ -99,6 +103,7 @@ public struct MinimalAttackRunner: Sendable {
       for (x, y) in MiniBatches(data, batchSize: batchSize) {
         let criterion: Criterion = targeted ? .nextClassTargets(y, classes: classes) : .misclassification(labels: y)
         let cleanPredictions = withoutGradients { model.logits(x).argmax(alongAxis: 1) }
+        health.record(domain.gate(attackGradient(x, criterion: criterion, model: model)))
         let xAdv = attack.perturb(x, criterion: criterion, within: domain, model: model, using: &rng)
         let fooled = criterion.isAdversarial(logits: withoutGradients { model.logits(xAdv) })
         let delta = withoutGradients { xAdv - x }
@@ -128,7 +133,8 @@ public struct MinimalAttackRunner: Sendable {
       successRate: Double(successes.count) / Double(Swift.max(attempted, 1)),
       medianNorm: Self.median(successes), meanNorm: successes.isEmpty ? nil : successes.reduce(0, +) / Double(successes.count),
       norms: norms, curve: grid.map { .init(epsilon: $0, accuracy: MinimalAttackResult.accuracy(norms: norms, clean: correct, at: $0)) },
-      maxOffMaskChange: maxOff, withinBounds: inBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)))
+      maxOffMaskChange: maxOff, withinBounds: inBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)),
+      gradientHealth: health)
   }
 
   /// The median of sorted values (the mean of the middle two for an even count).

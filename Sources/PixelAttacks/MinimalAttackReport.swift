@@ -4,7 +4,7 @@ import PixelNN
 import PixelTensor
 
 /// Minimal attacks' results on one model and data set, with the checks that keep them honest:
-/// pixels off the mask unchanged, pixels in bounds, and an unbounded attack that fails on
+/// pixels off the mask unchanged, pixels in bounds, usable gradients, and an unbounded attack that fails on
 /// correctly classified examples flagged (with no budget, a gradient attack that cannot fool an
 /// example points to zero or misleading gradients).
 public struct MinimalAttackReport: Codable, Sendable {
@@ -39,6 +39,11 @@ public struct MinimalAttackReport: Codable, Sendable {
     for r in results {
       if r.maxOffMaskChange != 0 { w.append("\(r.attack): pixels off the mask changed by up to \(r.maxOffMaskChange)") }
       if !r.withinBounds { w.append("\(r.attack): adversarial pixels left the bounds") }
+      let h = r.gradientHealth
+      if h.nonFinite > 0 { w.append("\(r.attack): \(h.nonFinite) of \(h.examples) inputs have NaN/Inf gradients") }
+      if h.examples > 0 && Double(h.zero) / Double(h.examples) > 0.05 {
+        w.append("\(r.attack): \(h.zero) of \(h.examples) inputs have an all-zero gradient on the mask: gradient attacks cannot move them")
+      }
       if r.norm != PerturbationNorm.l0.rawValue && r.cleanAccuracy > 0 && r.successRate < 1 {
         let failed = r.norms.filter { $0 == nil }.count
         w.append("\(r.attack) fooled \(AttackReport.pct(r.successRate)) of the correctly classified examples (\(failed) failed): "

@@ -121,7 +121,7 @@ struct MinimalAttackTests {
   func guards() {
     let r = MinimalAttackResult(attack: "deepfool-l2", norm: "l2", targeted: false, maskFraction: 1, count: 2, cleanAccuracy: 1,
                                 successRate: 0.5, medianNorm: 1, meanNorm: 1, norms: [1, nil], curve: [], maxOffMaskChange: 0.1,
-                                withinBounds: true, secondsPerImage: 0)
+                                withinBounds: true, secondsPerImage: 0, gradientHealth: GradientHealth())
     let w = MinimalAttackReport.guards([r])
     #expect(w.contains { $0.contains("off the mask") })
     #expect(w.contains { $0.contains("1 failed") })
