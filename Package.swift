@@ -75,7 +75,7 @@ let package = Package(
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelAttacks", "PixelBenchmarks",
-                                                               "PixelData", "PixelTensor", "PixelTraining",
+                                                               "PixelDefenses", "PixelData", "PixelTensor", "PixelTraining",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

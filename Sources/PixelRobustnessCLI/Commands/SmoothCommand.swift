@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import PixelAnalysis
+import PixelDefenses
+import PixelNN
+import PixelTensor
+
+extension PixelRobustCommand {
+  /// `pixelrobust smooth`: randomized smoothing (Nemcovsky et al.; Cohen et al.).
+  struct SmoothCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "smooth",
+      abstract: "Randomized smoothing: smoothed prediction (vote, soft, weighted) and certified L2 radii (Cohen et al.).",
+      subcommands: [SmoothPredictCommand.self, SmoothCertifyCommand.self])
+  }
+
+  /// The options both smoothing commands share.
+  struct SmoothingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(SharedHelp.checkpoint))
+    var model: String
+    @OptionGroup var data: DataOptions
+    @Option(help: "Noise σ in pixel units, comma-separated to run several (one CSV and one line each).")
+    var sigma = CommaList<Double>([0.25])
+    @Option(help: "Level α of the abstention test (predict) or of the lower confidence bound (certify).")
+    var alpha = 0.001
+    @Option(help: "Noise only on these pixels: top:K, bottom:K, random:K[@SEED], pattern:vN[@DY,DX] or FILE.png; certifies perturbations supported on them.")
+    var mask: String?
+    @Option(help: "Gradient map (G.npy) for ranked masks.")
+    var map: String?
+    @Option(help: "Noisy images per forward pass (the memory cap).")
+    var sampleBatch = 1024
+    @Option(help: ArgumentHelp(SharedHelp.batchSize))
+    var batchSize = 16
+    @Option(help: "Seed of the noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Output folder.")
+    var output: String
+
+    func validate() throws {
+      if let mask {
+        let spec: MaskSpecification
+        do { spec = try MaskSpecification(parsing: mask) } catch { throw ValidationError("\(error).") }
+        if spec.needsMap && map == nil { throw ValidationError("--mask \(mask) ranks pixels of a gradient map: add --map G.npy.") }
+      }
+      guard !sigma.values.isEmpty else { throw ValidationError("give at least one --sigma.") }
+    }
+
+    /// Rejects settings with a problem at any σ.
+    func check(_ settings: (Double) -> CertificationRun.Settings) throws {
+      for s in sigma.values { if let problem = settings(s).problem { throw ValidationError(problem + ".") } }
+    }
+
+    /// Loads the model, data and mask, runs `settings(σ)` for every σ and writes the folder.
+    func run(_ kind: CertificationRun.Kind, settings: (Double) -> CertificationRun.Settings) throws {
+      var check = OutputCheck(folders: [output], inputs: [model, map].compactMap { $0 })
+      check.reading(data: data.data)
+      try check.run()
+      Console.announceRuntime()
+      let (net, dataset) = try loadModelAndData(model, data)
+      let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
+      let pixels = try mask.map {
+        try MaskSpecification(parsing: $0, defaultSeed: seed).resolve(height: h, width: w, mapFile: map.map(URL.init(cliPath:)))
+      }
+      if let mask, let pixels { Console.note("noise only on mask \(mask): \(pixels)") }
+      let meter = Console.ImageMeter("smooth \(kind.rawValue)")
+      let runs = sigma.values.map { s in
+        Console.note("σ = \(s)")
+        return CertificationRun.run(settings(s), model: net, modelName: model, data: dataset, mask: pixels?.tensor(channels: c),
+                                    progress: meter.update)
+      }
+      Console.note(meter.summary)
+      print(try CertificationRun.write(runs, labels: mask.map { m in runs.map { _ in m } },
+                                       title: "\(kind.rawValue) on \(dataset.name) (\(dataset.count) images)",
+                                       identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net), "data": dataset.name],
+                                       to: URL(cliPath: output)))
+    }
+  }
+
+  struct SmoothPredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "predict",
+      abstract: "Smoothed prediction: vote with Cohen et al.'s abstention test, or Nemcovsky et al.'s soft / weighted votes.",
+      discussion: "Writes predict_sigma<σ>.csv (index,label,prediction,p_lower,radius,abstained,seconds), summary.json and summary.md.")
+
+    @OptionGroup var options: SmoothingOptions
+    @Option(help: "Noisy draws per image.")
+    var samples = 100
+    @Option(help: "Aggregation: vote (majority, abstains by a binomial test), soft (mean logits) or weighted (rank r adds 2^-r).")
+    var mode: SmoothingModeChoice = .vote
+
+    func settings(_ s: Double) -> CertificationRun.Settings {
+      CertificationRun.Settings(kind: .predict, sigma: s, mode: mode.value, samples: samples, alpha: options.alpha,
+                                sampleBatch: options.sampleBatch, batchSize: options.batchSize, seed: options.seed)
+    }
+
+    func validate() throws { try options.check(settings) }
+
+    func run() throws { try options.run(.predict, settings: settings) }
+  }
+
+  struct SmoothCertifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "certify",
+      abstract: "Certified L2 radii (Cohen et al.'s CERTIFY): n₀ selection draws, n estimation draws, Clopper–Pearson at α.",
+      discussion: """
+        Writes certify_sigma<σ>.csv (index,label,prediction,p_lower,radius,abstained,seconds), summary.json, \
+        summary.md and certified.png (certified accuracy against radius, one line per σ). With --mask the noise \
+        and the guarantee cover the masked pixels only: the radius holds for perturbations that change \
+        nothing else.
+        """)
+
+    @OptionGroup var options: SmoothingOptions
+    @Option(help: "Estimation draws n per image.")
+    var samples = 10_000
+    @Option(help: "Selection draws n₀ per image.")
+    var selectionSamples = 100
+
+    func settings(_ s: Double) -> CertificationRun.Settings {
+      CertificationRun.Settings(kind: .certify, sigma: s, samples: samples, selectionSamples: selectionSamples,
+                                alpha: options.alpha, sampleBatch: options.sampleBatch, batchSize: options.batchSize,
+                                seed: options.seed)
+    }
+
+    func validate() throws { try options.check(settings) }
+
+    func run() throws { try options.run(.certify, settings: settings) }
+  }
+}
+
+enum SmoothingModeChoice: String, ExpressibleByArgument, CaseIterable {
+  case vote, soft, weighted
+  var value: RandomizedSmoothing.Mode { RandomizedSmoothing.Mode(rawValue: rawValue)! }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import PixelNN
+import PixelTensor
+@testable import PixelDefenses
+
+@Suite("Randomized smoothing: closed forms, abstention, seeds, masked noise")
+struct RandomizedSmoothingTests {
+  /// A two-class linear model on 1×1×4 inputs: z₁ − z₀ = w·x + b.
+  static func linear(w: [Float], b: Float) throws -> Model {
+    let spec = ModelSpec(input: [1, 1, 4], classes: 2, layers: [LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
+    let model = try Model(spec: spec, seed: 0)
+    try model.loadState(["fc.weight": Tensor([Float](repeating: 0, count: 4) + w, shape: [2, 4]), "fc.bias": Tensor([0, b], shape: [2])],
+                        source: "hand")
+    model.setMode(.inference)
+    return model
+  }
+
+  @Test("on a linear model the certified radius is a lower bound close to the distance to the boundary",
+        arguments: [Float(0.25), 0.5])
+  func linearClosedForm(_ sigma: Float) throws {
+    let w: [Float] = [1, -2, 0.5, 1], b: Float = -0.2
+    let model = try Self.linear(w: w, b: b)
+    let x = Tensor([0.6, 0.1, 0.4, 0.3], shape: [1, 1, 1, 4])
+    let norm = Double(w.reduce(0) { $0 + $1 * $1 }.squareRoot())
+    let margin = Double(zip(w, x.scalars).reduce(0) { $0 + $1.0 * $1.1 } + b)
+    // Under N(0, σ²I) the smoothed classifier predicts class 1 with probability Φ(margin / (σ‖w‖)),
+    // so its exact certified radius is σ·Φ⁻¹(p) = margin / ‖w‖, the distance to the hyperplane.
+    let exact = margin / norm
+    var rng = SeededGenerator(seed: 1)
+    let smoothing = RandomizedSmoothing(base: model, sigma: sigma, sampleBatch: 4096)
+    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 20_000, alpha: 0.001, using: &rng)[0]
+    #expect(c.label == 1)
+    let p = StandardNormal.cdf(margin / (Double(sigma) * norm))
+    #expect(c.pLower <= p)
+    let radius = try #require(c.radius)
+    #expect(radius <= exact + 0.01 && radius >= exact - 0.05 * Double(sigma) * 2, "radius \(radius), exact \(exact)")
+  }
+
+  @Test("a point on the decision boundary makes predict and certify abstain")
+  func abstainsOnATie() throws {
+    let model = try Self.linear(w: [1, 0, 0, 0], b: -0.5)
+    let x = Tensor([0.5, 0, 0, 0], shape: [1, 1, 1, 4])
+    var rng = SeededGenerator(seed: 2)
+    let smoothing = RandomizedSmoothing(base: model, sigma: 0.25)
+    #expect(smoothing.predict(x, samples: 1000, alpha: 0.001, using: &rng) == [nil])
+    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 1000, alpha: 0.001, using: &rng)[0]
+    #expect(c.label == nil && c.radius == nil && c.pLower < 0.5)
+  }
+
+  @Test("the same seed gives the same scores, another seed other scores", arguments: RandomizedSmoothing.Mode.allCases)
+  func seeded(_ mode: RandomizedSmoothing.Mode) throws {
+    let model = try Self.linear(w: [1, -1, 0.5, 0.2], b: 0)
+    var g = SeededGenerator(seed: 9)
+    let x = Tensor.uniform([3, 1, 1, 4], using: &g)
+    func run(_ batch: Int, _ seed: UInt64) -> [[Double]] {
+      var rng = SeededGenerator(seed: seed)
+      return RandomizedSmoothing(base: model, sigma: 0.5, mode: mode, sampleBatch: batch).scores(x, draws: 64, using: &rng)
+    }
+    #expect(run(1024, 4) == run(1024, 4))
+    #expect(run(1024, 4) != run(1024, 5))
+    if mode == .vote { #expect(run(1024, 4).allSatisfy { $0.reduce(0, +) == 64 }) }
+  }
+
+  @Test("masked noise leaves pixels off the mask bit-identical")
+  func maskedNoise() throws {
+    let model = try Self.linear(w: [1, 1, 1, 1], b: 0)
+    var g = SeededGenerator(seed: 3)
+    let x = Tensor.uniform([2, 1, 1, 4], using: &g)
+    let mask = Tensor([1, 0, 0, 1], shape: [1, 1, 1, 4])
+    let smoothing = RandomizedSmoothing(base: model, sigma: 1, mask: mask)
+    var rng = SeededGenerator(seed: 4)
+    let noisy = smoothing.noisy(x, using: &rng)
+    for (i, (a, b)) in zip(noisy.scalars, x.scalars).enumerated() {
+      if i % 4 == 1 || i % 4 == 2 { #expect(a.bitPattern == b.bitPattern) } else { #expect(a != b) }
+    }
+  }
+}
