@@ -3,7 +3,8 @@ import PixelNN
 extension ModelBuilder {
   /// The defense layer kinds of this module: `prm` (``PRMLayer``), `switch` (``SwitchingLayer``)
   /// and `random_resize_pad` (``RandomResizePad``).
-  public static let defenses = ModelBuilder([PRMLayer.specBuilder, SwitchingLayer.specBuilder, RandomResizePad.specBuilder])
+  public static let defenses = ModelBuilder([PRMLayer.specBuilder, SwitchingLayer.specBuilder, RandomResizePad.specBuilder,
+                                             SmoothingLayer.specBuilder])
 
   /// PixelNN's generic kinds plus the defenses: what a checkpoint written by `pixelrobust` may hold.
   public static let withDefenses = ModelBuilder.standard.adding(.defenses)

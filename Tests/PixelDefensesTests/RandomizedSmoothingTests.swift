@@ -76,3 +76,74 @@ struct RandomizedSmoothingTests {
     }
   }
 }
+
+@Suite("The smoothing layer: aggregation, gradients, checkpoints")
+struct SmoothingLayerTests {
+  static func smoothed(_ mode: RandomizedSmoothing.Mode, samples: Int = 16) throws -> (Model, Model) {
+    let spec = ModelSpec(input: [1, 4, 4], classes: 3, layers: [
+      LayerSpec(type: "conv2d", name: "conv", out: 2, kernel: 3, padding: 1), LayerSpec(type: "softplus"),
+      LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 3)])
+    let base = try Model(spec: spec, seed: 5)
+    let (wrapped, state) = try RandomizedSmoothing.wrap(base, sigma: 0.3, samples: samples, mode: mode, seed: 11)
+    let model = try Model(spec: wrapped, seed: 0, builder: .withDefenses)
+    try model.loadState(state, source: "base")
+    base.setMode(.inference)
+    model.setMode(.inference)
+    return (base, model)
+  }
+
+  @Test("soft mode is the mean of the base's logits over the layer's noise draws")
+  func softIsTheMeanLogit() throws {
+    let (base, model) = try Self.smoothed(.soft, samples: 8)
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([2, 1, 4, 4], using: &g)
+    model.reseedRandomizedLayers(3)
+    let ours = withoutGradients { model.logits(x) }.scalars
+    // The same draws, by hand: the layer draws one normal tensor for the 2 × 8 copies, from the
+    // model's seed plus its position in the module walk (the network is 1, the layer 2).
+    var noise = SeededGenerator(seed: 3 + 2)
+    let copies = x.rows(at: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
+    let z = withoutGradients { base.logits(copies + Tensor.normal(copies.shape, standardDeviation: 0.3, using: &noise)) }.scalars
+    for i in 0..<2 {
+      for k in 0..<3 {
+        let mean = (0..<8).reduce(Float(0)) { $0 + z[(i * 8 + $1) * 3 + k] } / 8
+        #expect(Swift.abs(ours[i * 3 + k] - mean) < 1e-5)
+      }
+    }
+    #expect(model.isRandomized)
+  }
+
+  @Test("probability and soft modes are differentiable: input gradients match central differences at fixed noise",
+        arguments: [RandomizedSmoothing.Mode.probability, .soft])
+  func gradients(_ mode: RandomizedSmoothing.Mode) throws {
+    let (_, model) = try Self.smoothed(mode)
+    var g = SeededGenerator(seed: 2)
+    let x = Tensor.uniform([2, 1, 4, 4], using: &g), v = Tensor.normal(x.shape, using: &g)
+    func loss(_ t: Tensor) -> Tensor {
+      model.reseedRandomizedLayers(7)
+      return crossEntropy(logits: model.logits(t), labels: [0, 2], reduction: .sum)
+    }
+    let (_, grad) = valueWithGradient(at: x, of: loss)
+    let h: Float = 1e-2
+    let numeric = (Double(withoutGradients { loss(x + v * h) }.item) - Double(withoutGradients { loss(x - v * h) }.item)) / Double(2 * h)
+    let analytic = zip(grad.scalars, v.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    #expect(Swift.abs(numeric - analytic) <= 2e-2 * Swift.max(Swift.abs(analytic), 1e-2), "\(numeric) vs \(analytic)")
+  }
+
+  @Test("a wrapped checkpoint reloads to the same spec and the same seeded logits; vote mode gives no gradient")
+  func checkpoint() throws {
+    let (_, model) = try Self.smoothed(.vote)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("smooth-\(UUID().uuidString).safetensors")
+    try Checkpoint.save(model, to: url)
+    let (loaded, _) = try Checkpoint.load(from: url, builder: .withDefenses)
+    loaded.setMode(.inference)
+    #expect(loaded.spec == model.spec)
+    var g = SeededGenerator(seed: 4)
+    let x = Tensor.uniform([3, 1, 4, 4], using: &g)
+    model.reseedRandomizedLayers(1)
+    loaded.reseedRandomizedLayers(1)
+    #expect(withoutGradients { model.logits(x) }.scalars == withoutGradients { loaded.logits(x) }.scalars)
+    let (_, grad) = valueWithGradient(at: x) { crossEntropy(logits: loaded.logits($0), labels: [0, 1, 2]) }
+    #expect(grad.scalars.allSatisfy { $0 == 0 })
+  }
+}

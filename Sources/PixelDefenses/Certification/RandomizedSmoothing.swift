@@ -10,7 +10,8 @@ import PixelTensor
 /// optional pixel mask (all ones without one). The draws are aggregated per class as
 /// - **vote**: the number of draws whose top-1 class it is,
 /// - **soft**: the mean logit,
-/// - **weighted**: `Σ_draws 2^−rank` (rank 0 for the top class).
+/// - **weighted**: `Σ_draws 2^−rank` (rank 0 for the top class),
+/// - **probability**: the mean softmax probability (the PyTorch anchor's soft column).
 ///
 /// With a mask the noise lives on the masked pixels only, and the certificate holds for
 /// perturbations supported on them: the Neyman–Pearson argument of Cohen et al.'s Theorem 1 is
@@ -19,7 +20,7 @@ import PixelTensor
 public struct RandomizedSmoothing {
   /// How the draws are aggregated.
   public enum Mode: String, Sendable, CaseIterable, Codable {
-    case vote, soft, weighted
+    case vote, soft, weighted, probability
   }
 
   /// The base classifier (in inference mode).
@@ -78,7 +79,7 @@ public struct RandomizedSmoothing {
           }
         }
       }
-      scores += chunkTotals.map { t in mode == .soft ? t.map { $0 / Double(draws) } : t }
+      scores += chunkTotals.map { t in mode == .soft || mode == .probability ? t.map { $0 / Double(draws) } : t }
     }
     return scores
   }
@@ -94,6 +95,11 @@ public struct RandomizedSmoothing {
     case .weighted:
       let order = logits.indices.sorted { logits[$0] > logits[$1] }
       for (rank, i) in order.enumerated() { totals[i - logits.startIndex] += Foundation.pow(2, -Double(rank)) }
+    case .probability:
+      let top = Double(logits.max() ?? 0)
+      let exps = logits.map { Foundation.exp(Double($0) - top) }
+      let sum = exps.reduce(0, +)
+      for (k, e) in exps.enumerated() { totals[k] += e / sum }
     }
   }
 
