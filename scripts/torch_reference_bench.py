@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--attacks", action="store_true", help="also time torchattacks DeepFool and CW")
+    parser.add_argument("--smoothing", action="store_true",
+                        help="also time smoothed prediction (vote, 32 draws, sigma 0.25) and certification draws")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -83,6 +85,27 @@ def main() -> None:
             median = statistics.median(t)
             report[name] = {"medianMilliseconds": round(median, 3), "minimumMilliseconds": round(min(t), 3),
                             "imagesPerSecond": round(args.batch / median * 1e3, 1)}
+    if args.smoothing:
+        model.eval()
+
+        def votes(images, draws, chunk=1024):
+            counts = torch.zeros(len(images), 10)
+            with torch.no_grad():
+                per = max(1, chunk // draws)
+                for i in range(0, len(images), per):
+                    part = images[i:i + per]
+                    copies = part.repeat_interleave(draws, 0)
+                    top = model(copies + 0.25 * torch.randn_like(copies)).argmax(1).view(len(part), draws)
+                    counts[i:i + len(part)] = torch.nn.functional.one_hot(top, 10).sum(1).float()
+            return counts
+
+        t = timed(lambda: votes(x, 32).argmax(1), 5, warmup=1)
+        median = statistics.median(t)
+        report["smoothing-predict"] = {"medianMilliseconds": round(median, 3), "imagesPerSecond": round(args.batch / median * 1e3, 1)}
+        sixteen = x[:16]
+        t = timed(lambda: (votes(sixteen, 100), votes(sixteen, 1000)), 3, warmup=1)
+        median = statistics.median(t)
+        report["smoothing-certify"] = {"medianMilliseconds": round(median, 3), "drawsPerSecond": round(16 * 1100 / median * 1e3)}
     print(json.dumps(report, indent=2))
 
 

@@ -35,6 +35,11 @@ public enum AttackCurves {
     public var norm: String
     public var points: [(epsilon: Double, accuracy: Double)]
 
+    /// A curve named `name` in `norm` through `points` (accuracy as a fraction).
+    public init(name: String, norm: String, points: [(epsilon: Double, accuracy: Double)]) {
+      self.name = name; self.norm = norm; self.points = points
+    }
+
     static func name(_ attack: String, maskFraction: Double, label: String?) -> String {
       (label.map { $0 + ": " } ?? "") + attack + (maskFraction < 1 ? String(format: " mask %.0f%%", maskFraction * 100) : "")
     }

@@ -16,7 +16,7 @@ public struct EngineBenchmarks {
   public var quick: Bool
 
   /// Only benchmarks whose group name contains this string (`sgemm`, `conv2d`, `small-cnn`,
-  /// `analysis`, `attacks`, `overhead`, `elementwise`); `nil` runs all.
+  /// `analysis`, `attacks`, `smoothing`, `overhead`, `elementwise`); `nil` runs all.
   public var filter: String?
 
   public init(repeats: Int = 7, quick: Bool = false, filter: String? = nil) {
@@ -60,6 +60,10 @@ public struct EngineBenchmarks {
     if wants("attacks") {
       progress("DeepFool and C&W")
       add(contentsOf: minimalAttacks(batch: batch, using: &rng))
+    }
+    if wants("smoothing") {
+      progress("randomized smoothing")
+      add(contentsOf: smoothing(batch: batch, using: &rng))
     }
     if wants("overhead") {
       progress("per-op overhead")
@@ -233,6 +237,31 @@ public struct EngineBenchmarks {
              + "small-cnn at its own predictions; rate in images/s", time(deepFool), items: Double(batch)),
       result("cw-l2.small-cnn", "C&W L2, one round of 100 Adam steps without early stop, batch of \(batch); rate in images/s",
              time(cw), items: Double(batch)),
+    ]
+  }
+
+  /// Smoothed prediction (vote over m = 32 Gaussian draws, σ = 0.25) of a batch through small-cnn,
+  /// and the draws per second of certification (n₀ = 100, n = 1,000 on 16 images).
+  func smoothing(batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
+    model.setMode(.inference)
+    let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
+    let smoothed = RandomizedSmoothing(base: model, sigma: 0.25, mode: .vote, sampleBatch: 1024)
+    let runs = Swift.max(1, Swift.min(repeats, 5))
+    let predict = Stopwatch.samples(repeats: runs) {
+      var r = SeededGenerator(seed: 0)
+      _ = smoothed.classify(x, draws: 32, using: &r)
+    }
+    let images = x.rows(0..<Swift.min(16, batch)), draws = quick ? 100 : 1000
+    let certify = Stopwatch.samples(repeats: Swift.max(1, Swift.min(repeats, 3))) {
+      var r = SeededGenerator(seed: 0)
+      _ = smoothed.certify(images, selectionSamples: 100, estimationSamples: draws, alpha: 0.001, using: &r)
+    }
+    return [
+      result("smoothing.predict.small-cnn", "vote over 32 draws (σ = 0.25) for a batch of \(batch) through small-cnn; rate in images/s",
+             predict, items: Double(batch)),
+      result("smoothing.certify.small-cnn", "CERTIFY (n₀ = 100, n = \(draws)) on \(images.shape[0]) images; rate in noisy draws/s",
+             certify, items: Double(images.shape[0] * (100 + draws))),
     ]
   }
 

@@ -44,6 +44,8 @@ struct RandomizedSmoothingTests {
     var rng = SeededGenerator(seed: 2)
     let smoothing = RandomizedSmoothing(base: model, sigma: 0.25)
     #expect(smoothing.predict(x, samples: 1000, alpha: 0.001, using: &rng) == [nil])
+    // α = 1 is the plain majority vote: it never abstains.
+    #expect(smoothing.predict(x, samples: 1000, alpha: 1, using: &rng).allSatisfy { $0 != nil })
     let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 1000, alpha: 0.001, using: &rng)[0]
     #expect(c.label == nil && c.radius == nil && c.pLower < 0.5)
   }

@@ -50,7 +50,7 @@ public struct CertificationRun: Codable, Sendable {
     public var samples: Int
     /// Certify's selection draws n₀.
     public var selectionSamples: Int
-    /// The level α of the test or bound.
+    /// The level α of the test or bound (predict at α = 1: a plain majority vote, no abstention).
     public var alpha: Double
     /// Noisy images per forward pass.
     public var sampleBatch: Int
@@ -73,7 +73,10 @@ public struct CertificationRun: Codable, Sendable {
       if kind == .certify && (selectionSamples < 1 || selectionSamples > 10_000_000) {
         return "the selection samples must lie in 1…10,000,000, got \(selectionSamples)"
       }
-      if !(alpha > 0 && alpha < 1) { return "α must lie in (0, 1), got \(alpha)" }
+      // Predict at α = 1 never abstains: the plain majority vote of Nemcovsky et al.
+      if kind == .certify ? !(alpha > 0 && alpha < 1) : !(alpha > 0 && alpha <= 1) {
+        return "α must lie in (0, 1)\(kind == .predict ? " (predict: (0, 1], 1 never abstains)" : ""), got \(alpha)"
+      }
       if sampleBatch < 1 || batchSize < 1 { return "the sample batch and batch size must be at least 1" }
       return nil
     }
@@ -171,7 +174,8 @@ public struct CertificationRun: Codable, Sendable {
     let certifying = runs.filter { $0.settings.kind == .certify }
     if !certifying.isEmpty {
       let series = runs.enumerated().filter { $0.element.settings.kind == .certify }.map { k, r in
-        LinePlot.Series(name: "σ = \(r.settings.sigma)" + (labels.map { " " + $0[k] } ?? ""),
+        // NOTE: the bitmap font has no Greek letters.
+        LinePlot.Series(name: "sigma \(r.settings.sigma)" + (labels.map { " " + $0[k] } ?? ""),
                         points: r.certified.map { ($0.radius, $0.accuracy * 100) })
       }
       try LinePlot(title: title, xLabel: "L2 radius (pixel units)", yLabel: "certified accuracy (%)", series: series,
@@ -198,5 +202,17 @@ public struct CertificationRun: Codable, Sendable {
                    + "\(pct(r.abstainRate)) | \(at(0.25)) | \(at(0.5)) | \(at(1.0)) | " + String(format: "%.4f |", r.secondsPerImage))
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+extension CertificationRun {
+  /// The certified-accuracy curves of a `summary.json` written by `pixelrobust smooth certify`,
+  /// as L2 curves named `label: sigma σ`; `nil` when the file holds something else.
+  public static func curves(in url: URL, label: String) throws -> [AttackCurves.Curve]? {
+    guard let runs = try? JSONDecoder().decode([CertificationRun].self, from: FileBytes.read(url)) else { return nil }
+    return runs.filter { $0.settings.kind == .certify }.map { r in
+      AttackCurves.Curve(name: "\(label): certified, sigma \(r.settings.sigma)", norm: "l2",
+                         points: r.certified.map { ($0.radius, $0.accuracy) })
+    }
   }
 }

@@ -109,11 +109,13 @@ public struct RandomizedSmoothing {
   }
 
   /// Cohen et al.'s PREDICT: the top class of `samples` votes, or `nil` (abstain) when the
-  /// two-sided binomial test of the top two counts cannot reject a tie at level α.
+  /// two-sided binomial test of the top two counts cannot reject a tie at level α. At α = 1 it
+  /// never abstains (ties go to the smaller class index): the plain majority vote.
   public func predict(_ x: Tensor, samples: Int, alpha: Double, using rng: inout SeededGenerator) -> [Int?] {
     scores(x, draws: samples, mode: .vote, using: &rng).map { counts in
       let order = counts.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
       let a = Int(counts[order[0]]), b = order.count > 1 ? Int(counts[order[1]]) : 0
+      guard alpha < 1 else { return order[0] }
       return BinomialBounds.twoSidedHalfTest(successes: a, trials: a + b) > alpha ? nil : order[0]
     }
   }

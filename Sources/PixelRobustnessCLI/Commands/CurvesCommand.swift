@@ -1,17 +1,19 @@
 import ArgumentParser
 import Foundation
 import PixelAnalysis
+import PixelDefenses
 
 extension PixelRobustCommand {
   /// `pixelrobust curves`: accuracy-versus-ε curves of several attack reports on one plot per norm.
   struct CurvesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "curves",
-      abstract: "Plot accuracy against ε from attack reports (--json of pixelrobust attack): curves_<norm>.png and curves.csv.",
+      abstract: "Plot accuracy against ε from attack reports (attack --json) and certificates (smooth certify's summary.json): curves_<norm>.png, curves.csv.",
       discussion: """
         Minimal attacks contribute the curve their per-example sizes imply, bounded attacks their \
-        robust accuracy at each ε they ran at. Curves are named LABEL: attack (labels default to \
-        the report file names), one plot per norm.
+        robust accuracy at each ε they ran at, certification its certified accuracy at each L2 \
+        radius. Curves are named LABEL: attack (labels default to the report file names, or their \
+        folder's for summary.json), one plot per norm.
         """)
 
     @Option(help: "Attack report JSON files, comma-separated.")
@@ -32,8 +34,14 @@ extension PixelRobustCommand {
     func run() throws {
       let check = OutputCheck(folders: [output], inputs: reports.values)
       try check.run()
-      let names = labels?.values ?? reports.values.map { URL(cliPath: $0).deletingPathExtension().lastPathComponent }
-      let curves = try zip(reports.values, names).flatMap { try AttackCurves.curves(in: URL(cliPath: $0), label: $1) }
+      let names = labels?.values ?? reports.values.map { path in
+        let url = URL(cliPath: path)
+        return url.lastPathComponent == "summary.json" ? url.deletingLastPathComponent().lastPathComponent
+          : url.deletingPathExtension().lastPathComponent
+      }
+      let curves = try zip(reports.values, names).flatMap { path, name in
+        try CertificationRun.curves(in: URL(cliPath: path), label: name) ?? AttackCurves.curves(in: URL(cliPath: path), label: name)
+      }
       let files = try AttackCurves.write(curves, title: title, identity: ["reports": reports.values.joined(separator: ",")],
                                          to: URL(cliPath: output))
       print("wrote " + files.joined(separator: ", ") + " (\(curves.count) curves) to \(output)")

@@ -21,7 +21,7 @@ extension PixelRobustCommand {
     @OptionGroup var data: DataOptions
     @Option(help: "Noise σ in pixel units, comma-separated to run several (one CSV and one line each).")
     var sigma = CommaList<Double>([0.25])
-    @Option(help: "Level α of the abstention test (predict) or of the lower confidence bound (certify).")
+    @Option(help: "Level α of the abstention test (predict; 1 never abstains) or of the lower confidence bound (certify).")
     var alpha = 0.001
     @Option(help: "Noise only on these pixels: top:K, bottom:K, random:K[@SEED], pattern:vN[@DY,DX] or FILE.png; certifies perturbations supported on them.")
     var mask: String?

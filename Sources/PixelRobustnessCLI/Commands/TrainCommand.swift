@@ -46,6 +46,9 @@ extension PixelRobustCommand {
     @Flag(help: "Random horizontal flips.")
     var flip = false
     @OptionGroup var objective: ObjectiveOptions
+    @Option(name: .customLong("init"),
+            help: "Fine-tune: start from this checkpoint's architecture and weights (a fresh optimizer; --arch and --spec do not apply).")
+    var initial: String?
     @Option(help: "Checkpoint file (.safetensors); the optimizer state <name>.state.safetensors and the log <name>.log.jsonl are written beside it.")
     var output: String
     @Flag(help: "Continue from the checkpoint and optimizer state at --output.")
@@ -57,6 +60,7 @@ extension PixelRobustCommand {
                         "--momentum, --gamma, --label-smoothing and --clip-norm")
       if let problem = settings.validationError() { throw ValidationError(problem + ".") }
       if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1.") }
+      if initial != nil && spec != nil { throw ValidationError("--init takes the architecture from its checkpoint: drop --spec.") }
       guard hidden.values.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else { throw ValidationError("--hidden widths must be in 1...1048576.") }
       let w = wide.values
       guard w.count == 2, w[0] >= 10, w[0] <= 1000, (w[0] - 4) % 6 == 0, w[1] >= 1, w[1] <= 64 else {
@@ -96,11 +100,12 @@ extension PixelRobustCommand {
 
     func run() throws {
       var check = OutputCheck(files: TrainingJob.files(output: URL(cliPath: output)).map(\.path),
-                              inputs: [spec, objective.teacher].compactMap { $0 })
+                              inputs: [spec, objective.teacher, initial].compactMap { $0 })
       check.reading(data: data)
       try check.run()
       Console.announceRuntime()
-      let file = try specFile()
+      let start = try initial.map { try loadCheckpoint($0).model }
+      let file = try start?.spec ?? specFile()
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: testLimit, channels: train.imageShape[0])
@@ -119,8 +124,9 @@ extension PixelRobustCommand {
       let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output),
                             objective: try (settings.objective ?? ObjectiveSettings()).makeObjective(teacher: teacher,
                                                                                                     labelSmoothing: labelSmoothing),
+                            metadata: initial.map { ["pixelrobust.init": $0] } ?? [:], initialState: start?.stateTensors ?? [:],
                             builder: modelBuilder)
-      Console.note("objective: \(objective.kind.rawValue)")
+      Console.note("objective: \(objective.kind.rawValue)" + (initial.map { ", starting from \($0)" } ?? ""))
       let bar = Console.ProgressBar()
       try job.run(train: train, test: test, resume: resume, progress: { p in
         bar.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,
