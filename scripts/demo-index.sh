@@ -40,6 +40,14 @@ out=${1:-runs/demo}
     echo
     echo "Files: [deepfool.json](suite/deepfool.json), [cw.json](suite/cw.json), [jsma.json](suite/jsma.json), [ensemble.json](suite/ensemble.json), [curves.csv](suite/curves/curves.csv)."
   fi
+  if [ -f "$out/certify/summary.md" ]; then
+    echo
+    echo "## Randomized smoothing: certified L2 radii (first 100 test images)"
+    echo
+    cat "$out/certify/summary.md"
+    echo
+    echo "![certified accuracy](certify/certified.png)"
+  fi
   if [ -f "$out/masked-sweep/table.md" ]; then
     echo
     echo "## Masked PGD: top-k, bottom-k and random-k pixels of G"
