@@ -28,10 +28,7 @@ extension PixelRobustCommand {
     var model: String
     @OptionGroup var data: DataOptions
     @OptionGroup var options: AttackOptions
-    @Option(help: "Pixel mask: top:K, bottom:K, random:K[@SEED], pattern:vN[@DY,DX] or FILE.png.")
-    var mask: String?
-    @Option(help: "Gradient map (G.npy from gradient-map) for ranked masks.")
-    var map: String?
+    @OptionGroup var masking: MaskOptions
     @Option(help: "Folder for example grids (clean | perturbation | adversarial) and x_adv_eps<ε>.npy.")
     var saveExamples: String?
     @Option(help: "File to write the report to as JSON.")
@@ -52,25 +49,17 @@ extension PixelRobustCommand {
         throw ValidationError("--repeats and --baseline evaluate bounded attacks; \(options.attack.rawValue) is a minimal attack.")
       }
       if output != nil && !isMinimal { throw ValidationError("--output is for minimal attacks (deepfool, cw, jsma); use --json.") }
-      if let mask {
-        let spec: MaskSpecification
-        do { spec = try MaskSpecification(parsing: mask) } catch { throw ValidationError("\(error).") }
-        if spec.needsMap && map == nil { throw ValidationError("--mask \(mask) ranks pixels of a gradient map: add --map G.npy.") }
-      }
     }
 
     func run() throws {
       var check = OutputCheck(files: [json].compactMap { $0 }, folders: [saveExamples, output].compactMap { $0 },
-                              inputs: [model, map, baseline].compactMap { $0 })
+                              inputs: [model, masking.map, baseline].compactMap { $0 })
       check.reading(data: data.data)
       try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
-      let pixels = try mask.map {
-        try MaskSpecification(parsing: $0, defaultSeed: options.seed).resolve(height: h, width: w, mapFile: map.map(URL.init(cliPath:)))
-      }
-      if let mask, let pixels { Console.note("mask \(mask): \(pixels)") }
+      let pixels = try masking.resolve(height: h, width: w, seed: options.seed)
       let maskTensor = pixels?.tensor(channels: c)
       let settings = options.settings
       let meter = Console.ImageMeter("attack")
@@ -90,7 +79,7 @@ extension PixelRobustCommand {
       let attacks = try settings.attacks()
       let examples = saveExamples.map {
         AdversarialExamples(folder: URL(cliPath: $0), model: net,
-                            title: attacks.map(\.name).joined(separator: "+") + (mask.map { " mask " + $0 } ?? ""))
+                            title: attacks.map(\.name).joined(separator: "+") + (masking.mask.map { " mask " + $0 } ?? ""))
       }
       let report = try AttackReport.evaluate(
         attacks, model: net, modelName: model, data: dataset, norm: settings.norm, epsilons: settings.epsilons,
@@ -111,7 +100,7 @@ extension PixelRobustCommand {
                     meter: Console.ImageMeter) throws {
       let attack = try settings.minimalAttack()
       let examples = saveExamples.map {
-        AdversarialExamples(folder: URL(cliPath: $0), model: net, title: mask.map { "mask " + $0 } ?? "")
+        AdversarialExamples(folder: URL(cliPath: $0), model: net, title: masking.mask.map { "mask " + $0 } ?? "")
       }
       let report = MinimalAttackReport.evaluate(
         [attack], model: net, modelName: model, data: dataset, domain: try PixelDomain(mask: maskTensor),

@@ -23,10 +23,8 @@ extension PixelRobustCommand {
     var sigma = CommaList<Double>([0.25])
     @Option(help: "Level α of the abstention test (predict; 1 never abstains) or of the lower confidence bound (certify).")
     var alpha = 0.001
-    @Option(help: "Noise only on these pixels: top:K, bottom:K, random:K[@SEED], pattern:vN[@DY,DX] or FILE.png; certifies perturbations supported on them.")
-    var mask: String?
-    @Option(help: "Gradient map (G.npy) for ranked masks.")
-    var map: String?
+    /// With a mask, the noise covers only its pixels, and so does the certificate.
+    @OptionGroup var masking: MaskOptions
     @Option(help: "Noisy images per forward pass (the memory cap).")
     var sampleBatch = 1024
     @Option(help: ArgumentHelp(SharedHelp.batchSize))
@@ -37,11 +35,6 @@ extension PixelRobustCommand {
     var output: String
 
     func validate() throws {
-      if let mask {
-        let spec: MaskSpecification
-        do { spec = try MaskSpecification(parsing: mask) } catch { throw ValidationError("\(error).") }
-        if spec.needsMap && map == nil { throw ValidationError("--mask \(mask) ranks pixels of a gradient map: add --map G.npy.") }
-      }
       guard !sigma.values.isEmpty else { throw ValidationError("give at least one --sigma.") }
     }
 
@@ -52,16 +45,13 @@ extension PixelRobustCommand {
 
     /// Loads the model, data and mask, runs `settings(σ)` for every σ and writes the folder.
     func run(_ kind: CertificationRun.Kind, settings: (Double) -> CertificationRun.Settings) throws {
-      var check = OutputCheck(folders: [output], inputs: [model, map].compactMap { $0 })
+      var check = OutputCheck(folders: [output], inputs: [model, masking.map].compactMap { $0 })
       check.reading(data: data.data)
       try check.run()
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
-      let pixels = try mask.map {
-        try MaskSpecification(parsing: $0, defaultSeed: seed).resolve(height: h, width: w, mapFile: map.map(URL.init(cliPath:)))
-      }
-      if let mask, let pixels { Console.note("noise only on mask \(mask): \(pixels)") }
+      let pixels = try masking.resolve(height: h, width: w, seed: seed, announcing: "noise only on mask")
       let meter = Console.ImageMeter("smooth \(kind.rawValue)")
       let runs = sigma.values.map { s in
         Console.note("σ = \(s)")
@@ -69,7 +59,7 @@ extension PixelRobustCommand {
                                     progress: meter.update)
       }
       Console.note(meter.summary)
-      print(try CertificationRun.write(runs, labels: mask.map { m in runs.map { _ in m } },
+      print(try CertificationRun.write(runs, labels: masking.mask.map { m in runs.map { _ in m } },
                                        title: "\(kind.rawValue) on \(dataset.name) (\(dataset.count) images)",
                                        identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net), "data": dataset.name],
                                        to: URL(cliPath: output)))
