@@ -171,15 +171,12 @@ public struct APGD: BoundedAttack {
       let z = probe.row(n), base = n * k
       switch loss {
       case .crossEntropy:
-        let top = z.max()!
-        let exps = z.map { Foundation.exp(Double($0 - top)) }
-        let total = exps.reduce(0, +)
+        let p = softmax(z)
         let label = targets?[n] ?? y[n]
-        let ce = Float(Foundation.log(total)) - (z[z.startIndex + label] - top)
         // Untargeted ascends CE(y); targeted ascends −CE(t).
         let sign: Float = targets == nil ? 1 : -1
-        losses[n] = sign * ce
-        for j in 0..<k { c[base + j] = sign * (Float(exps[j] / total) - (j == label ? 1 : 0)) }
+        losses[n] = sign * Float(-Foundation.log(p[label]))
+        for j in 0..<k { c[base + j] = sign * (Float(p[j]) - (j == label ? 1 : 0)) }
       case .dlr:
         let order = (0..<k).sorted { z[z.startIndex + $0] > z[z.startIndex + $1] }
         let third = order[Swift.min(2, k - 1)], fourth = order[Swift.min(3, k - 1)]

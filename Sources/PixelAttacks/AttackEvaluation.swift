@@ -63,15 +63,17 @@ public struct AttackRunner {
   ///   - targeted: use targets `(y + 1) mod K` instead of untargeted misclassification.
   ///   - progress: after every batch, the images attacked so far and the total.
   ///   - onBatch: receives each batch's clean images, adversarial images and labels (for saving examples).
+  ///   - perExample: receives, per batch, whether each example stayed correct in every
+  ///     classification and its L∞ and L2 perturbation sizes (what an ensemble combines).
   public func run(_ attack: any BoundedAttack, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool = false,
                   progress: (Int, Int) -> Void = { _, _ in },
-                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> AttackResult {
+                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in },
+                  perExample: ([Bool], [Float], [Float]) -> Void = { _, _, _ in }) -> AttackResult {
     var rng = SeededGenerator(seed: seed)
     var cleanCorrect = 0.0, robustCorrect = 0, successes = 0, attempted = 0
-    var sumLinf = 0.0, sumL2 = 0.0, maxOff = 0.0, maxPert = 0.0
-    var inBounds = true
+    var sumLinf = 0.0, sumL2 = 0.0, maxPert = 0.0
+    var audit = PerturbationAudit(mask: threat.mask, bounds: threat.bounds)
     var health = GradientHealth()
-    let offMask = threat.mask.map { m in withoutGradients { 1 - m } }
     let classes = model.spec.classes
     model.reseedRandomizedLayers(seed)
     model.withMode(.inference) {
@@ -85,21 +87,24 @@ public struct AttackRunner {
         let (clean, adv) = withoutGradients {
           ((0..<draws).map { _ in model.logits(x).argmax(alongAxis: 1) }, (0..<draws).map { _ in model.logits(xAdv).argmax(alongAxis: 1) })
         }
+        var sizes: (linf: [Float], l2: [Float]) = ([], [])
         withoutGradients {
           let delta = xAdv - x
           let linf = delta.abs().flattenedBatch().max(alongAxis: 1).scalars
           let l2 = delta.l2NormPerSample().scalars
+          sizes = (linf, l2)
           sumLinf += linf.reduce(0) { $0 + Double($1) }
           sumL2 += l2.reduce(0) { $0 + Double($1) }
           maxPert = Swift.max(maxPert, Double((threat.norm == .lInfinity ? linf : l2).max() ?? 0))
-          if let offMask { maxOff = Swift.max(maxOff, Double((delta * offMask).abs().max())) }
-          if xAdv.min() < threat.bounds.lowerBound || xAdv.max() > threat.bounds.upperBound { inBounds = false }
+          audit.record(delta: delta, adversarial: xAdv)
         }
+        var robustFlags: [Bool] = []
         for i in y.indices {
           let cleanHits = clean.filter { $0[i] == y[i] }.count
           cleanCorrect += Double(cleanHits) / Double(draws)
           // Worst case over the draws: robust only if every classification is right.
           let robust = adv.allSatisfy { $0[i] == y[i] }
+          robustFlags.append(robust)
           if robust { robustCorrect += 1 }
           if cleanHits == draws {
             attempted += 1
@@ -108,24 +113,19 @@ public struct AttackRunner {
           }
         }
         onBatch(x, xAdv, y)
+        perExample(robustFlags, sizes.linf, sizes.l2)
         done += y.count
         progress(done, data.count)
       }
     }
     let n = Double(Swift.max(data.count, 1))
-    let maskFraction = threat.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
     return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: threat.epsilon.decimal, targeted: targeted,
-                        maskFraction: maskFraction, count: data.count, cleanAccuracy: cleanCorrect / n,
+                        maskFraction: audit.maskFraction, count: data.count, cleanAccuracy: cleanCorrect / n,
                         robustAccuracy: Double(robustCorrect) / n,
                         successRate: Double(successes) / Double(Swift.max(attempted, 1)), meanLInfinity: sumLinf / n,
-                        meanL2: sumL2 / n, maxOffMaskChange: maxOff, maxPerturbation: maxPert, withinBounds: inBounds,
+                        meanL2: sumL2 / n, maxOffMaskChange: audit.maxOffMaskChange, maxPerturbation: maxPert,
+                        withinBounds: audit.withinBounds,
                         gradientHealth: health)
   }
 
-  /// Per example: is every one of the ``classifications`` of `xAdv` the true label? (Robust
-  /// accuracy counts correct answers, for targeted attacks too.)
-  func robust(_ xAdv: Tensor, labels: [Int], model: Model) -> [Bool] {
-    let draws = withoutGradients { (0..<classifications).map { _ in model.logits(xAdv).argmax(alongAxis: 1) } }
-    return labels.indices.map { i in draws.allSatisfy { $0[i] == labels[i] } }
-  }
 }

@@ -81,18 +81,13 @@ public struct AttackReport: Codable, Sendable {
       progress("\(member.name) at ε = \(threat.epsilon) (ensemble member)")
       var offset = 0
       rows.append(runner.run(member, model: model, data: data, threat: threat, targeted: targeted, progress: imagesDone,
-                             onBatch: { x, xAdv, y in
-        onBatch(x, xAdv, y)
-        let flags = runner.robust(xAdv, labels: y, model: model)
-        let delta = withoutGradients { xAdv - x }
-        let sizesInf = withoutGradients { delta.abs().flattenedBatch().max(alongAxis: 1).scalars }
-        let sizes2 = withoutGradients { delta.l2NormPerSample().scalars }
-        for i in y.indices where !flags[i] && !chosen[offset + i] {
+                             onBatch: onBatch, perExample: { flags, sizesInf, sizes2 in
+        for i in flags.indices where !flags[i] && !chosen[offset + i] {
           chosen[offset + i] = true
           robust[offset + i] = false
           linf[offset + i] = Double(sizesInf[i]); l2[offset + i] = Double(sizes2[i])
         }
-        offset += y.count
+        offset += flags.count
       }))
     }
     var row = rows[0]

@@ -67,8 +67,7 @@ func steepestDirection(_ g: Tensor, norm: Norm) -> Tensor {
     switch norm {
     case .lInfinity: return g.sign()
     case .l2:
-      let norms = g.l2NormPerSample().scalars.map { $0 > 0 ? 1 / $0 : 0 }
-      return g * Tensor(norms, shape: Shape([norms.count] + [Int](repeating: 1, count: g.rank - 1)))
+      return g.scaledPerExample(g.l2NormPerSample().scalars.map { $0 > 0 ? 1 / $0 : 0 })
     }
   }
 }

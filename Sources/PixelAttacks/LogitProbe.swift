@@ -1,3 +1,4 @@
+import Foundation
 import PixelNN
 import PixelTensor
 
@@ -58,6 +59,14 @@ func argmax(_ v: ArraySlice<Float>) -> Int {
   return best - v.startIndex
 }
 
+/// The softmax of one example's logits, in `Double` (shifted by the largest logit).
+func softmax(_ z: ArraySlice<Float>) -> [Double] {
+  let top = Double(z.max() ?? 0)
+  let exps = z.map { Foundation.exp(Double($0) - top) }
+  let total = exps.reduce(0, +)
+  return exps.map { $0 / total }
+}
+
 /// The largest logit other than class `y`, and its class.
 func largestOther(_ z: ArraySlice<Float>, excluding y: Int) -> (value: Float, index: Int) {
   var best = -Float.infinity, index = y == 0 ? 1 : 0
@@ -74,6 +83,7 @@ extension Tensor {
   /// Rows of `replacement` where `take` is true, rows of `self` elsewhere.
   func replacingRows(_ take: [Bool], with replacement: Tensor) -> Tensor {
     precondition(shape == replacement.shape && take.count == shape[0], "row replacement needs equal shapes")
+    guard take.contains(true) else { return self }
     let per = elementCount / Swift.max(shape[0], 1)
     var out = scalars
     replacement.withUnsafeBufferPointer { r in

@@ -92,9 +92,8 @@ public struct MinimalAttackRunner: Sendable {
                   onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> MinimalAttackResult {
     var rng = SeededGenerator(seed: seed)
     var norms: [Double?] = [], correct: [Bool] = []
-    var maxOff = 0.0, inBounds = true
+    var audit = PerturbationAudit(mask: domain.mask, bounds: domain.bounds)
     var health = GradientHealth()
-    let offMask = domain.mask.map { m in withoutGradients { 1 - m } }
     let classes = model.spec.classes
     let started = ContinuousClock.now
     model.reseedRandomizedLayers(seed)
@@ -113,10 +112,7 @@ public struct MinimalAttackRunner: Sendable {
           correct.append(isCorrect)
           norms.append(isCorrect ? (fooled[i] ? sizes[i] : nil) : 0)
         }
-        withoutGradients {
-          if let offMask { maxOff = Swift.max(maxOff, Double((delta * offMask).abs().max())) }
-          if xAdv.min() < domain.bounds.lowerBound || xAdv.max() > domain.bounds.upperBound { inBounds = false }
-        }
+        audit.record(delta: delta, adversarial: xAdv)
         onBatch(x, xAdv, y)
         done += y.count
         progress(done, data.count)
@@ -126,14 +122,13 @@ public struct MinimalAttackRunner: Sendable {
     let successes = zip(norms, correct).compactMap { size, isCorrect in isCorrect ? size : nil }.sorted()
     let attempted = correct.filter { $0 }.count
     let grid = epsilons ?? MinimalAttackResult.grid(norms: norms, norm: attack.norm)
-    let maskFraction = domain.mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1
     return MinimalAttackResult(
-      attack: attack.name, norm: attack.norm.rawValue, targeted: targeted, maskFraction: maskFraction, count: data.count,
+      attack: attack.name, norm: attack.norm.rawValue, targeted: targeted, maskFraction: audit.maskFraction, count: data.count,
       cleanAccuracy: Double(attempted) / Double(Swift.max(data.count, 1)),
       successRate: Double(successes.count) / Double(Swift.max(attempted, 1)),
       medianNorm: Self.median(successes), meanNorm: successes.isEmpty ? nil : successes.reduce(0, +) / Double(successes.count),
       norms: norms, curve: grid.map { .init(epsilon: $0, accuracy: MinimalAttackResult.accuracy(norms: norms, clean: correct, at: $0)) },
-      maxOffMaskChange: maxOff, withinBounds: inBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)),
+      maxOffMaskChange: audit.maxOffMaskChange, withinBounds: audit.withinBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)),
       gradientHealth: health)
   }
 

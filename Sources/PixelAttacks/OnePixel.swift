@@ -63,9 +63,8 @@ public struct OnePixel: BoundedAttack {
       }
       return out
     }
-    var fitness = [Float](repeating: 0, count: n * population), fooled = [Bool](repeating: false, count: n * population)
-    let all = Array(0..<(n * population))
-    (fitness, fooled) = evaluate(all, members: members, image: image, shape: x.shape, criterion: criterion, model: model)
+    var (fitness, fooled) = evaluate(Array(0..<(n * population)), genes: members, image: image, shape: x.shape,
+                                     criterion: criterion, model: model)
     var done = (0..<n).map { i in fooled[(i * population)..<((i + 1) * population)].contains(true) }
     for _ in 0..<iterations where done.contains(false) {
       var trials: [[Float]] = [], owners: [Int] = []
@@ -83,11 +82,9 @@ public struct OnePixel: BoundedAttack {
           owners.append(i * population + j)
         }
       }
-      var candidates = members
-      for (t, o) in zip(trials, owners) { candidates[o] = t }
-      let (f, s) = evaluate(owners, members: candidates, image: image, shape: x.shape, criterion: criterion, model: model)
+      let (f, s) = evaluate(owners, genes: trials, image: image, shape: x.shape, criterion: criterion, model: model)
       for (k, o) in owners.enumerated() where f[k] <= fitness[o] || s[k] {
-        members[o] = candidates[o]; fitness[o] = f[k]; fooled[o] = s[k]
+        members[o] = trials[k]; fitness[o] = f[k]; fooled[o] = s[k]
       }
       for i in 0..<n where !done[i] { done[i] = fooled[(i * population)..<((i + 1) * population)].contains(true) }
     }
@@ -111,22 +108,20 @@ public struct OnePixel: BoundedAttack {
     return (picked[0], picked[1], picked[2])
   }
 
-  /// Fitness and success of the members at `indices` (member `m` belongs to example `m / population`),
-  /// evaluated in chunks of at most 1024 images.
-  func evaluate(_ indices: [Int], members: [[Float]], image: (Int, [Float]) -> [Float], shape: Shape,
+  /// Fitness and success of candidates `genes[j]` for the members `owners[j]` (member `m` belongs
+  /// to example `m / population`), evaluated in chunks of at most 1024 images.
+  func evaluate(_ owners: [Int], genes: [[Float]], image: (Int, [Float]) -> [Float], shape: Shape,
                 criterion: Criterion, model: any Classifier) -> ([Float], [Bool]) {
     var fitness: [Float] = [], fooled: [Bool] = []
     let rest = Array(shape.dims.dropFirst())
-    for start in stride(from: 0, to: indices.count, by: 1024) {
-      let chunk = indices[start..<Swift.min(start + 1024, indices.count)]
-      let pixels = chunk.flatMap { image($0 / population, members[$0]) }
+    for start in stride(from: 0, to: owners.count, by: 1024) {
+      let chunk = start..<Swift.min(start + 1024, owners.count)
+      let pixels = chunk.flatMap { image(owners[$0] / population, genes[$0]) }
       let z = queryLogits(Tensor(pixels, shape: Shape([chunk.count] + rest)), model: model)
       let k = z.count / chunk.count
-      for (r, m) in chunk.enumerated() {
-        let row = z[(r * k)..<((r + 1) * k)], label = criterion.labels[m / population]
-        let top = row.max()!
-        let exps = row.map { Foundation.exp(Double($0 - top)) }
-        let p = Float(exps[label] / exps.reduce(0, +))
+      for (r, j) in chunk.enumerated() {
+        let row = z[(r * k)..<((r + 1) * k)], label = criterion.labels[owners[j] / population]
+        let p = Float(softmax(row)[label])
         fitness.append(criterion.isTargeted ? 1 - p : p)
         let predicted = argmax(row)
         fooled.append(criterion.isTargeted ? predicted == label : predicted != label)

@@ -74,16 +74,10 @@ public struct PGD: BoundedAttack {
       }
       guard restarts > 1 else { return xAdv }
       let fooled = criterion.isAdversarial(logits: withoutGradients { model.logits(xAdv) })
-      best = merge(best, xAdv, keep: done)
+      // Examples a previous restart fooled keep that restart's result.
+      best = best.map { xAdv.replacingRows(done, with: $0) } ?? xAdv
       for i in done.indices where fooled[i] { done[i] = true }
     }
     return best ?? x
-  }
-
-  /// Rows of `candidate` where `keep` is false, rows of `current` where it is true.
-  func merge(_ current: Tensor?, _ candidate: Tensor, keep: [Bool]) -> Tensor {
-    guard let current else { return candidate }
-    let rows = (0..<keep.count).map { keep[$0] ? current[$0].expandingShape(at: 0) : candidate[$0].expandingShape(at: 0) }
-    return withoutGradients { Tensor.concatenate(rows, alongAxis: 0) }
   }
 }

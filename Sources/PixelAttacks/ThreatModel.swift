@@ -51,9 +51,7 @@ public struct ThreatModel: Sendable {
       case .lInfinity:
         delta = delta.clamped(to: -epsilon...epsilon)
       case .l2:
-        let norms = delta.l2NormPerSample()
-        let scale = norms.scalars.map { $0 > epsilon ? epsilon / $0 : 1 }
-        delta = delta * Tensor(scale, shape: Shape([scale.count] + [Int](repeating: 1, count: delta.rank - 1)))
+        delta = delta.scaledPerExample(delta.l2NormPerSample().scalars.map { $0 > epsilon ? epsilon / $0 : 1 })
       }
       return (clean + delta).clamped(to: bounds)
     }
@@ -71,8 +69,7 @@ public struct ThreatModel: Sendable {
       let norms = withoutGradients { direction.l2NormPerSample() }.scalars
       // Radius ε·u^(1/d) makes the point uniform in the ball.
       let radii = (0..<n).map { i in epsilon * Float(pow(Double(rng.nextUnitFloat()), 1 / Double(d))) / Swift.max(norms[i], 1e-12) }
-      let scaled = withoutGradients { direction * Tensor(radii, shape: Shape([n] + [Int](repeating: 1, count: clean.rank - 1))) }
-      return project(clean + scaled, around: clean)
+      return project(clean + direction.scaledPerExample(radii), around: clean)
     }
   }
 }

@@ -71,7 +71,7 @@ public struct RandomizedSmoothing {
         let z = withoutGradients { base.logits(noisy(x.rows(at: rows), using: &rng)) }
         classes = z.shape[1]
         let values = z.scalars
-        for (j, _) in images.enumerated() {
+        for j in images.indices {
           if chunkTotals[j].isEmpty { chunkTotals[j] = [Double](repeating: 0, count: classes) }
           for c in 0..<copies {
             let row = values[((j * copies + c) * classes)..<((j * copies + c + 1) * classes)]
@@ -103,9 +103,14 @@ public struct RandomizedSmoothing {
     }
   }
 
+  /// The class with the largest score, the smallest index on ties.
+  static func topClass(_ scores: [Double]) -> Int {
+    scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+  }
+
   /// Smoothed inference: the class with the largest aggregate score of `draws` draws.
   public func classify(_ x: Tensor, draws: Int, using rng: inout SeededGenerator) -> [Int] {
-    scores(x, draws: draws, using: &rng).map { s in s.indices.max { s[$0] < s[$1] || (s[$0] == s[$1] && $0 > $1) }! }
+    scores(x, draws: draws, using: &rng).map(Self.topClass)
   }
 
   /// Cohen et al.'s PREDICT: the top class of `samples` votes, or `nil` (abstain) when the
@@ -129,7 +134,7 @@ public struct RandomizedSmoothing {
     let selection = scores(x, draws: selectionSamples, mode: .vote, using: &rng)
     let estimation = scores(x, draws: estimationSamples, mode: .vote, using: &rng)
     return zip(selection, estimation).map { s, e in
-      let top = s.indices.max { s[$0] < s[$1] || (s[$0] == s[$1] && $0 > $1) }!
+      let top = Self.topClass(s)
       let pLower = BinomialBounds.clopperPearsonLower(successes: Int(e[top]), trials: estimationSamples, alpha: alpha)
       guard pLower > 0.5 else { return Certificate(label: nil, pLower: pLower, radius: nil, topCount: Int(e[top])) }
       return Certificate(label: top, pLower: pLower, radius: Double(sigma) * StandardNormal.quantile(pLower), topCount: Int(e[top]))

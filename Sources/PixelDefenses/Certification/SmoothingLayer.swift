@@ -43,16 +43,19 @@ public final class SmoothingLayer: RandomizedLayer {
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let n = x.shape[0], m = samples
     let copies = x.rows(at: (0..<n).flatMap { [Int](repeating: $0, count: m) })
-    let z = base(copies + Tensor.normal(copies.shape, standardDeviation: sigma, using: &generator))
-    let k = z.shape[1]
+    let noisy = copies + Tensor.normal(copies.shape, standardDeviation: sigma, using: &generator)
     switch aggregation {
     case .soft:
-      return z.reshaped(to: [n, m, k]).mean(alongAxes: [1])
+      let z = base(noisy)
+      return z.reshaped(to: [n, m, z.shape[1]]).mean(alongAxes: [1])
     case .probability:
+      let z = base(noisy)
       // 10⁻³⁰ keeps the log finite where every draw's softmax underflows for a class.
-      return (z.softmax(alongAxis: 1).reshaped(to: [n, m, k]).mean(alongAxes: [1]) + 1e-30).log()
+      return (z.softmax(alongAxis: 1).reshaped(to: [n, m, z.shape[1]]).mean(alongAxes: [1]) + 1e-30).log()
     case .vote, .weighted:
-      let values = withoutGradients { z.scalars }
+      // Counts have no gradient: classify without recording a graph for the n·m copies.
+      let z = withoutGradients { base(noisy.detached()) }
+      let k = z.shape[1], values = z.scalars
       var out = [Float]()
       out.reserveCapacity(n * k)
       for i in 0..<n {
