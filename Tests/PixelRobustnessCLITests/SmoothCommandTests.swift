@@ -30,6 +30,32 @@ struct SmoothCommandTests {
     #expect(FileManager.default.fileExists(atPath: plots.appendingPathComponent("curves_l2.png").path))
   }
 
+  @Test("certify --fractions sweeps the whole image and top, bottom and random masks; --resume of a finished job recomputes nothing")
+  func maskedSweep() throws {
+    let (data, model) = try CrashSafetyTests.trainedModel()
+    let maps = data.appendingPathComponent("maps")
+    let g = try CrashSafetyTests.run(["gradient-map", "--model", model.path, "--data", "idx:\(data.path)", "--limit", "8", "--output", maps.path])
+    try #require(g.status == 0, "\(g.stderr)")
+    let out = data.appendingPathComponent("sweep")
+    let arguments = ["smooth", "certify", "--model", model.path, "--data", "idx:\(data.path)", "--limit", "4", "--samples", "100",
+                     "--selection-samples", "10", "--fractions", "25", "--map", maps.appendingPathComponent("G.npy").path,
+                     "--radii", "0.1,0.3", "--output", out.path]
+    let r = try CrashSafetyTests.run(arguments)
+    try #require(r.status == 0, "\(r.stderr)")
+    let runs = try JSONDecoder().decode([CertificationRun].self, from: Data(contentsOf: out.appendingPathComponent("summary.json")))
+    #expect(runs.map(\.label) == ["whole", "top:25.0", "bottom:25.0", "random:25.0@0"])
+    #expect(runs.map(\.maskFraction) == [1, 0.25, 0.25, 0.25])
+    #expect(try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8).contains("certified at 0.1 | 0.3 |"))
+    let csv = out.appendingPathComponent("certify_sigma0.25_bottom-25-0.csv")
+    let before = try Data(contentsOf: csv)
+    let again = try CrashSafetyTests.run(arguments + ["--resume"])
+    try #require(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("resuming: 4 of 4 runs finished") && !again.stderr.contains("noise on"))
+    #expect(try Data(contentsOf: csv) == before)
+    let other = try CrashSafetyTests.run(arguments.map { $0 == "100" ? "120" : $0 } + ["--resume"])
+    #expect(other.status != 0 && other.stderr.contains("belongs to another job"), "\(other.stderr)")
+  }
+
   @Test("the smoothing options parse and are range-checked")
   func parsing() throws {
     let p = try #require(try PixelRobustCommand.parseAsRoot(["smooth", "predict", "--model", "m", "--mode", "weighted", "--samples", "32",
@@ -49,6 +75,10 @@ struct SmoothCommandTests {
       (["smooth", "certify", "--model", "m", "--samples", "0", "--output", "d"], "samples"),
       (["smooth", "predict", "--model", "m", "--mode", "median", "--output", "d"], "median"),
       (["smooth", "certify", "--model", "m", "--mask", "top:25", "--output", "d"], "--map"),
+      (["smooth", "certify", "--model", "m", "--fractions", "25", "--output", "d"], "--map"),
+      (["smooth", "certify", "--model", "m", "--fractions", "25", "--kinds", "random", "--mask", "top:5", "--output", "d"], "--mask"),
+      (["smooth", "certify", "--model", "m", "--fractions", "0", "--kinds", "random", "--output", "d"], "--fractions"),
+      (["smooth", "certify", "--model", "m", "--radii", "-1", "--output", "d"], "--radii"),
     ] {
       expectRejected(arguments, mentioning: message)
     }

@@ -84,6 +84,8 @@ public struct CertificationRun: Codable, Sendable {
 
   /// JSON `settings`.
   public var settings: Settings
+  /// JSON `label`: the run's name in a job of several regions (e.g. the mask `top:25`), or absent.
+  public var label: String?
   /// JSON `model`, `data`: names as given.
   public var model: String
   public var data: String
@@ -102,19 +104,31 @@ public struct CertificationRun: Codable, Sendable {
   /// JSON `rows`: one per example, in data order.
   public var rows: [Row]
 
-  /// Runs `settings` on every example of `data`.
-  /// - Parameter progress: after every batch, the images done and the total.
+  /// Runs `settings` on every example of `data`, continuing after `done` (the rows of an
+  /// interrupted run, a whole number of batches).
+  ///
+  /// Each batch draws its noise from a generator of its own, keyed by `settings.seed` and the
+  /// batch's first index: a resumed run gives the same bytes as an uninterrupted one, and so
+  /// does a run split into shards at batch boundaries.
+  /// - Parameters:
+  ///   - afterBatch: called with all rows so far after every batch (a journal records them).
+  ///   - progress: after every batch, the images done and the total.
   public static func run(_ settings: Settings, model: Model, modelName: String, data: Dataset, mask: Tensor?,
-                         progress: (Int, Int) -> Void = { _, _ in }) -> CertificationRun {
+                         continuing done: [Row] = [], afterBatch: ([Row]) throws -> Void = { _ in },
+                         progress: (Int, Int) -> Void = { _, _ in }) rethrows -> CertificationRun {
     precondition(settings.problem == nil, settings.problem ?? "")
-    var rng = SeededGenerator(seed: settings.seed)
+    precondition(done.count <= data.count && done.count % settings.batchSize == 0 || done.count == data.count,
+                 "a run continues after whole batches")
     let smoothing = RandomizedSmoothing(base: model, sigma: Float(settings.sigma), mode: settings.mode, mask: mask,
                                         sampleBatch: settings.sampleBatch)
-    var rows: [Row] = []
+    var rows = done
     let started = ContinuousClock.now
-    model.withMode(.inference) {
-      for (x, y) in MiniBatches(data, batchSize: settings.batchSize) {
+    let earlierSeconds = done.reduce(0) { $0 + $1.seconds }
+    let rest = data.subset(Array(done.count..<data.count))
+    try model.withMode(.inference) {
+      for (x, y) in MiniBatches(rest, batchSize: settings.batchSize) {
         let t0 = ContinuousClock.now
+        var rng = SeededGenerator(seed: settings.seed ^ (UInt64(rows.count) &* 0xD1B5_4A32_D192_ED03))
         var predictions: [Int?] = [], certificates: [Certificate]?
         switch settings.kind {
         case .certify:
@@ -132,6 +146,7 @@ public struct CertificationRun: Codable, Sendable {
           rows.append(Row(index: rows.count, label: y[i], prediction: predictions[i], pLower: certificates?[i].pLower,
                           radius: certificates?[i].radius, seconds: seconds))
         }
+        try afterBatch(rows)
         progress(rows.count, data.count)
       }
     }
@@ -139,25 +154,32 @@ public struct CertificationRun: Codable, Sendable {
     let correct = rows.filter { $0.prediction == $0.label }
     let top = correct.compactMap(\.radius).max() ?? 0
     let radii = settings.kind == .certify ? stride(from: 0.0, through: top + 1e-12, by: Swift.max(top / 50, 1e-3)).map { $0 } : []
+    // Resumed runs count the time of the earlier sessions' batches as recorded in their rows.
+    let seconds = earlierSeconds + (ContinuousClock.now - started).seconds
     return CertificationRun(
       settings: settings, model: modelName, data: data.name,
       maskFraction: mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1, count: rows.count,
       accuracy: Double(correct.count) / n, abstainRate: Double(rows.filter { $0.prediction == nil }.count) / n,
       certified: radii.map { r in RadiusPoint(radius: r, accuracy: Double(correct.filter { ($0.radius ?? -1) >= r }.count) / n) },
-      secondsPerImage: (ContinuousClock.now - started).seconds / n, rows: rows)
+      secondsPerImage: seconds / n, rows: rows)
+  }
+
+  /// The share of examples certified correct with a radius of at least `radius`.
+  public func certifiedAccuracy(at radius: Double) -> Double {
+    Double(rows.filter { $0.prediction == $0.label && ($0.radius ?? -1) >= radius }.count) / Double(Swift.max(count, 1))
   }
 
   /// Writes `<kind>_sigma<σ>[_<label>].csv` per run (`index,label,prediction,p_lower,radius,abstained,seconds`),
   /// `summary.json` (the runs without their rows), `summary.md`, and for certification
   /// `certified.png` (certified accuracy against radius, one line per run), then `manifest.json`.
-  /// - Parameter labels: a name per run for file names and the legend (a mask, say); `nil` uses σ alone.
+  /// - Parameter radii: the summary table's certified-accuracy columns.
   @discardableResult
-  public static func write(_ runs: [CertificationRun], labels: [String]? = nil, title: String, identity: [String: String] = [:],
-                           to folder: URL) throws -> String {
+  public static func write(_ runs: [CertificationRun], radii: [Double] = [0.25, 0.5, 1.0], title: String,
+                           identity: [String: String] = [:], to folder: URL) throws -> String {
     var files: [String] = []
-    for (k, r) in runs.enumerated() {
-      let suffix = labels.map { "_" + $0[k].map { $0.isLetter || $0.isNumber ? $0 : "-" } } ?? ""
-      let file = "\(r.settings.kind.rawValue)_sigma\(r.settings.sigma)\(String(suffix)).csv"
+    for r in runs {
+      let suffix = r.label.map { "_" + String($0.map { $0.isLetter || $0.isNumber ? $0 : "-" }) } ?? ""
+      let file = "\(r.settings.kind.rawValue)_sigma\(r.settings.sigma)\(suffix).csv"
       let lines = ["index,label,prediction,p_lower,radius,abstained,seconds"] + r.rows.map { row in
         "\(row.index),\(row.label),\(row.prediction.map(String.init) ?? ""),\(row.pLower.map { "\($0)" } ?? ""),"
           + "\(row.radius.map { "\($0)" } ?? ""),\(row.prediction == nil ? 1 : 0),\(row.seconds)"
@@ -168,14 +190,14 @@ public struct CertificationRun: Codable, Sendable {
     var summaries = runs
     for i in summaries.indices { summaries[i].rows = [] }
     try AtomicFile.writeJSON(summaries, to: folder.appendingPathComponent("summary.json"))
-    let md = markdown(runs, labels: labels)
+    let md = markdown(runs, radii: radii)
     try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("summary.md"))
     files += ["summary.json", "summary.md"]
     let certifying = runs.filter { $0.settings.kind == .certify }
     if !certifying.isEmpty {
-      let series = runs.enumerated().filter { $0.element.settings.kind == .certify }.map { k, r in
+      let series = certifying.map { r in
         // NOTE: the bitmap font has no Greek letters.
-        LinePlot.Series(name: "sigma \(r.settings.sigma)" + (labels.map { " " + $0[k] } ?? ""),
+        LinePlot.Series(name: "sigma \(r.settings.sigma)" + (r.label.map { " " + $0 } ?? ""),
                         points: r.certified.map { ($0.radius, $0.accuracy * 100) })
       }
       try LinePlot(title: title, xLabel: "L2 radius (pixel units)", yLabel: "certified accuracy (%)", series: series,
@@ -186,20 +208,20 @@ public struct CertificationRun: Codable, Sendable {
     return md
   }
 
-  /// A Markdown table, one row per run.
-  public static func markdown(_ runs: [CertificationRun], labels: [String]? = nil) -> String {
+  /// A Markdown table, one row per run, with certified accuracy at each of `radii`.
+  public static func markdown(_ runs: [CertificationRun], radii: [Double] = [0.25, 0.5, 1.0]) -> String {
     let pct = { (v: Double) in String(format: "%.2f%%", v * 100) }
-    var lines = ["| run | σ | mode | n | n₀ | α | noise on | accuracy | abstain | certified at 0.25 | 0.5 | 1.0 | s/image |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for (k, r) in runs.enumerated() {
+    let radiusColumns = radii.enumerated().map { $0.offset == 0 ? "certified at \($0.element)" : "\($0.element)" }
+    var lines = ["| " + (["run", "σ", "mode", "n", "n₀", "α", "noise on", "accuracy", "abstain"] + radiusColumns + ["s/image"])
+                  .joined(separator: " | ") + " |",
+                 "|" + String(repeating: "---|", count: 10 + radii.count)]
+    for r in runs {
       let s = r.settings
-      let at = { (radius: Double) -> String in
-        guard s.kind == .certify else { return "–" }
-        return pct(Double(r.rows.filter { $0.prediction == $0.label && ($0.radius ?? -1) >= radius }.count) / Double(Swift.max(r.count, 1)))
-      }
-      lines.append("| \(labels?[k] ?? s.kind.rawValue) | \(s.sigma) | \(s.kind == .certify ? "vote" : s.mode.rawValue) | \(s.samples) | "
-                   + "\(s.kind == .certify ? "\(s.selectionSamples)" : "–") | \(s.alpha) | \(pct(r.maskFraction)) | \(pct(r.accuracy)) | "
-                   + "\(pct(r.abstainRate)) | \(at(0.25)) | \(at(0.5)) | \(at(1.0)) | " + String(format: "%.4f |", r.secondsPerImage))
+      let certified = radii.map { s.kind == .certify ? pct(r.certifiedAccuracy(at: $0)) : "–" }
+      let cells = [r.label ?? s.kind.rawValue, "\(s.sigma)", s.kind == .certify ? "vote" : s.mode.rawValue, "\(s.samples)",
+                   s.kind == .certify ? "\(s.selectionSamples)" : "–", "\(s.alpha)", pct(r.maskFraction), pct(r.accuracy),
+                   pct(r.abstainRate)] + certified + [String(format: "%.4f", r.secondsPerImage)]
+      lines.append("| " + cells.joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n") + "\n"
   }

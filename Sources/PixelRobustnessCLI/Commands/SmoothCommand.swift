@@ -25,6 +25,12 @@ extension PixelRobustCommand {
     var alpha = 0.001
     /// With a mask, the noise covers only its pixels, and so does the certificate.
     @OptionGroup var masking: MaskOptions
+    @Option(help: "Masked sweep: percentages k, comma-separated; runs the whole image and, per k, the --kinds masks of --map (noise and guarantee on those pixels only).")
+    var fractions: CommaList<Double>?
+    @Option(help: "Masked sweep: mask kinds, comma-separated: top, bottom, random (random masks are seeded by --seed).")
+    var kinds = CommaList<MaskKindChoice>([.top, .bottom, .random])
+    @Option(help: "Radii of the summary table's certified-accuracy columns, comma-separated, in pixel units.")
+    var radii = CommaList<Double>([0.25, 0.5, 1.0])
     @Option(help: "Noisy images per forward pass (the memory cap).")
     var sampleBatch = 1024
     @Option(help: ArgumentHelp(SharedHelp.batchSize))
@@ -33,9 +39,21 @@ extension PixelRobustCommand {
     var seed: UInt64 = 0
     @Option(help: "Output folder.")
     var output: String
+    @Flag(help: "Continue the job recorded in the output folder's journal.json (same settings, model and data), if there is one.")
+    var resume = false
 
     func validate() throws {
       guard !sigma.values.isEmpty else { throw ValidationError("give at least one --sigma.") }
+      guard radii.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw ValidationError("--radii must be finite and non-negative.") }
+      guard let fractions else { return }
+      if masking.mask != nil { throw ValidationError("--fractions sweeps masks itself: drop --mask.") }
+      guard !fractions.values.isEmpty, fractions.values.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
+        throw ValidationError("--fractions must be percentages in (0, 100].")
+      }
+      guard !kinds.values.isEmpty else { throw ValidationError("give at least one mask kind in --kinds.") }
+      if masking.map == nil && kinds.values.contains(where: { $0 != .random }) {
+        throw ValidationError("--kinds top and bottom rank pixels of a gradient map: add --map G.npy.")
+      }
     }
 
     /// Rejects settings with a problem at any σ.
@@ -43,7 +61,29 @@ extension PixelRobustCommand {
       for s in sigma.values { if let problem = settings(s).problem { throw ValidationError(problem + ".") } }
     }
 
-    /// Loads the model, data and mask, runs `settings(σ)` for every σ and writes the folder.
+    /// The noise regions: the mask of --mask, or the whole image and every kind at every k of
+    /// --fractions, or the whole image alone.
+    func regions(channels c: Int, height h: Int, width w: Int) throws -> [CertificationJob.Region] {
+      guard let fractions else {
+        let pixels = try masking.resolve(height: h, width: w, seed: seed, announcing: "noise only on mask")
+        return [CertificationJob.Region(label: masking.mask, mask: pixels?.tensor(channels: c))]
+      }
+      var out = [CertificationJob.Region(label: "whole", mask: nil)]
+      for k in fractions.values {
+        for kind in kinds.values {
+          let spec: MaskSpecification = switch kind {
+          case .top: .top(k)
+          case .bottom: .bottom(k)
+          case .random: .random(k, seed: seed)
+          }
+          let pixels = try spec.resolve(height: h, width: w, mapFile: masking.map.map(URL.init(cliPath:)))
+          out.append(CertificationJob.Region(label: spec.description, mask: pixels.tensor(channels: c)))
+        }
+      }
+      return out
+    }
+
+    /// Loads the model, data and masks, runs `settings(σ)` for every σ and region and writes the folder.
     func run(_ kind: CertificationRun.Kind, settings: (Double) -> CertificationRun.Settings) throws {
       var check = OutputCheck(folders: [output], inputs: [model, masking.map].compactMap { $0 })
       check.reading(data: data.data)
@@ -51,18 +91,13 @@ extension PixelRobustCommand {
       Console.announceRuntime()
       let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
-      let pixels = try masking.resolve(height: h, width: w, seed: seed, announcing: "noise only on mask")
+      let regions = try regions(channels: c, height: h, width: w)
+      let job = CertificationJob(runs: sigma.values.flatMap { s in regions.map { (settings(s), $0) } }, model: net, modelName: model,
+                                 data: dataset, output: URL(cliPath: output), identity: ["model_hash": Checkpoint.contentHash(of: net)],
+                                 radii: radii.values)
       let meter = Console.ImageMeter("smooth \(kind.rawValue)")
-      let runs = sigma.values.map { s in
-        Console.note("σ = \(s)")
-        return CertificationRun.run(settings(s), model: net, modelName: model, data: dataset, mask: pixels?.tensor(channels: c),
-                                    progress: meter.update)
-      }
+      print(try job.run(resume: resume, note: { Console.note($0) }, progress: meter.update))
       Console.note(meter.summary)
-      print(try CertificationRun.write(runs, labels: masking.mask.map { m in runs.map { _ in m } },
-                                       title: "\(kind.rawValue) on \(dataset.name) (\(dataset.count) images)",
-                                       identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net), "data": dataset.name],
-                                       to: URL(cliPath: output)))
     }
   }
 

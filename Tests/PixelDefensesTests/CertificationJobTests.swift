@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import PixelData
+import PixelNN
+import PixelTensor
+import _TestSupport
+@testable import PixelDefenses
+
+@Suite("A certification job journals every batch and resumes to the same bytes")
+struct CertificationJobTests {
+  /// Ten 1×1×4 images and the linear model of the smoothing tests.
+  static func setting() throws -> (Model, Dataset) {
+    let model = try RandomizedSmoothingTests.linear(w: [1, -2, 0.5, 1], b: -0.2)
+    var g = SeededGenerator(seed: 4)
+    let x = Tensor.uniform([10, 1, 1, 4], using: &g)
+    let labels = (0..<10).map { $0 % 2 }
+    return (model, Dataset(name: "ten", images: x, labels: labels, classNames: ["a", "b"]))
+  }
+
+  static func job(_ folder: URL, samples: Int = 300) throws -> CertificationJob {
+    let (model, data) = try setting()
+    let settings = { (s: Double) in
+      CertificationRun.Settings(kind: .certify, sigma: s, samples: samples, selectionSamples: 20, batchSize: 3, seed: 5)
+    }
+    let mask = Tensor([1, 1, 0, 0], shape: [1, 1, 4])
+    let regions = [CertificationJob.Region(label: "whole", mask: nil), CertificationJob.Region(label: "left", mask: mask)]
+    return CertificationJob(runs: [0.25, 0.5].flatMap { s in regions.map { (settings(s), $0) } }, model: model, modelName: "linear",
+                            data: data, output: folder, radii: [0.1, 0.2])
+  }
+
+  static func rows(_ folder: URL) throws -> [String: String] {
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }
+    return try Dictionary(uniqueKeysWithValues: names.map { name in
+      // The seconds column is a measurement, not a result.
+      let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+      return (name, text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+        .joined(separator: "\n"))
+    })
+  }
+
+  @Test("a job killed mid-run and resumed writes the rows of an uninterrupted one")
+  func resumes() throws {
+    let whole = temporaryFolder("certify-whole"), cut = temporaryFolder("certify-cut")
+    defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: cut) }
+    let summary = try Self.job(whole).run(resume: false)
+    #expect(summary.contains("| left | 0.5 |") && summary.contains("certified at 0.1 | 0.2 |"))
+    let reference = try Self.rows(whole)
+    #expect(reference.keys.sorted() == ["certify_sigma0.25_left.csv", "certify_sigma0.25_whole.csv", "certify_sigma0.5_left.csv",
+                                        "certify_sigma0.5_whole.csv"])
+
+    // The journal as a kill after the second batch of the third run leaves it.
+    var journal = try JSONDecoder().decode(CertificationJob.Journal.self, from: Data(contentsOf: Self.job(whole).journalURL))
+    #expect(journal.finished.count == 4 && journal.partial.isEmpty)
+    journal.partial = Array(journal.finished[2].rows.prefix(6))
+    journal.finished = Array(journal.finished.prefix(2))
+    try FileManager.default.createDirectory(at: cut, withIntermediateDirectories: true)
+    try JSONEncoder().encode(journal).write(to: Self.job(cut).journalURL)
+    var notes: [String] = []
+    try Self.job(cut).run(resume: true, note: { notes.append($0) })
+    #expect(notes.first == "resuming: 2 of 4 runs finished, 6 images of the next")
+    #expect(try Self.rows(cut) == reference)
+    let runs = try JSONDecoder().decode([CertificationRun].self, from: Data(contentsOf: cut.appendingPathComponent("summary.json")))
+    #expect(runs.map(\.label) == ["whole", "left", "whole", "left"] && runs.map(\.maskFraction) == [1, 0.5, 1, 0.5])
+  }
+
+  @Test("a journal of other settings is refused on resume; a fresh run replaces it")
+  func refusesForeignJournals() throws {
+    let folder = temporaryFolder("certify-foreign")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Self.job(folder, samples: 100).run(resume: false)
+    #expect {
+      try Self.job(folder, samples: 200).run(resume: true)
+    } throws: { error in
+      "\(error)".contains("journal.json: the journal belongs to another job") && "\(error)".contains("\"samples\":100")
+    }
+    try Self.job(folder, samples: 200).run(resume: false)
+    let runs = try JSONDecoder().decode([CertificationRun].self, from: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+    #expect(runs.allSatisfy { $0.settings.samples == 200 })
+    try Data("{".utf8).write(to: folder.appendingPathComponent("journal.json"))
+    #expect { try Self.job(folder).run(resume: true) } throws: { "\($0)".contains("cannot read the journal") }
+  }
+}
