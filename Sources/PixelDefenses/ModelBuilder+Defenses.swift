@@ -1,10 +1,11 @@
 import PixelNN
 
 extension ModelBuilder {
-  /// The defense layer kinds of this module: `prm` (``PRMLayer``), `switch` (``SwitchingLayer``)
-  /// and `random_resize_pad` (``RandomResizePad``).
+  /// The defense layer kinds of this module: `prm` (``PRMLayer``), `switch` (``SwitchingLayer``),
+  /// `random_resize_pad` (``RandomResizePad``), `smoothing` (``SmoothingLayer``) and `pni`
+  /// (``ParametricNoise``).
   public static let defenses = ModelBuilder([PRMLayer.specBuilder, SwitchingLayer.specBuilder, RandomResizePad.specBuilder,
-                                             SmoothingLayer.specBuilder])
+                                             SmoothingLayer.specBuilder, ParametricNoise.specBuilder])
 
   /// PixelNN's generic kinds plus the defenses: what a checkpoint written by `pixelrobust` may hold.
   public static let withDefenses = ModelBuilder.standard.adding(.defenses)

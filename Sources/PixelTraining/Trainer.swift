@@ -94,6 +94,9 @@ public final class Trainer {
     var objectiveRNG = SeededGenerator(seed: seed &+ 3)
     var termSums: [String: Double] = [:]
     model.reseedTrainingDraws(seed &+ 2)
+    // Layers that draw at inference too (parametric noise, a randomized defense under training)
+    // restart per epoch as well, so a resumed run draws what an uninterrupted one draws.
+    model.reseedRandomizedLayers(seed &+ 4)
     enterTrainingMode()
     let parameters = trainableParameters
     let clock = ContinuousClock()

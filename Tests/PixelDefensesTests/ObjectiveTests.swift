@@ -165,6 +165,7 @@ struct ObjectiveCompositionTests {
     ObjectiveSettings(kind: .pgdAdversarial, epsilon: 0.1, steps: 2),
     ObjectiveSettings(kind: .trades, epsilon: 0.1, steps: 2),
     ObjectiveSettings(kind: .gaussianAugmentation, noiseSigma: 0.25),
+    ObjectiveSettings(kind: .gaussianAugmentation, epsilon: 0.1, steps: 2, adversarialWeight: 0.5, noiseSigma: 0.25),
     ObjectiveSettings(kind: .gradientRegularization, lambda: 1),
   ])
   func resume(_ objective: ObjectiveSettings) throws {

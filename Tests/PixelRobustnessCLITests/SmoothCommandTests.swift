@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelDefenses
+import PixelTraining
 @testable import PixelRobustnessCLI
 
 @Suite("pixelrobust smooth predicts and certifies end to end", .serialized)
@@ -67,8 +68,13 @@ struct SmoothCommandTests {
     let fineTune = try #require(try PixelRobustCommand.parseAsRoot(["train", "--init", "base.safetensors", "--objective", "gaussian-augmentation",
                                                                     "--noise-sigma", "0.25", "--output", "m"]) as? PixelRobustCommand.TrainCommand)
     #expect(fineTune.initial == "base.safetensors")
+    let pni = try #require(try PixelRobustCommand.parseAsRoot(["train", "--objective", "pni", "--pni-target", "activation", "--epsilon", "0.1",
+                                                               "--output", "m"]) as? PixelRobustCommand.TrainCommand)
+    #expect(pni.settings.objective == ObjectiveSettings(kind: .pni, epsilon: 0.1, pniTarget: "activation", pniAlpha: 0.25))
     for (arguments, message) in [
       (["train", "--init", "a", "--spec", "s.json", "--output", "m"], "--init"),
+      (["train", "--objective", "pni", "--adversarial-weight", "0.5", "--output", "m"], "needs ε"),
+      (["train", "--objective", "pni", "--pni-alpha", "-1", "--output", "m"], "α"),
       (["smooth", "certify", "--model", "m", "--sigma", "0", "--output", "d"], "σ"),
       (["smooth", "certify", "--model", "m", "--sigma", "nan", "--output", "d"], "σ"),
       (["smooth", "certify", "--model", "m", "--alpha", "1", "--output", "d"], "α"),

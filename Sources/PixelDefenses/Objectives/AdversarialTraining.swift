@@ -44,11 +44,15 @@ public struct AdversarialTraining: TrainingObjective {
   }
 
   /// The batch's adversarial examples under the current weights, in inference mode, detached.
-  public func adversarialExamples(model: Model, inputs: Tensor, labels: [Int], using rng: inout SeededGenerator) -> Tensor {
+  /// - Parameter view: what the attack sees, if not `model` itself (e.g. the model behind input
+  ///   noise, for the adversarial mix of noise training).
+  public func adversarialExamples(model: Model, attacking view: (any Classifier)? = nil, inputs: Tensor, labels: [Int],
+                                  using rng: inout SeededGenerator) -> Tensor {
     let threat = try! ThreatModel(norm: .lInfinity, epsilon: epsilon)   // ε was checked in init
+    let target: any Classifier = view ?? model
     return model.withMode(.inference) {
-      let targets = attackPredictions ? withoutGradients { model(inputs).argmax(alongAxis: 1) } : labels
-      return attack.perturb(inputs.detached(), criterion: .misclassification(labels: targets), within: threat, model: model,
+      let targets = attackPredictions ? withoutGradients { target.logits(inputs).argmax(alongAxis: 1) } : labels
+      return attack.perturb(inputs.detached(), criterion: .misclassification(labels: targets), within: threat, model: target,
                             using: &rng).detached()
     }
   }

@@ -109,7 +109,7 @@ extension PixelRobustCommand {
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, limit: testLimit, channels: train.imageShape[0])
-      let spec = try modelSpec(for: train, file: file)
+      let spec = try (settings.objective ?? ObjectiveSettings()).architecture(for: modelSpec(for: train, file: file))
       guard spec.input == train.imageShape else {
         throw ValidationError("the model expects inputs \(spec.input), the data has \(train.imageShape)")
       }
