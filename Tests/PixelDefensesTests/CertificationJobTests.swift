@@ -80,3 +80,38 @@ struct CertificationJobTests {
     #expect { try Self.job(folder).run(resume: true) } throws: { "\($0)".contains("cannot read the journal") }
   }
 }
+
+@Suite("Smoothed inference under transfer and adaptive attacks")
+struct SmoothedAttackEvaluationTests {
+  static func settings(epsilon: Double, seed: UInt64 = 1) -> SmoothedAttackEvaluation.Settings {
+    SmoothedAttackEvaluation.Settings(sigma: 0.25, samples: 16, modes: [.vote, .probability], epsilon: epsilon, steps: 5,
+                                      stepSize: 0.05, attackSamples: 4, evaluations: 2, batchSize: 4, seed: seed)
+  }
+
+  @Test("ε = 0 gives clean accuracy in every column; attacks stay within ε; the same seed gives the same report")
+  func invariants() throws {
+    let (model, data) = try CertificationJobTests.setting()
+    let zero = try SmoothedAttackEvaluation.run(Self.settings(epsilon: 0), model: model, modelName: "linear", data: data)
+    #expect(zero.rows.count == 9 && zero.maxPerturbation == 0 && zero.count == 10)
+    let base = zero.rows.filter { $0.classifier == "base" }.map(\.accuracy)
+    #expect(Set(base).count == 1, "\(base)")
+    let attacked = try SmoothedAttackEvaluation.run(Self.settings(epsilon: 0.2), model: model, modelName: "linear", data: data)
+    #expect(attacked.maxPerturbation <= 0.2 + 1e-6 && attacked.maxPerturbation > 0.1)
+    let accuracy = { (r: SmoothedAttackEvaluation, c: String, s: String) in r.rows.first { $0.classifier == c && $0.images == s }!.accuracy }
+    #expect(accuracy(attacked, "base", "transfer") <= accuracy(attacked, "base", "clean"))
+    #expect(accuracy(attacked, "probability", "epgd") <= accuracy(attacked, "probability", "clean"))
+    let again = try SmoothedAttackEvaluation.run(Self.settings(epsilon: 0.2), model: model, modelName: "linear", data: data)
+    #expect(again.rows == attacked.rows)
+    #expect(attacked.markdown().contains("| smoothed, probability |"))
+  }
+
+  @Test("an adaptive attack weaker than the transfer one is reported, within noise it is not")
+  func weakAdaptiveAttack() {
+    let row = { (images: String, accuracy: Double, std: Double) in
+      SmoothedAttackEvaluation.Row(classifier: "soft", images: images, accuracy: accuracy, std: std)
+    }
+    let weak = SmoothedAttackEvaluation.weakAdaptiveAttacks([row("transfer", 0.3, 0.01), row("epgd", 0.4, 0.01)], images: 500)
+    #expect(weak.count == 1 && weak[0].hasPrefix("soft: the adaptive EPGD leaves 40.0% accurate"))
+    #expect(SmoothedAttackEvaluation.weakAdaptiveAttacks([row("transfer", 0.3, 0.03), row("epgd", 0.35, 0.03)], images: 500).isEmpty)
+  }
+}

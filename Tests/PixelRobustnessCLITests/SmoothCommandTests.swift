@@ -57,6 +57,19 @@ struct SmoothCommandTests {
     #expect(other.status != 0 && other.stderr.contains("belongs to another job"), "\(other.stderr)")
   }
 
+  @Test("smooth attack reports base and smoothed accuracy on clean, transfer and EPGD images")
+  func attack() throws {
+    let (data, model) = try CrashSafetyTests.trainedModel()
+    let out = data.appendingPathComponent("smooth-attack")
+    let r = try CrashSafetyTests.run(["smooth", "attack", "--model", model.path, "--data", "idx:\(data.path)", "--limit", "6",
+                                      "--samples", "8", "--attack-samples", "2", "--steps", "3", "--modes", "vote,soft",
+                                      "--attack-loss", "expectation", "--output", out.path])
+    try #require(r.status == 0, "\(r.stderr)")
+    let report = try JSONDecoder().decode(SmoothedAttackEvaluation.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+    #expect(report.count == 6 && report.rows.count == 9 && report.settings.attackLoss == .expectation && report.maxPerturbation <= 0.1 + 1e-6)
+    #expect(try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8).contains("| smoothed, soft |"))
+  }
+
   @Test("the smoothing options parse and are range-checked")
   func parsing() throws {
     let p = try #require(try PixelRobustCommand.parseAsRoot(["smooth", "predict", "--model", "m", "--mode", "weighted", "--samples", "32",
@@ -85,6 +98,10 @@ struct SmoothCommandTests {
       (["smooth", "certify", "--model", "m", "--fractions", "25", "--kinds", "random", "--mask", "top:5", "--output", "d"], "--mask"),
       (["smooth", "certify", "--model", "m", "--fractions", "0", "--kinds", "random", "--output", "d"], "--fractions"),
       (["smooth", "certify", "--model", "m", "--radii", "-1", "--output", "d"], "--radii"),
+      (["smooth", "attack", "--model", "m", "--epsilon", "2", "--output", "d"], "ε"),
+      (["smooth", "attack", "--model", "m", "--epsilon", "0", "--output", "d"], "--step-size"),
+      (["smooth", "attack", "--model", "m", "--evaluations", "0", "--output", "d"], "evaluations"),
+      (["smooth", "attack", "--model", "m", "--attack-loss", "median", "--output", "d"], "median"),
     ] {
       expectRejected(arguments, mentioning: message)
     }

@@ -15,7 +15,7 @@ import PixelTensor
 ///
 /// The noise is drawn from the layer's own generator, reseeded with the model's randomized layers.
 /// Memory grows with `batch × samples`: attack smoothed models with small batches.
-public final class SmoothingLayer: RandomizedLayer {
+public final class SmoothingLayer: RandomizedLayer, Classifier {
   public var mode: Mode = .training
   /// The smoothed classifier.
   public let base: Sequential
@@ -39,6 +39,9 @@ public final class SmoothingLayer: RandomizedLayer {
   public var drawsInInference: Bool { sigma > 0 }
 
   public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+  /// The aggregated scores, as ``callAsFunction(_:)``: a smoothed classifier for attacks.
+  public func logits(_ x: Tensor) -> Tensor { self(x) }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let n = x.shape[0], m = samples
