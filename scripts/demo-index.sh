@@ -42,11 +42,17 @@ out=${1:-runs/demo}
   fi
   if [ -f "$out/certify/summary.md" ]; then
     echo
-    echo "## Randomized smoothing: certified L2 radii (first 100 test images)"
+    echo "## Randomized smoothing: certified L2 radii, whole image and per pixel region (first 100 test images)"
     echo
     cat "$out/certify/summary.md"
     echo
     echo "![certified accuracy](certify/certified.png)"
+    if [ -f "$out/smooth-attack/report.md" ]; then
+      echo
+      echo "### Smoothed inference under transfer and adaptive (EPGD) attacks"
+      echo
+      cat "$out/smooth-attack/report.md"
+    fi
   fi
   if [ -f "$out/masked-sweep/table.md" ]; then
     echo
