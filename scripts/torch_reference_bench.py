@@ -7,7 +7,10 @@ at batch 128 on uniform [0, 1) images, one Adam(1e-3) training step and one infe
 and prints medians and minima in milliseconds as JSON. With --attacks it also times torchattacks'
 DeepFool(steps=50, overshoot=0.02) and CW(c=1, steps=100, lr=0.01) on the batch at the model's own
 predictions, as `pixelrobust bench --filter attacks` does (torchattacks' CW may stop early when its
-batch cost rises; DeepFool runs image by image).
+batch cost rises; DeepFool runs image by image). With --networks it times resnet20 and wide-resnet 16-4
+on 3x32x32 (the same post-activation blocks as our `Architecture`): an Adam training step (batch norm
+in training mode), the step under CE + mean ||dCE_n/dx||^2 (double backprop), inference, one input
+gradient and PGD-10, as `pixelrobust bench --filter resnet20` / `--filter wrn-16-4` do.
 
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch   # a CPU wheel
     /tmp/torchenv/bin/python scripts/torch_reference_bench.py --threads 2 --repeats 21
@@ -29,6 +32,76 @@ def small_cnn(classes: int = 10) -> nn.Module:
     )
 
 
+class Block(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                         if stride != 1 or cin != cout else nn.Identity())
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+def resnet(blocks: int, widths, classes: int = 10) -> nn.Module:
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    channels = 16
+    for s, w in enumerate(widths):
+        for b in range(blocks):
+            layers.append(Block(channels, w, 2 if s > 0 and b == 0 else 1))
+            channels = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, classes))
+
+
+def network_cases(name: str, model: nn.Module, batch: int, repeats: int) -> dict:
+    x = torch.rand(batch, 3, 32, 32)
+    labels = torch.arange(batch) % 10
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def train_step():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(x), labels).backward()
+        optimizer.step()
+
+    def double_backprop_step():
+        optimizer.zero_grad(set_to_none=True)
+        probe = x.clone().requires_grad_(True)
+        logits = model(probe)
+        ce = loss_fn(logits, labels)
+        (g,) = torch.autograd.grad(nn.functional.cross_entropy(logits, labels, reduction="sum"), probe, create_graph=True)
+        (ce + g.pow(2).sum((1, 2, 3)).mean()).backward()
+        optimizer.step()
+
+    def evaluate():
+        with torch.no_grad():
+            model(x)
+
+    def input_gradient():
+        probe = x.clone().requires_grad_(True)
+        torch.autograd.grad(loss_fn(model(probe), labels), probe)
+
+    def pgd10():
+        eps, step = 8 / 255, 2 / 255
+        adv = x.clone()
+        for _ in range(10):
+            adv.requires_grad_(True)
+            (g,) = torch.autograd.grad(loss_fn(model(adv), labels), adv)
+            adv = torch.min(torch.max(adv.detach() + step * g.sign(), x - eps), x + eps).clamp(0, 1)
+
+    out = {}
+    model.train()
+    for case, fn in (("train-step", train_step), ("double-backprop-step", double_backprop_step)):
+        out[f"{name}.{case}"] = timed(fn, repeats, warmup=2)
+    model.eval()
+    for case, fn in (("evaluate", evaluate), ("input-gradient", input_gradient), ("pgd-10", pgd10)):
+        out[f"{name}.{case}"] = timed(fn, repeats if case != "pgd-10" else max(3, repeats // 3), warmup=1)
+    return {k: {"medianMilliseconds": round(statistics.median(t), 3), "minimumMilliseconds": round(min(t), 3),
+                "imagesPerSecond": round(batch / statistics.median(t) * 1e3, 1)} for k, t in out.items()}
+
+
 def timed(step, repeats: int, warmup: int = 3) -> list:
     for _ in range(warmup):
         step()
@@ -46,6 +119,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--attacks", action="store_true", help="also time torchattacks DeepFool and CW")
+    parser.add_argument("--networks", action="store_true",
+                        help="also time resnet20 and wide-resnet 16-4 on 3x32x32 (train, double backprop, inference, input gradient, PGD-10)")
     parser.add_argument("--smoothing", action="store_true",
                         help="also time smoothed prediction (vote, 32 draws, sigma 0.25) and certification draws")
     args = parser.parse_args()
@@ -106,6 +181,10 @@ def main() -> None:
         t = timed(lambda: (votes(sixteen, 100), votes(sixteen, 1000)), 3, warmup=1)
         median = statistics.median(t)
         report["smoothing-certify"] = {"medianMilliseconds": round(median, 3), "drawsPerSecond": round(16 * 1100 / median * 1e3)}
+    if args.networks:
+        torch.manual_seed(0)
+        report.update(network_cases("resnet20", resnet(3, [16, 32, 64]), args.batch, args.repeats))
+        report.update(network_cases("wrn-16-4", resnet(2, [64, 128, 256]), args.batch, args.repeats))
     print(json.dumps(report, indent=2))
 
 

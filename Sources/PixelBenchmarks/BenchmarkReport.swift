@@ -20,6 +20,8 @@ public struct BenchmarkResult: Codable, Sendable {
   public var gigabytesPerSecond: Double?
   /// Median time per item in microseconds (per-op overhead figures).
   public var microsecondsPerItem: Double?
+  /// Peak resident memory in MiB while this figure ran (network figures).
+  public var peakMemoryMiB: Double?
 }
 
 /// The environment a benchmark ran in.
@@ -59,13 +61,14 @@ public struct BenchmarkReport: Codable, Sendable {
     var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, "
                  + "\(environment.openBLASThreadsPerCall) thread per OpenBLAS call, \(environment.workers) workers; \(environment.cpuModel)",
                  pad("benchmark", 40) + pad("median ms", 12, left: true) + pad("GFLOP/s", 10, left: true)
-                 + pad("rate", 20, left: true)]
+                 + pad("rate", 20, left: true) + pad("peak MiB", 10, left: true)]
     for r in results {
       let rate = r.microsecondsPerItem.map { number($0) + " µs/op" }
         ?? r.gigabytesPerSecond.map { number($0) + " GB/s" }
         ?? r.itemsPerSecond.map { number($0) + " images/s" } ?? ""
       lines.append(pad(r.name, 40) + pad(String(format: "%.3f", r.medianMilliseconds), 12, left: true)
-                   + pad(r.gflopsPerSecond.map(number) ?? "", 10, left: true) + pad(rate, 20, left: true))
+                   + pad(r.gflopsPerSecond.map(number) ?? "", 10, left: true) + pad(rate, 20, left: true)
+                   + pad(r.peakMemoryMiB.map { String(format: "%.0f", $0) } ?? "", 10, left: true))
     }
     if let peakMemoryMiB { lines.append(String(format: "peak resident memory: %.0f MiB", peakMemoryMiB)) }
     return lines.joined(separator: "\n")

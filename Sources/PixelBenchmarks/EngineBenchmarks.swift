@@ -16,7 +16,7 @@ public struct EngineBenchmarks {
   public var quick: Bool
 
   /// Only benchmarks whose group name contains this string (`sgemm`, `conv2d`, `small-cnn`,
-  /// `analysis`, `attacks`, `smoothing`, `overhead`, `elementwise`); `nil` runs all.
+  /// `resnet20`, `wrn-16-4`, `analysis`, `attacks`, `smoothing`, `overhead`, `elementwise`); `nil` runs all.
   public var filter: String?
 
   public init(repeats: Int = 7, quick: Bool = false, filter: String? = nil) {
@@ -51,7 +51,16 @@ public struct EngineBenchmarks {
     }
     if wants("small-cnn") {
       progress("small CNN model")
-      add(contentsOf: smallCNN(batch: batch, using: &rng))
+      add(contentsOf: network("small-cnn", spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), batch: batch,
+                              using: &rng))
+    }
+    // The CIFAR networks of the seed papers, on 3×32×32 inputs (8×8 for the quick smoke test).
+    let cifar = quick ? [3, 8, 8] : [3, 32, 32]
+    for (name, spec) in [("resnet20", Architecture.resnet20.spec(input: cifar, classes: 10)),
+                         ("wrn-16-4", Architecture.wideResNet.spec(input: cifar, classes: 10, depth: 16, width: 4))]
+      where wants(name) {
+      progress("\(name) model")
+      add(contentsOf: network(name, spec: spec, batch: quick ? 4 : 128, using: &rng))
     }
     if wants("analysis") {
       progress("gradient map and PGD-20")
@@ -148,43 +157,62 @@ public struct EngineBenchmarks {
     ]
   }
 
-  /// The small CNN as a ``Model`` at batch 128: one step of the ``Trainer`` that `train` runs
-  /// (Adam 1e-3, cross-entropy, all parameter gradients, update) and one inference forward pass.
-  func smallCNN(batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
-    let model = try! Model(spec: Architecture.smallCNN.spec(input: [1, 28, 28], classes: 10), seed: 0)
-    let x = Tensor.uniform([batch, 1, 28, 28], using: &rng)
-    let labels = (0..<batch).map { $0 % 10 }
+  /// A network as a ``Model`` at `batch`: one step of the ``Trainer`` that `train` runs (Adam 1e-3,
+  /// cross-entropy, batch norm in training mode, all parameter gradients, update), the same step
+  /// under input-gradient regularization (double backprop), one inference forward pass, one input
+  /// gradient `∂CE/∂x` and PGD-10. Each figure also records the peak resident memory while it ran.
+  func network(_ name: String, spec: ModelSpec, batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
+    let model = try! Model(spec: spec, seed: 0)
+    let x = Tensor.uniform(Shape([batch] + spec.input), using: &rng)
+    let labels = (0..<batch).map { $0 % spec.classes }
     let settings = TrainingSettings(data: "uniform", batchSize: batch)
     let trainer = Trainer(model: model, optimizer: settings.makeOptimizer(), objective: StandardTraining(), settings: settings)
     let parameters = trainer.trainableParameters
-    trainer.enterTrainingMode()
     var objectiveRNG = SeededGenerator(seed: 1)
-    let train = Stopwatch.samples(repeats: repeats) {
+    var peaks: [Double?] = []
+    func measured(_ body: () -> Void) -> [Double] {
+      ProcessMemory.resetPeak()
+      let times = Stopwatch.samples(repeats: repeats, body)
+      peaks.append(ProcessMemory.peakResidentMiB)
+      return times
+    }
+    trainer.enterTrainingMode()
+    let train = measured {
       trainer.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters, using: &objectiveRNG)
     }
-    // The same step under input-gradient regularization (double backprop), for the cost ratio.
     let regularized = Trainer(model: model, optimizer: settings.makeOptimizer(), objective: InputGradientRegularization(lambda: 1),
                               settings: settings)
-    let doubleBackprop = Stopwatch.samples(repeats: repeats) {
+    let doubleBackprop = measured {
       regularized.step(inputs: x, labels: labels, learningRate: settings.learningRate, parameters: parameters, using: &objectiveRNG)
     }
     model.setMode(.inference)
-    let infer = Stopwatch.samples(repeats: repeats) { withoutGradients { _ = model(x) } }
-    let inputGradient = Stopwatch.samples(repeats: repeats) {
+    let infer = measured { withoutGradients { _ = model(x) } }
+    let inputGradient = measured {
       let probe = x.requiringGradient()
       _ = gradients(of: crossEntropy(logits: model(probe), labels: labels), wrt: [probe])
     }
-    return [
-      result("small-cnn.train-step", "Adam step of small-cnn (forward, backward, update) at batch \(batch)",
+    let threat = try! ThreatModel(norm: .lInfinity, epsilon: 8.0 / 255)
+    let pgd = try! PGD(steps: 10, stepSize: 2.0 / 255)
+    let attack = measured {
+      var r = SeededGenerator(seed: 0)
+      _ = pgd.perturb(x, criterion: .misclassification(labels: labels), within: threat, model: model, using: &r)
+    }
+    let shape = spec.input.map(String.init).joined(separator: "×")
+    var results = [
+      result("\(name).train-step", "Adam step of \(name) (forward, backward, update; batch norm in training mode) on \(shape) at batch \(batch)",
              train, items: Double(batch)),
-      result("small-cnn.double-backprop-step",
-             "Adam step of small-cnn under CE + λ·mean‖∇ₓCE‖² (double backprop) at batch \(batch); "
+      result("\(name).double-backprop-step",
+             "Adam step of \(name) under CE + λ·mean‖∇ₓCE‖² (double backprop) at batch \(batch); "
              + String(format: "%.2f× the plain step", Stopwatch.median(doubleBackprop) / Stopwatch.median(train)),
              doubleBackprop, items: Double(batch)),
-      result("small-cnn.evaluate", "inference forward of small-cnn at batch \(batch)", infer, items: Double(batch)),
-      result("small-cnn.input-gradient", "∂CE/∂x of small-cnn at batch \(batch) (one attack step's gradient)",
+      result("\(name).evaluate", "inference forward of \(name) at batch \(batch)", infer, items: Double(batch)),
+      result("\(name).input-gradient", "∂CE/∂x of \(name) at batch \(batch) (one attack step's gradient)",
              inputGradient, items: Double(batch)),
+      result("\(name).pgd-10", "PGD-10 (L∞, ε = 8/255) on a batch of \(batch) through \(name); rate in images/s", attack,
+             items: Double(batch)),
     ]
+    for i in results.indices { results[i].peakMemoryMiB = peaks[i] }
+    return results
   }
 
   /// The jobs users come for, on the small CNN: the dataset-mean gradient map over `images`

@@ -30,6 +30,15 @@ public enum ProcessMemory {
   /// Peak resident set size (`VmHWM`) in MiB, or `nil` where `/proc` is unavailable.
   public static var peakResidentMiB: Double? { field("VmHWM") }
 
+  /// Restarts the peak at the current resident size (Linux ≥ 4.0: `5` into `/proc/self/clear_refs`),
+  /// so that the next ``peakResidentMiB`` is the peak of what ran since; `false` where unsupported.
+  @discardableResult
+  public static func resetPeak() -> Bool {
+    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+    defer { try? handle.close() }
+    return (try? handle.write(contentsOf: Data("5".utf8))) != nil
+  }
+
   private static func field(_ name: String) -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {

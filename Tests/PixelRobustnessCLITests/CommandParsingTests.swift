@@ -46,6 +46,14 @@ struct CommandParsingTests {
     #expect(report.results.allSatisfy { $0.medianMilliseconds > 0 })
     #expect(!report.environment.openBLASCoreType.isEmpty)
   }
+
+  @Test("the resnet20 figures cover training, double backprop, inference, the input gradient and PGD-10, each with its peak memory")
+  func networkBench() throws {
+    let report = EngineBenchmarks(repeats: 1, quick: true, filter: "resnet20").run()
+    #expect(report.results.map(\.name) == ["train-step", "double-backprop-step", "evaluate", "input-gradient", "pgd-10"].map { "resnet20.\($0)" })
+    #expect(report.results.allSatisfy { $0.medianMilliseconds > 0 && ($0.peakMemoryMiB ?? 0) > 0 })
+    #expect(ProcessMemory.resetPeak())
+  }
 }
 
 @Suite("train, evaluate and import command lines")

@@ -16,7 +16,7 @@ extension PixelRobustCommand {
     @Option(help: "Also write the JSON report to this file (atomically).")
     var json: String?
 
-    @Option(help: "Only the benchmark groups whose name contains this (sgemm, conv2d, small-cnn, analysis, overhead, elementwise).")
+    @Option(help: "Only the benchmark groups whose name contains this (sgemm, conv2d, small-cnn, resnet20, wrn-16-4, analysis, attacks, smoothing, overhead, elementwise).")
     var filter: String?
 
     @Flag(help: "Print a readable table on standard error as well.")
