@@ -54,6 +54,10 @@ enum GradientTable {
     .init("col2im", shapes: [[6, 18]]) { x in
       x[0].col2im(ConvGeometry(input: [2, 1, 4, 5], kernel: (2, 3), stride: (1, 1), padding: (0, 0))).squared()
     },
+    .init("channelAffine", shapes: [[2, 3, 2, 2], [3], [3]]) { $0[0].channelAffine(scale: $0[1], shift: $0[2]).squared() },
+    .init("channelAffine [N, C]", shapes: [[4, 3], [3], [3]]) { $0[0].channelAffine(scale: $0[1], shift: $0[2]) * $0[0] },
+    .init("channelDot", shapes: [[2, 3, 2, 2], [2, 3, 2, 2]]) { $0[0].channelDot($0[1]).squared() },
+    .init("channelDot with itself", shapes: [[3, 2, 5]]) { $0[0].channelDot($0[0]) * $0[0].channelDot($0[0]) },
     .init("gather", shapes: [[3, 4]]) { $0[0].gathering(IndexBuffer([0, 5, 5, 11, 2]), shape: [5]).squared() },
     .init("scatterAdd", shapes: [[5]]) { $0[0].scatteringAdd(IndexBuffer([0, 5, 5, 11, 2]), into: [3, 4]).squared() },
   ]

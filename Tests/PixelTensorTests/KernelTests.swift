@@ -47,6 +47,9 @@ struct KernelTests {
     ConvGeometry(input: [3, 2, 13, 13], kernel: (3, 3)),
     ConvGeometry(input: [2, 2, 5, 18], kernel: (2, 3)),
     ConvGeometry(input: [2, 3, 6, 28], kernel: (3, 3), padding: (1, 1)),
+    // Kernel columns that read only padding, and strided columns that skip the image entirely.
+    ConvGeometry(input: [2, 2, 3, 1], kernel: (1, 3), stride: (1, 4), padding: (0, 3)),
+    ConvGeometry(input: [1, 2, 4, 9], kernel: (3, 3), stride: (2, 3), padding: (1, 4)),
   ]
 
   static func naiveIm2Col(_ x: [Float], _ g: ConvGeometry) -> [Float] {

@@ -94,6 +94,16 @@ extension GraphNode {
       return [g.col2im(geometry)]
     case .col2im(let geometry):
       return [g.im2col(geometry)]
+    case .channelAffine:
+      // y = x·s[c] + t[c]: dx = g·s[c], ds = Σ g·x per channel, dt = Σ g per channel.
+      let x = input(0), s = input(1)
+      let channels = inputShapes[1]
+      return [only(0) { g.channelAffine(scale: s, shift: .zeros(channels)) }, only(1) { g.channelDot(x) },
+              only(2) { g.sum(toShape: Shape([1, channels[0]] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: channels) }]
+    case .channelDot:
+      // y[c] = Σ a·b: da = b·g[c], db = a·g[c].
+      let a = input(0), b = input(1), zero = Tensor.zeros(outputShape)
+      return [only(0) { b.channelAffine(scale: g, shift: zero) }, only(1) { a.channelAffine(scale: g, shift: zero) }]
     case .gather(let indices):
       return [g.scatteringAdd(indices, into: inputShapes[0])]
     case .scatterAdd(let indices):

@@ -7,7 +7,8 @@
 ///
 /// Linear adjoint pairs close the set: matmul/matmul (matmulBias: matmul and sumToShape), broadcast/sumToShape, reshape/reshape,
 /// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
-/// select/select, affine/affine, and the convolution triangle: convolution, its input gradient
+/// select/select, affine/affine, channelAffine/channelDot (each is linear in every operand but
+/// one, and its VJPs are the other), and the convolution triangle: convolution, its input gradient
 /// and its weight gradient are each other's VJPs (the three are bilinear, and every VJP of one
 /// is one of the other two).
 @usableFromInline
@@ -43,6 +44,11 @@ enum Primitive: Sendable {
   case convolutionInputGradient(ConvGeometry)
   /// `dW = Σ_n gy[n] ⋆ x[n]`: the adjoint of `convolution` in `W`.
   case convolutionWeightGradient(ConvGeometry)
+  /// `y[n, c, …] = x[n, c, …]·s[c] + t[c]` for inputs `(x, s, t)`: a per-channel affine map in
+  /// one pass (batch norm) with no broadcast copies of `s` and `t`.
+  case channelAffine
+  /// `y[c] = Σ_{n, …} a[n, c, …]·b[n, c, …]` for inputs `(a, b)`: channelAffine's adjoint in `s`.
+  case channelDot
   /// `y[i] = x.flat[idx[i]]`; the output shape is the node's.
   case gather(IndexBuffer)
   /// `y = 0; y.flat[idx[i]] += x[i]`; the output shape is the node's.
@@ -52,7 +58,7 @@ enum Primitive: Sendable {
   var readsInputs: Bool {
     switch self {
     case .multiply, .divide, .log, .log1p, .matmul, .matmulBias, .convolution, .convolutionInputGradient,
-         .convolutionWeightGradient: return true
+         .convolutionWeightGradient, .channelAffine, .channelDot: return true
     default: return false
     }
   }

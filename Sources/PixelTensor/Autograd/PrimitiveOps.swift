@@ -170,6 +170,29 @@ extension Tensor {
     return .recorded(.col2im(geometry), [self], shape: outShape, storage: out)
   }
 
+  /// `y[n, c, …] = x[n, c, …]·scale[c] + shift[c]` over axis 1 of an `[N, C, …]` tensor, in one
+  /// pass (batch norm's normalisation); `scale` and `shift` are `[C]` and differentiable.
+  public func channelAffine(scale: Tensor, shift: Tensor) -> Tensor {
+    precondition(rank >= 2 && scale.shape == [shape[1]] && shift.shape == [shape[1]],
+                 "channelAffine needs [N, C, …] with [C] scale and shift, got \(shape), \(scale.shape), \(shift.shape)")
+    let out = TensorStorage(uninitializedCount: elementCount)
+    let c = shape[1]
+    Channelwise.affine(storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: shape[0], channels: c,
+                       plane: elementCount / Swift.max(shape[0] * c, 1))
+    return .recorded(.channelAffine, [self, scale, shift], shape: shape, storage: out)
+  }
+
+  /// `y[c] = Σ_{n, …} self[n, c, …]·other[n, c, …]`: per-channel inner products of two `[N, C, …]`
+  /// tensors of one shape (batch norm's reductions), accumulated in `Double` per channel.
+  public func channelDot(_ other: Tensor) -> Tensor {
+    precondition(rank >= 2 && other.shape == shape, "channelDot needs two [N, C, …] tensors of one shape, got \(shape), \(other.shape)")
+    let c = shape[1]
+    let out = TensorStorage(uninitializedCount: c)
+    Channelwise.dot(storage.base, other.storage.base, out.base, batch: shape[0], channels: c,
+                    plane: elementCount / Swift.max(shape[0] * c, 1))
+    return .recorded(.channelDot, [self, other], shape: [c], storage: out)
+  }
+
   /// `y.flat[i] = x.flat[indices[i]]`, shaped `shape`.
   public func gathering(_ indices: IndexBuffer, shape outShape: Shape) -> Tensor {
     precondition(indices.count == outShape.elementCount, "\(indices.count) indices for shape \(outShape)")

@@ -17,16 +17,27 @@ enum Im2Col {
     }
   }
 
+  /// The output columns `ox` of a kernel column whose input column `ox·sx + ix0` lies inside
+  /// `0..<w`: `lo..<hi` (empty when none does). Computed once per row, so the inner loops carry
+  /// no bounds test and only the padded ends are zero-filled.
+  @inline(__always)
+  static func validColumns(ix0: Int, stride: Int, outWidth ow: Int, width w: Int) -> (lo: Int, hi: Int) {
+    let lo = ix0 >= 0 ? 0 : (-ix0 + stride - 1) / stride
+    let hi = w - ix0 <= 0 ? 0 : Swift.min(ow, (w - ix0 + stride - 1) / stride)
+    return (Swift.min(lo, hi), hi)
+  }
+
   @inline(__always)
   static func fillRow(_ g: ConvGeometry, row: Int, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
     let kk = g.kernelHeight * g.kernelWidth
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
-    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
+    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width, sx = g.strideX
     let plane = h * w, l = oh * ow, sampleStride = g.channels * plane
     let ix0 = kj * g.dilationX - g.paddingX
-    // Decided once per row: most rows of a stride-1 convolution are plain shifted copies. The
-    // source offset of an output row is the same in every sample, so samples are the inner loop.
-    let contiguous = g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w
+    // Decided once per row: the columns that read the image (a shifted copy at stride 1), the
+    // rest padding. The source offset of an output row is the same in every sample, so samples
+    // are the inner loop.
+    let (lo, hi) = validColumns(ix0: ix0, stride: sx, outWidth: ow, width: w)
     for oy in 0..<oh {
       let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
       var dst = out + oy * ow
@@ -34,19 +45,17 @@ enum Im2Col {
         for _ in 0..<g.batch { dst.initialize(repeating: 0, count: ow); dst += l }
         continue
       }
-      var src = x + c * plane + iy * w
-      if contiguous {
-        src += ix0
-        for _ in 0..<g.batch { copySegment(dst, src, ow); dst += l; src += sampleStride }
-      } else {
-        for _ in 0..<g.batch {
-          for ox in 0..<ow {
-            let ix = ox * g.strideX + ix0
-            dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
-          }
-          dst += l
-          src += sampleStride
+      var src = x + c * plane + iy * w + ix0
+      for _ in 0..<g.batch {
+        for ox in 0..<lo { dst[ox] = 0 }
+        if sx == 1 {
+          copySegment(dst + lo, src + lo, hi - lo)
+        } else {
+          for ox in lo..<hi { dst[ox] = src[ox * sx] }
         }
+        for ox in hi..<ow { dst[ox] = 0 }
+        dst += l
+        src += sampleStride
       }
     }
   }
@@ -74,28 +83,25 @@ enum Im2Col {
                      x: UnsafeMutablePointer<Float>) {
     let kk = g.kernelHeight * g.kernelWidth
     let c = row / kk, ki = (row % kk) / g.kernelWidth, kj = row % g.kernelWidth
-    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
+    let oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width, sx = g.strideX
     let plane = h * w, l = oh * ow, sampleStride = g.channels * plane
     let ix0 = kj * g.dilationX - g.paddingX
-    let contiguous = g.strideX == 1 && ix0 >= 0 && ix0 + ow <= w
-    // As in ``fillRow``: output rows outer, samples inner.
+    let (lo, hi) = validColumns(ix0: ix0, stride: sx, outWidth: ow, width: w)
+    guard lo < hi else { return }
+    // As in ``fillRow``: output rows outer, samples inner; padding columns are dropped.
     for oy in 0..<oh {
       let iy = oy * g.strideY - g.paddingY + ki * g.dilationY
       if iy < 0 || iy >= h { continue }
       var src = cols + samples.lowerBound * l + oy * ow
-      var dst = x + samples.lowerBound * sampleStride + c * plane + iy * w
-      if contiguous {
-        dst += ix0
-        for _ in samples { addSegment(dst, src, ow); dst += sampleStride; src += l }
-      } else {
-        for _ in samples {
-          for ox in 0..<ow {
-            let ix = ox * g.strideX + ix0
-            if ix >= 0 && ix < w { dst[ix] += src[ox] }
-          }
-          dst += sampleStride
-          src += l
+      var dst = x + samples.lowerBound * sampleStride + c * plane + iy * w + ix0
+      for _ in samples {
+        if sx == 1 {
+          addSegment(dst + lo, src + lo, hi - lo)
+        } else {
+          for ox in lo..<hi { dst[ox * sx] += src[ox] }
         }
+        dst += sampleStride
+        src += l
       }
     }
   }

@@ -1,26 +1,28 @@
 /// Batch normalization with given statistics:
-/// `y = (x − mean) / √(variance + ε) · weight + bias`, per channel (axis 1).
+/// `y = (x − mean) / √(variance + ε) · weight + bias`, per channel (axis 1), computed as one
+/// per-channel affine map `y = x·s + t` with `s = weight / √(variance + ε)` and `t = bias − mean·s`
+/// (PyTorch's CPU inference kernel folds it the same way).
 ///
 /// `x` is `[N, C]` or `[N, C, H, W]`; the statistics and affine parameters are `[C]`. The
-/// statistics may be differentiable (training) or constants (inference).
+/// statistics may be differentiable (training: the gradient reaches `x` through them) or
+/// constants (inference).
 public func batchNorm(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?,
                       epsilon: Float = 1e-5) -> Tensor {
   precondition(x.rank >= 2, "batchNorm needs [N, C, …], got \(x.shape)")
-  let c = x.shape[1]
-  let view = Shape([1, c] + [Int](repeating: 1, count: x.rank - 2))
-  var y = (x - mean.reshaped(to: view)) / (variance + epsilon).squareRoot().reshaped(to: view)
-  if let weight { y = y * weight.reshaped(to: view) }
-  if let bias { y = y + bias.reshaped(to: view) }
-  return y
+  let inverse = (variance + epsilon).squareRoot().reciprocal()
+  let scale = weight.map { inverse * $0 } ?? inverse
+  let shift = (bias ?? .zeros([x.shape[1]])) - mean * scale
+  return x.channelAffine(scale: scale, shift: shift)
 }
 
-/// Per-channel batch mean and biased variance over every axis but 1.
+/// Per-channel batch mean and biased variance over every axis but 1, the variance from the
+/// centred values (one pass to centre, one per-channel inner product).
 public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
-  let axes = [0] + Array(2..<x.rank)
-  let mean = x.mean(alongAxes: axes, keepingShape: true)
-  let centered = x - mean
-  let variance = centered.squared().mean(alongAxes: axes)
-  return (mean.reshaped(to: [x.shape[1]]), variance)
+  let c = x.shape[1]
+  let count = Float(x.elementCount / Swift.max(c, 1))
+  let mean = x.sum(toShape: Shape([1, c] + [Int](repeating: 1, count: x.rank - 2))).reshaped(to: [c]) * (1 / count)
+  let centered = x.channelAffine(scale: .ones([c]), shift: -mean)
+  return (mean, centered.channelDot(centered) * (1 / count))
 }
 
 /// Batch normalization in training mode: normalizes with the batch statistics and returns
