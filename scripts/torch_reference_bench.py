@@ -55,16 +55,22 @@ def resnet(blocks: int, widths, classes: int = 10) -> nn.Module:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, classes))
 
 
-def network_cases(name: str, model: nn.Module, batch: int, repeats: int) -> dict:
-    x = torch.rand(batch, 3, 32, 32)
-    labels = torch.arange(batch) % 10
+def training_step(model: nn.Module, x, labels):
+    """One Adam(1e-3) step on cross-entropy, as a closure, with its optimizer and loss."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
-    def train_step():
+    def step():
         optimizer.zero_grad(set_to_none=True)
         loss_fn(model(x), labels).backward()
         optimizer.step()
+    return step, optimizer, loss_fn
+
+
+def network_cases(name: str, model: nn.Module, batch: int, repeats: int) -> dict:
+    x = torch.rand(batch, 3, 32, 32)
+    labels = torch.arange(batch) % 10
+    train_step, optimizer, loss_fn = training_step(model, x, labels)
 
     def double_backprop_step():
         optimizer.zero_grad(set_to_none=True)
@@ -129,13 +135,7 @@ def main() -> None:
     model = small_cnn()
     x = torch.rand(args.batch, 1, 28, 28)
     labels = torch.arange(args.batch) % 10
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def train_step():
-        optimizer.zero_grad(set_to_none=True)
-        loss_fn(model(x), labels).backward()
-        optimizer.step()
+    train_step, _, _ = training_step(model, x, labels)
 
     def evaluate():
         with torch.no_grad():

@@ -30,10 +30,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(folders: [output], inputs: [model])
-      check.reading(data: data.data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: [model], data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
       let job = GradientMapJob(target: target.value, batchSize: batchSize, shard: try shard.map { try InputGradientMap.Shard(parsing: $0) },
                                outputs: rendering.outputs(folder: output))

@@ -38,10 +38,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(folders: [output], inputs: [model, map])
-      check.reading(data: data.data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: [model, map], data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
       let mapTensor = try GradientMapFile.read(from: URL(cliPath: map))
       let settings = options.settings

@@ -121,10 +121,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(folders: [output], inputs: [prm.classifier].compactMap { $0 })
-      check.reading(data: data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: [prm.classifier].compactMap { $0 }, data: data)
       let source = try DataSource(parsing: data)
       let train = try source.load(split: .train, limit: training.limit)
       let test = try source.load(split: .test, channels: train.imageShape[0])

@@ -85,10 +85,7 @@ extension PixelRobustCommand {
 
     /// Loads the model, data and masks, runs `settings(σ)` for every σ and region and writes the folder.
     func run(_ kind: CertificationRun.Kind, settings: (Double) -> CertificationRun.Settings) throws {
-      var check = OutputCheck(folders: [output], inputs: [model, masking.map].compactMap { $0 })
-      check.reading(data: data.data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: [model, masking.map].compactMap { $0 }, data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
       let (c, h, w) = (dataset.imageShape[0], dataset.imageShape[1], dataset.imageShape[2])
       let regions = try regions(channels: c, height: h, width: w)
@@ -245,10 +242,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(folders: [output], inputs: [model])
-      check.reading(data: data.data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: [model], data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
       let meter = Console.ImageMeter("smooth attack")
       let report = try SmoothedAttackEvaluation.run(settings, model: net, modelName: model, data: dataset, progress: meter.update)

@@ -28,10 +28,7 @@ extension PixelRobustCommand {
     }
 
     func run() throws {
-      var check = OutputCheck(folders: [output], inputs: models.values)
-      check.reading(data: data.data)
-      try check.run()
-      Console.announceRuntime()
+      try OutputCheck.startFolderJob(output: output, inputs: models.values, data: data.data)
       // Tables name each model by its file name, or by the whole path where two file names clash.
       let short = models.values.map { URL(cliPath: $0).deletingPathExtension().lastPathComponent }
       let names = Set(short).count == short.count ? short : models.values

@@ -21,6 +21,15 @@ struct OutputCheck {
     URL(cliPath: path).standardizedFileURL.resolvingSymlinksInPath().path
   }
 
+  /// Checks a command that reads `inputs` and the data set `data` and writes into the folder
+  /// `output`, then announces the runtime: the start of every folder-writing job.
+  static func startFolderJob(output: String, inputs: [String], data: String) throws {
+    var check = OutputCheck(folders: [output], inputs: inputs)
+    check.reading(data: data)
+    try check.run()
+    Console.announceRuntime()
+  }
+
   /// Throws a validation error naming the first problem.
   func run() throws {
     let outputs = (files + folders).map(Self.resolved)
