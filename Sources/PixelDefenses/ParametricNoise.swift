@@ -92,8 +92,10 @@ extension ParametricNoise {
     guard let target = Target(rawValue: name) else { throw context.invalid("pni target must be weight or activation, got \(name)") }
     let alpha = try context.option(s, "alpha", as: Double.self) ?? 0.25
     guard alpha.isFinite, abs(alpha) <= 100 else { throw context.invalid("pni alpha must lie in -100…100, got \(alpha)") }
+    // An unnamed wrapper takes its index as name; its place in the spec keeps the inner layer's
+    // registered name unique.
     let (wrapped, out) = try context.sequential([inner], input: input, path: "\(context.path).layer",
-                                                prefix: context.prefix + (s.name ?? "") + ".")
+                                                prefix: context.prefix + (s.name ?? context.path) + ".")
     let ordinal = context.ordinal(of: s.type)
     return (ParametricNoise(wrapped.layers[0].layer, target: target, alpha: Float(alpha),
                             seed: s.seed ?? context.seed &+ ordinal &* 0x9E37_79B9_7F4A_7C15), out)

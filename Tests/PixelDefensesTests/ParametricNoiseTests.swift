@@ -91,7 +91,7 @@ struct ParametricNoiseTests {
   static let plain = ModelSpec(input: [1, 6, 6], classes: 2, layers: [
     LayerSpec(type: "conv2d", name: "conv", out: 2, kernel: 3), LayerSpec(type: "relu"),
     LayerSpec(type: "residual", name: "block", body: [LayerSpec(type: "conv2d", name: "inner", out: 2, kernel: 3, padding: 1)]),
-    LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 2)])
+    LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 5), LayerSpec(type: "linear", out: 2)])
 
   @Test("injection wraps every convolution and linear layer, keeps parameter names, and is idempotent", arguments: ParametricNoise.Target.allCases)
   func injection(_ target: ParametricNoise.Target) throws {
@@ -101,7 +101,7 @@ struct ParametricNoiseTests {
     let noisy = try Model(spec: spec, seed: 2, builder: .withDefenses)
     let names = Set(noisy.namedParameters.map(\.name)), plainNames = Set(base.namedParameters.map(\.name))
     let added = names.subtracting(plainNames)
-    #expect(plainNames.isSubset(of: names) && added.count == 3, "\(names.sorted())")
+    #expect(plainNames.isSubset(of: names) && added.count == 4, "\(names.sorted())")
     for alpha in added { #expect(alpha.hasSuffix(".alpha") && plainNames.contains(alpha.dropLast(5) + "weight"), "\(alpha)") }
     try noisy.loadState(base.stateTensors, source: "plain", strict: false)
     #expect(noisy.isRandomized)
@@ -171,6 +171,6 @@ struct ParametricNoiseTests {
     _ = try run("resumed.safetensors", epochs: 1)
     #expect(try run("resumed.safetensors", epochs: 2, resume: true).0 == whole)
     let alphas = model.namedParameters.filter { $0.name.hasSuffix(".alpha") }.map { $0.parameter.value.item }
-    #expect(alphas.count == 3 && alphas.allSatisfy { $0 != 0.25 && $0.isFinite }, "\(alphas)")
+    #expect(alphas.count == 4 && alphas.allSatisfy { $0 != 0.25 && $0.isFinite }, "\(alphas)")
   }
 }
