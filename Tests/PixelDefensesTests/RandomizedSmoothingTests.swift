@@ -148,4 +148,22 @@ struct SmoothingLayerTests {
     let (_, grad) = valueWithGradient(at: x) { crossEntropy(logits: loaded.logits($0), labels: [0, 1, 2]) }
     #expect(grad.scalars.allSatisfy { $0 == 0 })
   }
+
+  @Test("region-based classification: the vote share over the clipped cube matches the closed form on a linear model")
+  func regionVote() throws {
+    // z₁ − z₀ = 2·x₀ − 1 on a single pixel: class 1 wins where the perturbed pixel exceeds ½.
+    let base = try RandomizedSmoothingTests.linear(w: [2, 0, 0, 0], b: -1)
+    let (spec, state) = try RandomizedSmoothing.wrap(base, sigma: 0.2, samples: 20_000, mode: .vote, noise: .uniform, seed: 3)
+    let model = try Model(spec: spec, seed: 0, builder: .withDefenses)
+    try model.loadState(state, source: "base")
+    model.setMode(.inference)
+    for (pixel, expected) in [(Float(0.45), 0.375), (0.55, 0.625), (0.9, 1.0), (0.05, 0.0)] {
+      let x = Tensor([pixel, 0.3, 0.6, 0.1], shape: [1, 1, 1, 4])
+      // Uniform in [x − 0.2, x + 0.2], clipped to [0, 1]: P(x' > ½) = (x + 0.2 − ½) / 0.4, within [0, 1].
+      let share = Foundation.exp(Double(withoutGradients { model.logits(x) }.scalars[1]))
+      #expect(Swift.abs(share - expected) < 0.015, "pixel \(pixel): vote share \(share), exact \(expected)")
+    }
+    let layer = try #require(model.network.layers[0].layer as? SmoothingLayer)
+    #expect(layer.noise == .uniform && layer.aggregation == .vote)
+  }
 }

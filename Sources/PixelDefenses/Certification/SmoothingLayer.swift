@@ -6,7 +6,9 @@ import PixelTensor
 /// checkpoint like any other: `evaluate`, `attack --eot`, `transfer` and the worst-of-R
 /// re-classification apply to it unchanged.
 ///
-/// Each call classifies `samples` noisy copies `x + σ·ε` per image and returns per class
+/// Each call classifies `samples` noisy copies per image — `x + σ·ε` with Gaussian `ε`, or
+/// uniform in the cube `[x − σ, x + σ]` clipped to `[0, 1]` (Cao & Gong's region-based
+/// classification, ``Noise/uniform``) — and returns per class
 /// - **soft**: the mean logit (Nemcovsky et al.'s soft vote), differentiable;
 /// - **probability**: `log` of the mean softmax probability, differentiable — its cross-entropy is
 ///   the loss of EOT-PGD against the smoothed classifier;
@@ -25,12 +27,24 @@ public final class SmoothingLayer: RandomizedLayer, Classifier {
   public let samples: Int
   /// The aggregation.
   public let aggregation: RandomizedSmoothing.Mode
+  /// The noise distribution; for `uniform`, ``sigma`` is the cube's half-width r.
+  public let noise: Noise
   private var generator: SeededGenerator
 
-  /// Smoothing of `base` with `samples` draws of σ noise per call.
-  public init(base: Sequential, sigma: Float, samples: Int, aggregation: RandomizedSmoothing.Mode, seed: UInt64 = 0) {
+  /// Where the noisy copies are drawn.
+  public enum Noise: String, Sendable, CaseIterable {
+    /// `x + σ·ε`, `ε ~ N(0, I)`, unclipped (Cohen et al.; Nemcovsky et al.).
+    case gaussian
+    /// Uniform in the hypercube `[x − r, x + r]`, clipped to `[0, 1]`: region-based classification
+    /// (Cao & Gong 2017, https://arxiv.org/abs/1709.05583; their defaults r = 0.02, 1,000 votes).
+    case uniform
+  }
+
+  /// Smoothing of `base` with `samples` draws of `noise` at scale σ (or r) per call.
+  public init(base: Sequential, sigma: Float, samples: Int, aggregation: RandomizedSmoothing.Mode, noise: Noise = .gaussian,
+              seed: UInt64 = 0) {
     precondition(sigma >= 0 && sigma.isFinite && samples >= 1, "smoothing needs σ ≥ 0 and at least one sample")
-    self.base = base; self.sigma = sigma; self.samples = samples; self.aggregation = aggregation
+    self.base = base; self.sigma = sigma; self.samples = samples; self.aggregation = aggregation; self.noise = noise
     generator = SeededGenerator(seed: seed)
   }
 
@@ -46,7 +60,12 @@ public final class SmoothingLayer: RandomizedLayer, Classifier {
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let n = x.shape[0], m = samples
     let copies = x.rows(at: (0..<n).flatMap { [Int](repeating: $0, count: m) })
-    let noisy = copies + Tensor.normal(copies.shape, standardDeviation: sigma, using: &generator)
+    let noisy: Tensor
+    switch noise {
+    case .gaussian: noisy = copies + Tensor.normal(copies.shape, standardDeviation: sigma, using: &generator)
+    case .uniform:
+      noisy = (copies + Tensor.uniform(copies.shape, in: -sigma...sigma, using: &generator)).clamped(to: 0...1)
+    }
     switch aggregation {
     case .soft:
       let z = base(noisy)
@@ -73,10 +92,11 @@ public final class SmoothingLayer: RandomizedLayer, Classifier {
 }
 
 extension SmoothingLayer {
-  /// `{"type": "smoothing", "name": "smoothed", "sigma": 0.25, "samples": 32, "mode": "probability",
+  /// `{"type": "smoothing", "name": "smoothed", "sigma": 0.25, "samples": 32, "mode": "probability", "noise": "gaussian",
   /// "layers": [...]}`: the smoothed classifier's parameters live under the layer's name
   /// (`smoothed.conv1.weight`).
-  public static let specBuilder = LayerBuilder(type: "smoothing", options: ["sigma", "samples", "mode", "layers"]) { s, input, context in
+  public static let specBuilder = LayerBuilder(type: "smoothing", options: ["sigma", "samples", "mode", "noise", "layers"]) {
+    s, input, context in
     let layers = try context.required(context.option(s, "layers", as: [LayerSpec].self), "layers", for: s.type)
     let sigma = try context.required(context.option(s, "sigma", as: Double.self), "sigma", for: s.type)
     guard sigma.isFinite, sigma >= 0, sigma <= 10 else { throw context.invalid("smoothing needs 0 ≤ sigma ≤ 10, got \(sigma)") }
@@ -88,17 +108,22 @@ extension SmoothingLayer {
     }
     let (base, out) = try context.sequential(layers, input: input, path: "\(context.path).layers",
                                              prefix: context.prefix + (s.name ?? "") + ".")
-    return (SmoothingLayer(base: base, sigma: Float(sigma), samples: samples, aggregation: aggregation, seed: s.seed ?? context.seed), out)
+    let kind = try context.option(s, "noise", as: String.self) ?? Noise.gaussian.rawValue
+    guard let noise = Noise(rawValue: kind) else { throw context.invalid("smoothing noise must be gaussian or uniform, got \(kind)") }
+    return (SmoothingLayer(base: base, sigma: Float(sigma), samples: samples, aggregation: aggregation, noise: noise,
+                           seed: s.seed ?? context.seed), out)
   }
 }
 
 extension RandomizedSmoothing {
   /// The spec and weights of `classifier` wrapped in a ``SmoothingLayer``: a checkpoint of the
   /// smoothed classifier (`pixelrobust smooth wrap`).
-  public static func wrap(_ classifier: Model, sigma: Double, samples: Int, mode: Mode, seed: UInt64) throws
-    -> (spec: ModelSpec, state: [String: Tensor]) {
+  /// - Parameter noise: Gaussian at σ, or uniform in the cube of half-width σ (region-based classification).
+  public static func wrap(_ classifier: Model, sigma: Double, samples: Int, mode: Mode, noise: SmoothingLayer.Noise = .gaussian,
+                          seed: UInt64) throws -> (spec: ModelSpec, state: [String: Tensor]) {
     var layer = LayerSpec(type: "smoothing", name: "smoothed")
     try layer.setOption("sigma", sigma)
+    if noise != .gaussian { try layer.setOption("noise", noise.rawValue) }
     try layer.setOption("samples", samples)
     try layer.setOption("mode", mode.rawValue)
     try layer.setOption("layers", classifier.spec.layers)
