@@ -47,10 +47,15 @@ public final class RandomResizePad: RandomizedLayer {
 
 extension RandomResizePad {
   /// The spec kind `random_resize_pad`: fields `min_size` (default ``defaultMinimumSize(height:width:)``)
-  /// and `seed` (the model's).
-  public static let specBuilder = LayerBuilder(type: "random_resize_pad", options: ["min_size"]) { s, input, context in
+  /// or `min_scale` (the smallest side as a fraction of the shorter one, e.g. 0.9 for the PRM
+  /// code's shrink by a factor in [0.9, 1]), and `seed` (the model's).
+  public static let specBuilder = LayerBuilder(type: "random_resize_pad", options: ["min_size", "min_scale"]) { s, input, context in
     let (_, h, w) = try context.image(input, for: s.type)
-    let m = try context.positive(context.option(s, "min_size", as: Int.self) ?? defaultMinimumSize(height: h, width: w), "min_size")
+    let size = try context.option(s, "min_size", as: Int.self), scale = try context.option(s, "min_scale", as: Double.self)
+    guard size == nil || scale == nil else { throw context.invalid("random_resize_pad takes min_size or min_scale, not both") }
+    if let scale, !(scale > 0 && scale <= 1) { throw context.invalid("random_resize_pad min_scale must lie in (0, 1], got \(scale)") }
+    let fromScale = scale.map { Swift.max(1, Int((Double(Swift.min(h, w)) * $0).rounded(.up))) }
+    let m = try context.positive(size ?? fromScale ?? defaultMinimumSize(height: h, width: w), "min_size")
     return (RandomResizePad(minimumSize: m, seed: s.seed ?? context.seed), input)
   }
 }

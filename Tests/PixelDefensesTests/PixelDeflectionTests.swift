@@ -86,4 +86,20 @@ struct PixelDeflectionTests {
       "\($0)".contains("sigma")
     }
   }
+
+  @Test("random resize-and-pad takes min_scale (the PRM code's shrink by [0.9, 1]) or min_size, not both")
+  func resizeScale() throws {
+    func build(_ options: [String: Double]) throws -> RandomResizePad {
+      var layer = LayerSpec(type: "random_resize_pad")
+      if let s = options["min_scale"] { try layer.setOption("min_scale", s) }
+      if let m = options["min_size"] { try layer.setOption("min_size", Int(m)) }
+      let spec = ModelSpec(input: [1, 28, 28], classes: 2, layers: [layer, LayerSpec(type: "flatten"), LayerSpec(type: "linear", out: 2)])
+      return try #require(try Model(spec: spec, seed: 0, builder: .withDefenses).network.layers[0].layer as? RandomResizePad)
+    }
+    #expect(try build(["min_scale": 0.9]).minimumSize == 26)
+    #expect(try build(["min_size": 20]).minimumSize == 20)
+    #expect(try build([:]).minimumSize == 24)
+    #expect { try build(["min_scale": 0.9, "min_size": 20]) } throws: { "\($0)".contains("not both") }
+    #expect { try build(["min_scale": 1.5]) } throws: { "\($0)".contains("min_scale") }
+  }
 }
