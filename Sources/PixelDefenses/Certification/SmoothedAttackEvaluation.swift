@@ -154,8 +154,11 @@ public struct SmoothedAttackEvaluation: Codable, Sendable {
     for (c, name) in classifiers.enumerated() {
       for (s, set) in imageSets.enumerated() {
         let values = correct[c][s].map { Double($0) / Double(Swift.max(done, 1)) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let std = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : 0
+        // Equal measurements (a deterministic base) report themselves and no spread, not a
+        // rounding residue of the mean.
+        let constant = values.allSatisfy { $0 == values[0] }
+        let mean = constant ? values[0] : values.reduce(0, +) / Double(values.count)
+        let std = constant ? 0 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
         rows.append(Row(classifier: name, images: set, accuracy: mean, std: std))
       }
     }
