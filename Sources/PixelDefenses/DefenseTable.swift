@@ -1,0 +1,272 @@
+import Foundation
+import PixelAttacks
+import PixelData
+import PixelNN
+import PixelTensor
+
+/// Hwang et al.'s closing table — top-1 accuracy of defenses (rows) under attacks (columns) — as
+/// one job, in two protocols:
+/// - **gray-box** (the paper's): adversarial examples made on the undefended base model, then
+///   classified by each defense;
+/// - **adaptive**: each attack runs against the defended model itself — gradient attacks through
+///   its differentiable or BPDA layers with EOT over its randomness, score-based attacks querying
+///   it.
+///
+/// Every defended classification of a randomized defense is repeated `classifications` times and
+/// an example counts as correct only if every repetition is (the worst case). Each cell is the mean
+/// ± sample std over `seeds` runs (attack starts and defense draws from `seed + s`). The defense
+/// rate is `1 − (a_clean − a_defended) / (a_clean − a_attacked)` with the base's clean and attacked
+/// accuracy: 1 recovers clean accuracy, 0 is no better than no defense.
+public struct DefenseTable: Codable, Sendable {
+  /// How the adversarial examples of a cell are made.
+  public enum AttackProtocol: String, Codable, Sendable, CaseIterable {
+    case grayBox = "gray-box", adaptive
+  }
+
+  /// One attack column.
+  public struct Attack: Sendable {
+    /// The column's name.
+    public var name: String
+    /// The attack's settings (bounded attacks at `epsilons[0]` and `steps[0]`).
+    public var settings: AttackSettings
+
+    /// The column `name` running `settings`.
+    public init(name: String, settings: AttackSettings) {
+      self.name = name
+      self.settings = settings
+    }
+  }
+
+  /// One defense row: `model` is the defended classifier (the base itself for "none").
+  public struct Defense {
+    public var name: String
+    public var model: Model
+
+    /// The row `name` classified by `model`.
+    public init(name: String, model: Model) {
+      self.name = name
+      self.model = model
+    }
+  }
+
+  /// The job's settings. JSON keys are the property names.
+  public struct Settings: Codable, Sendable, Equatable {
+    public var protocols: [AttackProtocol]
+    /// Runs per cell, seeded `seed + s`.
+    public var seeds: Int
+    /// Classifications per example of a randomized defense (worst case kept).
+    public var classifications: Int
+    /// EOT samples per gradient of an adaptive attack on a randomized defense.
+    public var eotSamples: Int
+    public var batchSize: Int
+    public var seed: UInt64
+
+    /// Settings; ``problem`` checks them.
+    public init(protocols: [AttackProtocol] = AttackProtocol.allCases, seeds: Int = 3, classifications: Int = 3,
+                eotSamples: Int = 8, batchSize: Int = 50, seed: UInt64 = 0) {
+      self.protocols = protocols; self.seeds = seeds; self.classifications = classifications
+      self.eotSamples = eotSamples; self.batchSize = batchSize; self.seed = seed
+    }
+
+    /// The first problem with these values, in words, or `nil`.
+    public var problem: String? {
+      if protocols.isEmpty { return "give at least one protocol" }
+      if !(1...100).contains(seeds) { return "seeds must lie in 1…100" }
+      if !(1...100).contains(classifications) { return "classifications must lie in 1…100" }
+      if !(1...1000).contains(eotSamples) { return "EOT samples must lie in 1…1000" }
+      if batchSize < 1 { return "the batch size must be at least 1" }
+      return nil
+    }
+  }
+
+  /// One cell. JSON keys are the property names.
+  public struct Cell: Codable, Sendable, Equatable {
+    public var defense: String
+    /// The attack's column name, or `clean`.
+    public var attack: String
+    /// `nil` for the clean column.
+    public var attackProtocol: AttackProtocol?
+    /// Mean top-1 accuracy over seeds in [0, 1], its sample std, and each seed's value.
+    public var accuracy: Double
+    public var std: Double
+    public var perSeed: [Double]
+    /// `1 − (a_clean − a) / (a_clean − a_attacked)` against the undefended base; `nil` for clean
+    /// cells and where the attack does not lower the base's accuracy.
+    public var defenseRate: Double?
+    /// Wall-clock seconds of the cell, all seeds.
+    public var seconds: Double
+  }
+
+  public var settings: Settings
+  public var attacks: [String]
+  public var defenses: [String]
+  public var data: String
+  public var count: Int
+  public var cells: [Cell]
+  /// Cells whose numbers need a caveat (a randomized defense attacked without EOT, …).
+  public var warnings: [String]
+
+  /// Runs every (defense, attack, protocol) cell on `data`. The first defense should be the
+  /// undefended base (named `none`): it is the gray-box source and the defense rate's reference.
+  /// - Throws: ``AttackError`` for unusable attack settings.
+  /// - Parameter progress: a line per cell as it starts.
+  public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset,
+                         progress: (String) -> Void = { _ in }) throws -> DefenseTable {
+    precondition(settings.problem == nil, settings.problem ?? "")
+    var cells: [Cell] = [], warnings: [String] = []
+    let batches = Array(MiniBatches(data, batchSize: settings.batchSize))
+    func seeded(_ s: Int) -> UInt64 { settings.seed &+ UInt64(s) }
+
+    /// Worst-case correctness of `model` on `images` over the classifications, per example.
+    func correct(_ model: Model, _ images: Tensor, _ labels: [Int], seed: UInt64) -> [Bool] {
+      var ok = [Bool](repeating: true, count: labels.count)
+      let repeats = model.isRandomized ? settings.classifications : 1
+      for r in 0..<repeats {
+        model.reseedRandomizedLayers(seed &+ UInt64(r) &* 0x9E37_79B9)
+        let predictions = withoutGradients { model(images).argmax(alongAxis: 1) }
+        for i in ok.indices where predictions[i] != labels[i] { ok[i] = false }
+      }
+      return ok
+    }
+
+    /// The adversarial examples of `attack` on `target` for one batch.
+    func adversarial(_ attack: Attack, against target: Model, eot: Int, _ x: Tensor, _ y: [Int],
+                     using rng: inout SeededGenerator) throws -> Tensor {
+      var s = attack.settings
+      s.eotSamples = attack.settings.method.usesGradients ? eot : 1
+      let criterion = Criterion.misclassification(labels: y)
+      if s.method.isMinimal {
+        return try s.minimalAttack().perturb(x, criterion: criterion, within: PixelDomain(), model: target, using: &rng)
+      }
+      let threat = try ThreatModel(norm: s.norm, epsilon: s.epsilons[0])
+      return try s.attacks()[0].perturb(x, criterion: criterion, within: threat, model: target, using: &rng)
+    }
+
+    func cell(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?, _ values: [Double], _ seconds: Double) -> Cell {
+      let mean = values.reduce(0, +) / Double(values.count)
+      let constant = values.allSatisfy { $0 == values[0] }
+      let std = constant ? 0 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+      return Cell(defense: defense, attack: attack, attackProtocol: attackProtocol, accuracy: constant ? values[0] : mean,
+                  std: std, perSeed: values, defenseRate: nil, seconds: seconds)
+    }
+
+    try base.withMode(.inference) {
+      for d in defenses { d.model.setMode(.inference) }
+      defer { for d in defenses { d.model.setMode(.inference) } }
+      // Clean accuracy of every defense.
+      for d in defenses {
+        progress("\(d.name): clean")
+        let t0 = ContinuousClock.now
+        let values = (0..<settings.seeds).map { s -> Double in
+          let hits = batches.reduce(0) { $0 + correct(d.model, $1.images, $1.labels, seed: seeded(s)).filter { $0 }.count }
+          return Double(hits) / Double(data.count)
+        }
+        cells.append(cell(d.name, "clean", nil, values, (ContinuousClock.now - t0).seconds))
+      }
+      for attack in attacks {
+        for attackProtocol in settings.protocols {
+          // Gray-box examples are made once per seed on the base and shared by every row.
+          var shared: [[Tensor]] = []
+          if attackProtocol == .grayBox {
+            progress("\(attack.name), gray-box: crafting on the base")
+            shared = try (0..<settings.seeds).map { s in
+              var rng = SeededGenerator(seed: seeded(s))
+              return try batches.map { try adversarial(attack, against: base, eot: 1, $0.images, $0.labels, using: &rng) }
+            }
+          }
+          for d in defenses {
+            progress("\(d.name) × \(attack.name), \(attackProtocol.rawValue)")
+            let t0 = ContinuousClock.now
+            let adaptiveEOT = d.model.isRandomized ? settings.eotSamples : 1
+            if attackProtocol == .adaptive && d.model.isRandomized && attack.settings.method.usesGradients {
+              if attack.settings.method.isMinimal {
+                warnings.append("\(d.name) × \(attack.name) (adaptive): a minimal attack has no EOT; it ran on single random draws of the defense")
+              } else if settings.eotSamples == 1 {
+                warnings.append("\(d.name) × \(attack.name) (adaptive): a randomized defense attacked without EOT (give --eot N)")
+              }
+            }
+            let values = try (0..<settings.seeds).map { s -> Double in
+              var rng = SeededGenerator(seed: seeded(s) ^ 0x5EED)
+              var hits = 0
+              for (b, batch) in batches.enumerated() {
+                d.model.reseedRandomizedLayers(seeded(s) &+ UInt64(b) &* 0x1000)
+                let xAdv = attackProtocol == .grayBox ? shared[s][b]
+                  : try adversarial(attack, against: d.model, eot: adaptiveEOT, batch.images, batch.labels, using: &rng)
+                hits += correct(d.model, xAdv, batch.labels, seed: seeded(s) &+ 0xC1A5).filter { $0 }.count
+              }
+              return Double(hits) / Double(data.count)
+            }
+            cells.append(cell(d.name, attack.name, attackProtocol, values, (ContinuousClock.now - t0).seconds))
+          }
+        }
+      }
+    }
+    // Defense rates against the undefended base (the first row).
+    if let reference = defenses.first?.name, let clean = cells.first(where: { $0.defense == reference && $0.attack == "clean" })?.accuracy {
+      for i in cells.indices where cells[i].attackProtocol != nil {
+        guard let attacked = cells.first(where: {
+          $0.defense == reference && $0.attack == cells[i].attack && $0.attackProtocol == cells[i].attackProtocol
+        })?.accuracy, clean - attacked > 1e-12 else { continue }
+        cells[i].defenseRate = 1 - (clean - cells[i].accuracy) / (clean - attacked)
+      }
+    }
+    return DefenseTable(settings: settings, attacks: attacks.map(\.name), defenses: defenses.map(\.name), data: data.name,
+                        count: data.count, cells: cells, warnings: warnings)
+  }
+
+  /// The cell of `defense` under `attack` in `attackProtocol` (`nil` for clean).
+  public func cell(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
+    cells.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
+  }
+
+  /// One Markdown table per protocol: rows defenses, a clean column, then an attack per column
+  /// as `accuracy ± std (defense rate)`.
+  public func markdown() -> String {
+    let pct = { (v: Double) in String(format: "%.1f", v * 100) }
+    var lines: [String] = []
+    for p in settings.protocols {
+      lines += ["", "### \(p == .grayBox ? "Gray-box (examples made on the undefended base)" : "Adaptive (attacks run through each defense, EOT \(settings.eotSamples) on randomized ones)")",
+                "", "| defense | clean | " + attacks.joined(separator: " | ") + " |",
+                "|" + String(repeating: "---|", count: attacks.count + 2)]
+      for d in defenses {
+        let clean = cell(d, "clean", nil).map { "\(pct($0.accuracy)) ± \(pct($0.std))" } ?? "–"
+        let row = attacks.map { a -> String in
+          guard let c = cell(d, a, p) else { return "–" }
+          return "\(pct(c.accuracy)) ± \(pct(c.std))" + (c.defenseRate.map { String(format: " (%.2f)", $0) } ?? "")
+        }
+        lines.append("| \(d) | \(clean) | " + row.joined(separator: " | ") + " |")
+      }
+    }
+    let header = "Top-1 accuracy in % (mean ± std over \(settings.seeds) seeds; defense rate in parentheses) on \(count) images of \(data); "
+      + "randomized defenses classify each example \(settings.classifications) times, worst case kept."
+    return ([header] + lines + warnings.map { "\n**Warning:** \($0)." }).joined(separator: "\n") + "\n"
+  }
+
+  /// Writes `table.json`, `table.csv` (`defense,attack,protocol,accuracy,std,defense_rate,seconds`),
+  /// `table.md` and `manifest.json` into `folder`.
+  public func write(to folder: URL, identity: [String: String] = [:]) throws {
+    try AtomicFile.writeJSON(self, to: folder.appendingPathComponent("table.json"))
+    let csv = ["defense,attack,protocol,accuracy,std,defense_rate,seconds"] + cells.map { c in
+      "\(c.defense),\(c.attack),\(c.attackProtocol?.rawValue ?? ""),\(c.accuracy),\(c.std),\(c.defenseRate.map { "\($0)" } ?? ""),\(c.seconds)"
+    }
+    try AtomicFile.write(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("table.csv"))
+    try AtomicFile.write(Data(markdown().utf8), to: folder.appendingPathComponent("table.md"))
+    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md"], identity: identity)
+  }
+}
+
+extension DefenseTable {
+  /// `base` behind the input layer `layer` (a randomization or deflection layer without
+  /// parameters of its own): the base's weights load unchanged, index-named layers shifted by one.
+  public static func prepending(_ layer: LayerSpec, to base: Model) throws -> Model {
+    let spec = ModelSpec(input: base.spec.input, classes: base.spec.classes, layers: [layer] + base.spec.layers)
+    let model = try Model(spec: spec, seed: 0, builder: .withDefenses)
+    let state = Dictionary(uniqueKeysWithValues: base.stateTensors.map { key, value -> (String, Tensor) in
+      let head = key.prefix { $0 != "." }
+      guard let index = Int(head) else { return (key, value) }
+      return ("\(index + 1)" + key.dropFirst(head.count), value)
+    })
+    try model.loadState(state, source: "base")
+    return model
+  }
+}
