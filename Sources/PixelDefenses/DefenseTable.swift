@@ -116,6 +116,8 @@ public struct DefenseTable: Codable, Sendable {
     var cells: [Cell] = [], warnings: [String] = []
     let batches = Array(MiniBatches(data, batchSize: settings.batchSize))
     func seeded(_ s: Int) -> UInt64 { settings.seed &+ UInt64(s) }
+    // The defense's draws for batch `b` of seed `s`: every batch draws afresh.
+    func drawSeed(_ s: Int, _ b: Int) -> UInt64 { seeded(s) &+ UInt64(b) &* 0x1_0000_0001 }
 
     /// Worst-case correctness of `model` on `images` over the classifications, per example.
     func correct(_ model: Model, _ images: Tensor, _ labels: [Int], seed: UInt64) -> [Bool] {
@@ -158,7 +160,9 @@ public struct DefenseTable: Codable, Sendable {
         progress("\(d.name): clean")
         let t0 = ContinuousClock.now
         let values = (0..<settings.seeds).map { s -> Double in
-          let hits = batches.reduce(0) { $0 + correct(d.model, $1.images, $1.labels, seed: seeded(s)).filter { $0 }.count }
+          let hits = batches.enumerated().reduce(0) { total, batch in
+            total + correct(d.model, batch.element.images, batch.element.labels, seed: drawSeed(s, batch.offset)).filter { $0 }.count
+          }
           return Double(hits) / Double(data.count)
         }
         cells.append(cell(d.name, "clean", nil, values, (ContinuousClock.now - t0).seconds))
@@ -189,10 +193,10 @@ public struct DefenseTable: Codable, Sendable {
               var rng = SeededGenerator(seed: seeded(s) ^ 0x5EED)
               var hits = 0
               for (b, batch) in batches.enumerated() {
-                d.model.reseedRandomizedLayers(seeded(s) &+ UInt64(b) &* 0x1000)
+                d.model.reseedRandomizedLayers(drawSeed(s, b))
                 let xAdv = attackProtocol == .grayBox ? shared[s][b]
                   : try adversarial(attack, against: d.model, eot: adaptiveEOT, batch.images, batch.labels, using: &rng)
-                hits += correct(d.model, xAdv, batch.labels, seed: seeded(s) &+ 0xC1A5).filter { $0 }.count
+                hits += correct(d.model, xAdv, batch.labels, seed: drawSeed(s, b) &+ 0xC1A5).filter { $0 }.count
               }
               return Double(hits) / Double(data.count)
             }
