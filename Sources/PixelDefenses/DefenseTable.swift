@@ -1,6 +1,7 @@
 import Foundation
 import PixelAttacks
 import PixelData
+import PixelImaging
 import PixelNN
 import PixelTensor
 
@@ -246,8 +247,40 @@ public struct DefenseTable: Codable, Sendable {
     return ([header] + lines + warnings.map { "\n**Warning:** \($0)." }).joined(separator: "\n") + "\n"
   }
 
+  /// One defenses × (clean, attacks) accuracy grid per protocol on a shared 0–100 % scale, the
+  /// mean accuracy written in each cell; the legend numbers the rows.
+  public func heatmap() -> Canvas {
+    let (width, height, margin) = (64, 28, 8)
+    let columns = ["clean"] + attacks
+    let tiles = settings.protocols.map { p -> (canvas: Canvas, caption: String) in
+      // A narrow first column numbers the rows (the legend names them).
+      let label = 20
+      var c = Canvas(width: label + width * columns.count, height: height * (defenses.count + 1))
+      c.fill(x: 0, y: 0, width: c.width, height: c.height, color: .white)
+      for (j, a) in columns.enumerated() {
+        c.text(String(a.prefix(9)), centeredAt: label + j * width + width / 2, y: height / 2 - 3, color: .black)
+      }
+      for (i, d) in defenses.enumerated() {
+        c.text("\(i + 1)", centeredAt: label / 2, y: (i + 1) * height + height / 2 - 3, color: .black)
+        for (j, a) in columns.enumerated() {
+          let v = cell(d, a, a == "clean" ? nil : p)?.accuracy ?? 0
+          c.fill(x: label + j * width, y: (i + 1) * height, width: width, height: height, color: Colormap.viridis.color(v))
+          c.text(String(format: "%.1f", v * 100), centeredAt: label + j * width + width / 2, y: (i + 1) * height + height / 2 - 3,
+                 color: v > 0.6 ? .black : .white)
+        }
+      }
+      return (c, p.rawValue)
+    }
+    let grid = Heatmap.grid(tiles, columns: tiles.count, title: "top-1 accuracy %: rows defenses, columns attacks")
+    let legend = defenses.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "  ")
+    var out = Canvas(width: Swift.max(grid.width, BitmapFont.width(legend) + 2 * margin), height: grid.height + 16)
+    out.draw(grid, x: 0, y: 0)
+    out.text(legend, x: margin, y: grid.height + 4)
+    return out
+  }
+
   /// Writes `table.json`, `table.csv` (`defense,attack,protocol,accuracy,std,defense_rate,seconds`),
-  /// `table.md` and `manifest.json` into `folder`.
+  /// `table.md`, `table.png` (``heatmap()``) and `manifest.json` into `folder`.
   public func write(to folder: URL, identity: [String: String] = [:]) throws {
     try AtomicFile.writeJSON(self, to: folder.appendingPathComponent("table.json"))
     let csv = ["defense,attack,protocol,accuracy,std,defense_rate,seconds"] + cells.map { c in
@@ -255,7 +288,8 @@ public struct DefenseTable: Codable, Sendable {
     }
     try AtomicFile.write(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("table.csv"))
     try AtomicFile.write(Data(markdown().utf8), to: folder.appendingPathComponent("table.md"))
-    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md"], identity: identity)
+    try heatmap().write(to: folder.appendingPathComponent("table.png"))
+    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md", "table.png"], identity: identity)
   }
 }
 

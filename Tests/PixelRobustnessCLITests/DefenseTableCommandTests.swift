@@ -16,7 +16,7 @@ struct DefenseTableCommandTests {
     let table = try JSONDecoder().decode(DefenseTable.self, from: Data(contentsOf: out.appendingPathComponent("table.json")))
     #expect(table.defenses == ["none", "deflection n=3 w=2", "region r=0.05 m=4", "randomization s=0.8"])
     #expect(table.cells.count == 4 + 4 * 2 * 2 && table.count == 6)
-    for file in ["table.csv", "table.md", "manifest.json"] {
+    for file in ["table.csv", "table.md", "table.png", "manifest.json"] {
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
     }
   }
