@@ -54,6 +54,14 @@ out=${1:-runs/demo}
       cat "$out/smooth-attack/report.md"
     fi
   fi
+  if [ -f "$out/defense-table/table.md" ]; then
+    echo
+    echo "## Hwang et al.'s defense table (reduced: 100 test images, 2 seeds)"
+    echo
+    cat "$out/defense-table/table.md"
+    echo
+    echo "![defense table](defense-table/table.png)"
+  fi
   if [ -f "$out/masked-sweep/table.md" ]; then
     echo
     echo "## Masked PGD: top-k, bottom-k and random-k pixels of G"

@@ -42,11 +42,15 @@ public struct DefenseTable: Codable, Sendable {
   public struct Defense {
     public var name: String
     public var model: Model
+    /// What adaptive gradient attacks differentiate when `model` has no useful gradient (a vote
+    /// over noise draws: the same draws aggregated as a mean softmax); `nil` attacks `model`.
+    public var surrogate: Model?
 
-    /// The row `name` classified by `model`.
-    public init(name: String, model: Model) {
+    /// The row `name` classified by `model`, attacked through `surrogate` if given.
+    public init(name: String, model: Model, surrogate: Model? = nil) {
       self.name = name
       self.model = model
+      self.surrogate = surrogate
     }
   }
 
@@ -154,8 +158,7 @@ public struct DefenseTable: Codable, Sendable {
     }
 
     try base.withMode(.inference) {
-      for d in defenses { d.model.setMode(.inference) }
-      defer { for d in defenses { d.model.setMode(.inference) } }
+      for d in defenses { d.model.setMode(.inference); d.surrogate?.setMode(.inference) }
       // Clean accuracy of every defense.
       for d in defenses {
         progress("\(d.name): clean")
@@ -195,8 +198,9 @@ public struct DefenseTable: Codable, Sendable {
               var hits = 0
               for (b, batch) in batches.enumerated() {
                 d.model.reseedRandomizedLayers(drawSeed(s, b))
+                let target = attack.settings.method.usesGradients ? d.surrogate ?? d.model : d.model
                 let xAdv = attackProtocol == .grayBox ? shared[s][b]
-                  : try adversarial(attack, against: d.model, eot: adaptiveEOT, batch.images, batch.labels, using: &rng)
+                  : try adversarial(attack, against: target, eot: adaptiveEOT, batch.images, batch.labels, using: &rng)
                 hits += correct(d.model, xAdv, batch.labels, seed: drawSeed(s, b) &+ 0xC1A5).filter { $0 }.count
               }
               return Double(hits) / Double(data.count)
@@ -205,6 +209,15 @@ public struct DefenseTable: Codable, Sendable {
           }
         }
       }
+    }
+    // An adaptive attack that does worse than the same attack transferred from the base is too
+    // weak or blocked by masked gradients: the defense's robustness is at most the gray-box number.
+    for c in cells where c.attackProtocol == .adaptive {
+      guard let gray = cells.first(where: { $0.defense == c.defense && $0.attack == c.attack && $0.attackProtocol == .grayBox }),
+            c.accuracy > gray.accuracy + Swift.max(2 * (c.std + gray.std), 1 / Double(Swift.max(data.count, 1))) else { continue }
+      warnings.append(String(format: "%@ × %@: the adaptive attack leaves %.1f%% accurate, the gray-box one %.1f%%: possible gradient "
+                             + "masking; the defense is at most as robust as the smaller number", c.defense, c.attack,
+                             c.accuracy * 100, gray.accuracy * 100))
     }
     // Defense rates against the undefended base (the first row).
     if let reference = defenses.first?.name, let clean = cells.first(where: { $0.defense == reference && $0.attack == "clean" })?.accuracy {

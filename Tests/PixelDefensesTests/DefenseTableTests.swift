@@ -57,9 +57,28 @@ struct DefenseTableTests {
       #expect(c.perSeed.count == 2 && c.accuracy >= 0 && c.accuracy <= 1)
     }
     #expect(table.warnings.contains { $0.contains("region × deepfool (adaptive): a minimal attack has no EOT") })
+    // The vote has no gradient: attacked directly, FGSM does nothing, and the table says so.
+    #expect(table.cell("region", "fgsm", .adaptive)?.accuracy == table.cell("region", "clean", nil)?.accuracy)
+    #expect(table.warnings.contains { $0.hasPrefix("region × fgsm: the adaptive attack leaves") && $0.contains("gradient masking") })
     let again = try Self.table()
     #expect(again.cells.map { [$0.accuracy, $0.std] } == table.cells.map { [$0.accuracy, $0.std] })
     #expect(table.markdown().contains("| deflection | 100.0"))
+  }
+
+  @Test("a differentiable surrogate lets the adaptive attack through the region vote")
+  func surrogate() throws {
+    let (base, data) = try Self.setting()
+    var rows = try Self.defenses(base)
+    let (spec, state) = try RandomizedSmoothing.wrap(base, sigma: 0.05, samples: 8, mode: .probability, noise: .uniform, seed: 1)
+    let probability = try Model(spec: spec, seed: 0, builder: .withDefenses)
+    try probability.loadState(state, source: "base")
+    rows[2].surrogate = probability
+    let table = try DefenseTable.run(DefenseTable.Settings(seeds: 1, classifications: 2, eotSamples: 2, batchSize: 4), base: base,
+                                     defenses: rows, attacks: [Self.attacks[0]], data: data)
+    let adaptive = try #require(table.cell("region", "fgsm", .adaptive)).accuracy
+    let clean = try #require(table.cell("region", "clean", nil)).accuracy
+    #expect(adaptive < clean)
+    #expect(!table.warnings.contains { $0.hasPrefix("region × fgsm") })
   }
 
   @Test("prepending a defense layer keeps the base's weights (index-named layers shift by one)")

@@ -15,7 +15,8 @@ extension PixelRobustCommand {
         deflection[:N[:W]] (Prakash et al.: N deflections within ±W, Haar BayesShrink at σ 0.04, BPDA; default \
         200 and 10); or a defended checkpoint such as a PRM switch from prm defend (any path ending in \
         .safetensors). Gray-box examples are made on --model; adaptive ones run through each defense, with \
-        --eot N on randomized defenses and each example classified --classify R times (worst case kept).
+        --eot N on randomized defenses (the region vote, which has no gradient, is attacked through its mean \
+        softmax over the same cube) and each example classified --classify R times (worst case kept).
         """)
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
@@ -76,10 +77,14 @@ extension PixelRobustCommand {
     func build(_ row: Row, base: Model) throws -> DefenseTable.Defense {
       switch row {
       case let .region(r, m):
-        let (spec, state) = try RandomizedSmoothing.wrap(base, sigma: r, samples: m, mode: .vote, noise: .uniform, seed: options.seed)
-        let model = try Model(spec: spec, seed: 0, builder: modelBuilder)
-        try model.loadState(state, source: self.model)
-        return .init(name: "region r=\(r) m=\(m)", model: model)
+        func region(_ mode: RandomizedSmoothing.Mode) throws -> Model {
+          let (spec, state) = try RandomizedSmoothing.wrap(base, sigma: r, samples: m, mode: mode, noise: .uniform, seed: options.seed)
+          let model = try Model(spec: spec, seed: 0, builder: modelBuilder)
+          try model.loadState(state, source: self.model)
+          return model
+        }
+        // The vote has no gradient; adaptive attacks differentiate the mean softmax over the same cube.
+        return .init(name: "region r=\(r) m=\(m)", model: try region(.vote), surrogate: try region(.probability))
       case let .randomization(scale):
         var layer = LayerSpec(type: "random_resize_pad")
         layer.seed = options.seed
@@ -125,3 +130,4 @@ enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable, CustomStringCo
   var value: DefenseTable.AttackProtocol { DefenseTable.AttackProtocol(rawValue: rawValue)! }
   var description: String { rawValue }
 }
+
