@@ -115,10 +115,18 @@ public struct DefenseTable: Codable, Sendable {
   /// undefended base (named `none`): it is the gray-box source and the defense rate's reference.
   /// - Throws: ``AttackError`` for unusable attack settings.
   /// - Parameter progress: a line per cell as it starts.
+  /// - Parameters:
+  ///   - completed: cells of an interrupted run of the same table, kept as they are (every cell
+  ///     draws from generators of its own, so the others come out as an uninterrupted run's).
+  ///   - onCell: called with each newly computed cell (a journal records it).
   public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset,
+                         completed: [Cell] = [], onCell: (Cell) throws -> Void = { _ in },
                          progress: (String) -> Void = { _ in }) throws -> DefenseTable {
     precondition(settings.problem == nil, settings.problem ?? "")
     var cells: [Cell] = [], warnings: [String] = []
+    func known(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
+      completed.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
+    }
     let batches = Array(MiniBatches(data, batchSize: settings.batchSize))
     func seeded(_ s: Int) -> UInt64 { settings.seed &+ UInt64(s) }
     // The defense's draws for batch `b` of seed `s`: every batch draws afresh.
@@ -161,6 +169,10 @@ public struct DefenseTable: Codable, Sendable {
       for d in defenses { d.model.setMode(.inference); d.surrogate?.setMode(.inference) }
       // Clean accuracy of every defense.
       for d in defenses {
+        if let done = known(d.name, "clean", nil) {
+          cells.append(done)
+          continue
+        }
         progress("\(d.name): clean")
         let t0 = ContinuousClock.now
         let values = (0..<settings.seeds).map { s -> Double in
@@ -170,12 +182,13 @@ public struct DefenseTable: Codable, Sendable {
           return Double(hits) / Double(data.count)
         }
         cells.append(cell(d.name, "clean", nil, values, (ContinuousClock.now - t0).seconds))
+        try onCell(cells[cells.count - 1])
       }
       for attack in attacks {
         for attackProtocol in settings.protocols {
           // Gray-box examples are made once per seed on the base and shared by every row.
           var shared: [[Tensor]] = []
-          if attackProtocol == .grayBox {
+          if attackProtocol == .grayBox && defenses.contains(where: { known($0.name, attack.name, attackProtocol) == nil }) {
             progress("\(attack.name), gray-box: crafting on the base")
             shared = try (0..<settings.seeds).map { s in
               var rng = SeededGenerator(seed: seeded(s))
@@ -183,9 +196,6 @@ public struct DefenseTable: Codable, Sendable {
             }
           }
           for d in defenses {
-            progress("\(d.name) × \(attack.name), \(attackProtocol.rawValue)")
-            let t0 = ContinuousClock.now
-            let adaptiveEOT = d.model.isRandomized ? settings.eotSamples : 1
             if attackProtocol == .adaptive && d.model.isRandomized && attack.settings.method.usesGradients {
               if attack.settings.method.isMinimal {
                 warnings.append("\(d.name) × \(attack.name) (adaptive): a minimal attack has no EOT; it ran on single random draws of the defense")
@@ -193,6 +203,13 @@ public struct DefenseTable: Codable, Sendable {
                 warnings.append("\(d.name) × \(attack.name) (adaptive): a randomized defense attacked without EOT (give --eot N)")
               }
             }
+            if let done = known(d.name, attack.name, attackProtocol) {
+              cells.append(done)
+              continue
+            }
+            progress("\(d.name) × \(attack.name), \(attackProtocol.rawValue)")
+            let t0 = ContinuousClock.now
+            let adaptiveEOT = d.model.isRandomized ? settings.eotSamples : 1
             let values = try (0..<settings.seeds).map { s -> Double in
               var rng = SeededGenerator(seed: seeded(s) ^ 0x5EED)
               var hits = 0
@@ -206,6 +223,7 @@ public struct DefenseTable: Codable, Sendable {
               return Double(hits) / Double(data.count)
             }
             cells.append(cell(d.name, attack.name, attackProtocol, values, (ContinuousClock.now - t0).seconds))
+            try onCell(cells[cells.count - 1])
           }
         }
       }
@@ -319,5 +337,38 @@ extension DefenseTable {
     })
     try model.loadState(state, source: "base")
     return model
+  }
+}
+
+extension DefenseTable {
+  /// What a table's `journal.json` holds: the job's fingerprint and its finished cells.
+  struct Journal: Codable {
+    var fingerprint: [String]
+    var cells: [Cell]
+  }
+
+  /// ``run(_:base:defenses:attacks:data:completed:onCell:progress:)`` with a journal in `folder`:
+  /// every finished cell is recorded in `journal.json` (atomically), and with `resume` a journal
+  /// of the same job (`fingerprint`: settings, rows, columns, data, model) is continued.
+  /// - Throws: ``JournalError`` for a journal of another job or an unreadable one.
+  public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset,
+                         journalIn folder: URL, fingerprint: [String], resume: Bool,
+                         progress: (String) -> Void = { _ in }) throws -> DefenseTable {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let url = folder.appendingPathComponent("journal.json")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let settingsJSON = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+    let lines = ["settings \(settingsJSON)", "data \(data.name), \(data.count) images", "defenses \(defenses.map(\.name))"]
+      + attacks.map { "attack \($0.name): \($0.settings)" } + fingerprint
+    var journal = Journal(fingerprint: lines, cells: [])
+    if resume, let saved = try JobJournal.load(Journal.self, at: url, fingerprint: \.fingerprint, expected: lines) {
+      journal = saved
+      progress("resuming: \(saved.cells.count) cells finished")
+    }
+    return try run(settings, base: base, defenses: defenses, attacks: attacks, data: data, completed: journal.cells, onCell: { cell in
+      journal.cells.append(cell)
+      try AtomicFile.writeJSON(journal, to: url)
+    }, progress: progress)
   }
 }

@@ -4,6 +4,7 @@ import PixelAttacks
 import PixelData
 import PixelNN
 import PixelTensor
+import _TestSupport
 @testable import PixelDefenses
 
 @Suite("The defense table: bookkeeping, protocols, reproducibility, CIFAR-shaped inputs")
@@ -63,6 +64,28 @@ struct DefenseTableTests {
     let again = try Self.table()
     #expect(again.cells.map { [$0.accuracy, $0.std] } == table.cells.map { [$0.accuracy, $0.std] })
     #expect(table.markdown().contains("| deflection | 100.0"))
+  }
+
+  @Test("a journaled table cut after five cells resumes to the cells of an uninterrupted one; another job's journal is refused")
+  func resumes() throws {
+    let (base, data) = try Self.setting()
+    let folder = temporaryFolder("defense-table-resume")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let settings = DefenseTable.Settings(seeds: 2, classifications: 2, eotSamples: 2, batchSize: 4)
+    func run(resume: Bool, fingerprint: [String] = ["model a"]) throws -> DefenseTable {
+      try DefenseTable.run(settings, base: base, defenses: Self.defenses(base), attacks: Self.attacks, data: data,
+                           journalIn: folder, fingerprint: fingerprint, resume: resume)
+    }
+    let whole = try run(resume: false)
+    let url = folder.appendingPathComponent("journal.json")
+    var journal = try JSONDecoder().decode(DefenseTable.Journal.self, from: Data(contentsOf: url))
+    #expect(journal.cells.count == whole.cells.count)
+    journal.cells = Array(journal.cells.prefix(5))
+    try JSONEncoder().encode(journal).write(to: url)
+    let resumed = try run(resume: true)
+    #expect(resumed.cells.map { [$0.accuracy, $0.std] + $0.perSeed } == whole.cells.map { [$0.accuracy, $0.std] + $0.perSeed })
+    #expect(resumed.warnings == whole.warnings)
+    #expect { try run(resume: true, fingerprint: ["model b"]) } throws: { "\($0)".contains("belongs to another job") }
   }
 
   @Test("a differentiable surrogate lets the adaptive attack through the region vote")

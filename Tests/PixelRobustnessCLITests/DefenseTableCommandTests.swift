@@ -16,9 +16,14 @@ struct DefenseTableCommandTests {
     let table = try JSONDecoder().decode(DefenseTable.self, from: Data(contentsOf: out.appendingPathComponent("table.json")))
     #expect(table.defenses == ["none", "deflection n=3 w=2", "region r=0.05 m=4", "randomization s=0.8"])
     #expect(table.cells.count == 4 + 4 * 2 * 2 && table.count == 6)
-    for file in ["table.csv", "table.md", "table.png", "manifest.json"] {
+    for file in ["table.csv", "table.md", "table.png", "manifest.json", "journal.json"] {
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
     }
+    let again = try CrashSafetyTests.run(["defense-table", "--model", model.path, "--data", "idx:\(data.path)", "--limit", "6",
+                                          "--defenses", "deflection:3:2,region:0.05:4,randomization:0.8", "--attacks", "fgsm,deepfool",
+                                          "--seeds", "2", "--classify", "2", "--eot", "2", "--epsilon", "0.1", "--output", out.path,
+                                          "--resume"])
+    #expect(again.status == 0 && again.stderr.contains("resuming: 20 cells finished") && !again.stderr.contains("× fgsm"), "\(again.stderr)")
   }
 
   @Test("defense rows and protocols are parsed and range-checked")

@@ -3,22 +3,6 @@ import PixelData
 import PixelNN
 import PixelTensor
 
-/// A problem that stops a certification job; names the file and the reason.
-public enum CertificationJobError: Error, CustomStringConvertible {
-  /// The output folder's journal records another job.
-  case foreignJournal(path: String, reason: String)
-  /// The journal cannot be read.
-  case unreadableJournal(path: String, reason: String)
-
-  public var description: String {
-    switch self {
-    case let .foreignJournal(p, r):
-      return "\(p): the journal belongs to another job (\(r)); resume with the same settings, or choose another --output"
-    case let .unreadableJournal(p, r): return "\(p): cannot read the journal: \(r)"
-    }
-  }
-}
-
 /// Several smoothing runs over one data set — a σ grid, or noise regions of a masked sweep —
 /// journaled so that a killed job resumes where it stopped: what `pixelrobust smooth predict|certify`
 /// runs.
@@ -103,22 +87,12 @@ public struct CertificationJob {
   /// - Parameters:
   ///   - note: a line for the user (a run starting, a resumed run).
   ///   - progress: after every batch, the images done in the current run and its size.
-  /// - Throws: ``CertificationJobError`` for a journal of another job; file errors.
+  /// - Throws: ``JournalError`` for a journal of another job; file errors.
   @discardableResult
   public func run(resume: Bool, note: (String) -> Void = { _ in }, progress: (Int, Int) -> Void = { _, _ in }) throws -> String {
     try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
     var journal = Journal(fingerprint: fingerprint, finished: [], partial: [])
-    if resume, FileManager.default.fileExists(atPath: journalURL.path) {
-      let saved: Journal
-      do { saved = try JSONDecoder().decode(Journal.self, from: FileBytes.read(journalURL)) } catch {
-        throw CertificationJobError.unreadableJournal(path: journalURL.path, reason: "\(error)")
-      }
-      if saved.fingerprint != journal.fingerprint {
-        let k = (0..<Swift.min(saved.fingerprint.count, journal.fingerprint.count))
-          .first { saved.fingerprint[$0] != journal.fingerprint[$0] } ?? Swift.min(saved.fingerprint.count, journal.fingerprint.count)
-        throw CertificationJobError.foreignJournal(path: journalURL.path, reason: "it records \"\(saved.fingerprint[safe: k] ?? "no more runs")\", "
-                                                   + "this job \"\(journal.fingerprint[safe: k] ?? "no more runs")\"")
-      }
+    if resume, let saved = try JobJournal.load(Journal.self, at: journalURL, fingerprint: \.fingerprint, expected: journal.fingerprint) {
       journal = saved
       note("resuming: \(saved.finished.count) of \(runs.count) runs finished" + (saved.partial.isEmpty ? "" : ", \(saved.partial.count) images of the next"))
     }
@@ -139,8 +113,4 @@ public struct CertificationJob {
     return try CertificationRun.write(results, radii: radii, title: "\(runs.first?.settings.kind.rawValue ?? "smooth") on \(data.name) (\(data.count) images)",
                                       identity: identity.merging(["model": modelName, "data": data.name]) { a, _ in a }, to: output)
   }
-}
-
-extension Array {
-  fileprivate subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }

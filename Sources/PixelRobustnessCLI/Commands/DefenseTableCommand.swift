@@ -34,6 +34,8 @@ extension PixelRobustCommand {
     @OptionGroup var options: AttackOptions
     @Option(help: "Output folder.")
     var output: String
+    @Flag(help: "Continue the table recorded in the output folder's journal.json (same settings, rows, columns, data and model), if there is one.")
+    var resume = false
 
     var settings: DefenseTable.Settings {
       DefenseTable.Settings(protocols: protocols.values.map(\.value), seeds: seeds, classifications: options.classify,
@@ -116,10 +118,12 @@ extension PixelRobustCommand {
         s.method = choice.value
         return DefenseTable.Attack(name: choice.rawValue, settings: s)
       }
+      let identity = ["model": model, "model_hash": Checkpoint.contentHash(of: base), "data": dataset.name]
       let table = try DefenseTable.run(settings, base: base, defenses: defended, attacks: columns, data: dataset,
-                                       progress: { Console.note($0) })
-      try table.write(to: URL(cliPath: output), identity: ["model": model, "model_hash": Checkpoint.contentHash(of: base),
-                                                          "data": dataset.name])
+                                       journalIn: URL(cliPath: output),
+                                       fingerprint: defended.map { "\($0.name) weights \(Checkpoint.contentHash(of: $0.model))" },
+                                       resume: resume, progress: { Console.note($0) })
+      try table.write(to: URL(cliPath: output), identity: identity)
       print(table.markdown())
     }
   }
