@@ -182,3 +182,21 @@ struct FastPathTests {
     #expect(Mask([true, false, true, true], shape: [4]).trueCount == 3)
   }
 }
+
+@Suite("Max pooling counts values within 2⁻¹⁷ of each other as ties")
+struct MaxPoolTieTests {
+  @Test("near-ties go to the first element, real differences to the maximum", arguments: [2, 3])
+  func nearTies(_ kernel: Int) {
+    let n = kernel * kernel
+    for (second, winner) in [(Float(1).nextUp, 0), (1 + 3e-6, 0), (1.001, 1)] {
+      var values = [Float](repeating: 0.25, count: n)
+      values[0] = 1
+      values[1] = second
+      let x = Tensor(values, shape: [1, 1, kernel, kernel]).requiringGradient()
+      let y = maxPool2D(x, kernel: kernel)
+      #expect(y.scalars == [values[winner]], "second \(second)")
+      let g = gradients(of: y.sum(), wrt: [x])[0].scalars
+      #expect(g.enumerated().allSatisfy { $0.element == ($0.offset == winner ? 1 : 0) }, "second \(second): \(g)")
+    }
+  }
+}

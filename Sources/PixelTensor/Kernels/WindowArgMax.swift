@@ -34,6 +34,35 @@ enum Pooling {
     }
   }
 
+  /// The relative tolerance under which two window values count as tied: `v` beats `best` only
+  /// if `v > best + τ·|best|`, so the earlier element wins a tie.
+  ///
+  /// NOTE: OpenBLAS gives identical inputs a few ulps' different results depending on where
+  /// they sit in a GEMM (measured with the Zen kernels), so a constant background that should
+  /// produce exact ties produces near-ties that break differently with the batch size or the
+  /// kernel type — and the gradient of max pooling follows the break. Counting values within
+  /// 2⁻¹⁷ (7.6·10⁻⁶) of each other as ties makes the choice, and gradient maps, stable; the
+  /// pooled value is then the chosen element's, at most that much below the maximum.
+  static let tieTolerance: Float = 0x1p-17
+
+  @inline(__always)
+  static func above(_ best: Float) -> Float { best + Swift.abs(best) * tieTolerance }
+
+  // The vector forms take |best| by clearing the sign bit (SIMD `addingProduct` and `abs` are
+  // not lowered to single vector instructions here): the tournament stays a few instructions per
+  // eight windows.
+  @inline(__always)
+  static func above(_ best: SIMD8<Float>) -> SIMD8<Float> {
+    let magnitude = unsafeBitCast(unsafeBitCast(best, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+    return best + magnitude * tieTolerance
+  }
+
+  @inline(__always)
+  static func above(_ best: SIMD4<Float>) -> SIMD4<Float> {
+    let magnitude = unsafeBitCast(unsafeBitCast(best, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
+    return best + magnitude * tieTolerance
+  }
+
   /// One plane's arg-max. Comparisons are written as selects so the compiler emits
   /// conditional moves: on real activations `v > best` is a coin flip, and a mispredicted
   /// branch per element made this loop 23 % of a training step. NaN is tracked with a
@@ -58,7 +87,7 @@ enum Pooling {
           for ix in xFirst..<xEnd {
             let j = row &+ ix
             let v = x[j]
-            let better = v > bestValue
+            let better = v > above(bestValue)
             best = better ? j : best
             bestValue = better ? v : bestValue
             sawNaN = sawNaN || v.isNaN
@@ -94,12 +123,12 @@ enum Pooling {
         let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
         let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
         let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
-        let upper = b .> a, lower = d .> c
+        let upper = b .> above(a), lower = d .> above(c)
         let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        let lowerWins = l .> u
+        let lowerWins = l .> above(u)
         UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD8<Int32>.self)
         UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD8<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
@@ -110,12 +139,12 @@ enum Pooling {
         let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
         let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
         let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
-        let upper = b .> a, lower = d .> c
+        let upper = b .> above(a), lower = d .> above(c)
         let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
         let lane = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        let lowerWins = l .> u
+        let lowerWins = l .> above(u)
         UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD4<Int32>.self)
         UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD4<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
@@ -124,11 +153,12 @@ enum Pooling {
       while ox < ow {
         let j = 2 &* ox
         let a = x[top &+ j], b = x[top &+ j &+ 1], c = x[bottom &+ j], d = x[bottom &+ j &+ 1]
-        let upper = b > a, lower = d > c
+        let upper = b > above(a), lower = d > above(c)
         let u = upper ? b : a, l = lower ? d : c
         let ui = top &+ j &+ (upper ? 1 : 0), li = bottom &+ j &+ (lower ? 1 : 0)
-        o[ox] = Int32(truncatingIfNeeded: l > u ? li : ui)
-        v[ox] = l > u ? l : u
+        let lowerWins = l > above(u)
+        o[ox] = Int32(truncatingIfNeeded: lowerWins ? li : ui)
+        v[ox] = lowerWins ? l : u
         sawNaN = sawNaN || a.isNaN || b.isNaN || c.isNaN || d.isNaN
         ox &+= 1
       }
