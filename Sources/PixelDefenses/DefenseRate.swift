@@ -8,3 +8,11 @@ public func defenseRate(clean: Double, attacked: Double, defended: Double) -> Do
   guard removed > 1e-12 else { return nil }
   return 1 - (clean - defended) / removed
 }
+
+/// Whether accuracy `a` (sample std `sa`) is clearly above `b` (std `sb`) on `examples`
+/// examples: by more than twice the summed spreads and by at least one example. An adaptive
+/// attack that leaves a defense clearly more accurate than a weaker, non-adaptive one is too weak
+/// or blocked by masked gradients.
+func clearlyAbove(_ a: Double, std sa: Double, _ b: Double, std sb: Double, examples: Int) -> Bool {
+  a > b + Swift.max(2 * (sa + sb), 1 / Double(Swift.max(examples, 1)))
+}

@@ -1,4 +1,5 @@
 import Foundation
+import PixelAnalysis
 import PixelAttacks
 import PixelData
 import PixelImaging
@@ -158,11 +159,9 @@ public struct DefenseTable: Codable, Sendable {
     }
 
     func cell(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?, _ values: [Double], _ seconds: Double) -> Cell {
-      let mean = values.reduce(0, +) / Double(values.count)
-      let constant = values.allSatisfy { $0 == values[0] }
-      let std = constant ? 0 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-      return Cell(defense: defense, attack: attack, attackProtocol: attackProtocol, accuracy: constant ? values[0] : mean,
-                  std: std, perSeed: values, defenseRate: nil, seconds: seconds)
+      let (mean, std) = meanAndStandardDeviation(values)
+      return Cell(defense: defense, attack: attack, attackProtocol: attackProtocol, accuracy: mean, std: std, perSeed: values,
+                  defenseRate: nil, seconds: seconds)
     }
 
     try base.withMode(.inference) {
@@ -228,22 +227,23 @@ public struct DefenseTable: Codable, Sendable {
         }
       }
     }
+    func find(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
+      cells.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
+    }
     // An adaptive attack that does worse than the same attack transferred from the base is too
     // weak or blocked by masked gradients: the defense's robustness is at most the gray-box number.
     for c in cells where c.attackProtocol == .adaptive {
-      guard let gray = cells.first(where: { $0.defense == c.defense && $0.attack == c.attack && $0.attackProtocol == .grayBox }),
-            c.accuracy > gray.accuracy + Swift.max(2 * (c.std + gray.std), 1 / Double(Swift.max(data.count, 1))) else { continue }
+      guard let gray = find(c.defense, c.attack, .grayBox),
+            clearlyAbove(c.accuracy, std: c.std, gray.accuracy, std: gray.std, examples: data.count) else { continue }
       warnings.append(String(format: "%@ × %@: the adaptive attack leaves %.1f%% accurate, the gray-box one %.1f%%: possible gradient "
                              + "masking; the defense is at most as robust as the smaller number", c.defense, c.attack,
                              c.accuracy * 100, gray.accuracy * 100))
     }
     // Defense rates against the undefended base (the first row).
-    if let reference = defenses.first?.name, let clean = cells.first(where: { $0.defense == reference && $0.attack == "clean" })?.accuracy {
+    if let reference = defenses.first?.name, let clean = find(reference, "clean", nil)?.accuracy {
       for i in cells.indices where cells[i].attackProtocol != nil {
-        guard let attacked = cells.first(where: {
-          $0.defense == reference && $0.attack == cells[i].attack && $0.attackProtocol == cells[i].attackProtocol
-        })?.accuracy, clean - attacked > 1e-12 else { continue }
-        cells[i].defenseRate = 1 - (clean - cells[i].accuracy) / (clean - attacked)
+        guard let attacked = find(reference, cells[i].attack, cells[i].attackProtocol)?.accuracy else { continue }
+        cells[i].defenseRate = defenseRate(clean: clean, attacked: attacked, defended: cells[i].accuracy)
       }
     }
     return DefenseTable(settings: settings, attacks: attacks.map(\.name), defenses: defenses.map(\.name), data: data.name,

@@ -54,8 +54,14 @@ public final class PixelDeflection: RandomizedLayer {
   /// Channels take turns, as in the authors' code; sources stay inside the image.
   public func deflect(_ image: inout [Float], channels c: Int, height h: Int, width w: Int,
                       using rng: inout SeededGenerator) -> [Move] {
+    deflect(&image, channels: c, height: h, width: w, skip: saliency?.value.scalars, using: &rng)
+  }
+
+  /// ``deflect(_:channels:height:width:using:)`` with the saliency map's values read once by
+  /// the caller (a batch reads them once, not per image).
+  func deflect(_ image: inout [Float], channels c: Int, height h: Int, width w: Int, skip: [Float]?,
+               using rng: inout SeededGenerator) -> [Move] {
     var moves: [Move] = []
-    let skip = saliency?.value.scalars
     guard h * w > 1 else { return moves }
     var channel = 0
     // A saliency map of all ones would skip every candidate: stop after a bounded number of draws.
@@ -81,10 +87,10 @@ public final class PixelDeflection: RandomizedLayer {
     precondition(x.rank == 4, "pixel deflection needs [N, C, H, W], got \(x.shape)")
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     var values = x.detached().scalars
-    let image = c * h * w
+    let image = c * h * w, skip = saliency?.value.scalars
     for i in 0..<n {
       var one = Array(values[(i * image)..<((i + 1) * image)])
-      _ = deflect(&one, channels: c, height: h, width: w, using: &generator)
+      _ = deflect(&one, channels: c, height: h, width: w, skip: skip, using: &generator)
       for ch in 0..<c {
         let plane = one[(ch * h * w)..<((ch + 1) * h * w)].map(Double.init)
         let clean = denoiser.denoise(plane, height: h, width: w)

@@ -75,11 +75,9 @@ public struct CertificationJob {
 
   /// FNV-1a of a mask's bytes, as hex.
   static func hash(_ mask: Tensor) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for v in mask.scalars {
-      for byte in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    }
-    return String(h, radix: 16)
+    var digest = FNV1a()
+    mask.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
+    return digest.hex
   }
 
   /// Runs the job (continuing its journal with `resume`), writes the outputs and returns the

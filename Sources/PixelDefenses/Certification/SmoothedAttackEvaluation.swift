@@ -1,4 +1,5 @@
 import Foundation
+import PixelAnalysis
 import PixelAttacks
 import PixelData
 import PixelNN
@@ -115,7 +116,7 @@ public struct SmoothedAttackEvaluation: Codable, Sendable {
     var correct = [[[Int]]](repeating: [[Int]](repeating: [Int](repeating: 0, count: settings.evaluations), count: 3),
                             count: classifiers.count)
     var largest: Float = 0, done = 0
-    try model.withMode(.inference) {
+    model.withMode(.inference) {
       for (x, y) in MiniBatches(data, batchSize: settings.batchSize) {
         var rng = SeededGenerator(seed: settings.seed ^ (UInt64(done) &* 0xD1B5_4A32_D192_ED03))
         let criterion = Criterion.misclassification(labels: y)
@@ -153,12 +154,7 @@ public struct SmoothedAttackEvaluation: Codable, Sendable {
     var rows: [Row] = []
     for (c, name) in classifiers.enumerated() {
       for (s, set) in imageSets.enumerated() {
-        let values = correct[c][s].map { Double($0) / Double(Swift.max(done, 1)) }
-        // Equal measurements (a deterministic base) report themselves and no spread, not a
-        // rounding residue of the mean.
-        let constant = values.allSatisfy { $0 == values[0] }
-        let mean = constant ? values[0] : values.reduce(0, +) / Double(values.count)
-        let std = constant ? 0 : (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+        let (mean, std) = meanAndStandardDeviation(correct[c][s].map { Double($0) / Double(Swift.max(done, 1)) })
         rows.append(Row(classifier: name, images: set, accuracy: mean, std: std))
       }
     }
@@ -172,14 +168,13 @@ public struct SmoothedAttackEvaluation: Codable, Sendable {
   }
 
   /// A warning for every smoothed classifier that the adaptive EPGD leaves clearly more accurate
-  /// than the transfer attack (by more than twice their summed stds, and by at least one of
-  /// `images` examples).
+  /// than the transfer attack (``clearlyAbove(_:std:_:std:examples:)``).
   static func weakAdaptiveAttacks(_ rows: [Row], images: Int) -> [String] {
     let names = rows.map(\.classifier).reduce(into: [String]()) { if $1 != "base" && !$0.contains($1) { $0.append($1) } }
     return names.compactMap { name in
       guard let t = rows.first(where: { $0.classifier == name && $0.images == "transfer" }),
             let a = rows.first(where: { $0.classifier == name && $0.images == "epgd" }),
-            a.accuracy > t.accuracy + Swift.max(2 * (t.std + a.std), 1 / Double(Swift.max(images, 1))) else { return nil }
+            clearlyAbove(a.accuracy, std: a.std, t.accuracy, std: t.std, examples: images) else { return nil }
       return String(format: "%@: the adaptive EPGD leaves %.1f%% accurate, the transfer attack %.1f%%; the adaptive attack is too weak "
                     + "(or the gradients are masked): the robust accuracy is at most the smaller number", name, a.accuracy * 100,
                     t.accuracy * 100)

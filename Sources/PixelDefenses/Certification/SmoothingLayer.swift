@@ -59,9 +59,11 @@ public final class SmoothingLayer: RandomizedLayer, Classifier {
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let n = x.shape[0], m = samples
-    let copies = x.rows(at: (0..<n).flatMap { [Int](repeating: $0, count: m) })
+    // A single draw (the noisy view that EPGD and noise training attack) needs no copies.
+    let copies = m == 1 ? x : x.rows(at: (0..<n).flatMap { [Int](repeating: $0, count: m) })
     let noisy: Tensor
     switch noise {
+    case _ where sigma == 0: noisy = copies
     case .gaussian: noisy = copies + Tensor.normal(copies.shape, standardDeviation: sigma, using: &generator)
     case .uniform:
       noisy = (copies + Tensor.uniform(copies.shape, in: -sigma...sigma, using: &generator)).clamped(to: 0...1)
@@ -69,7 +71,7 @@ public final class SmoothingLayer: RandomizedLayer, Classifier {
     switch aggregation {
     case .soft:
       let z = base(noisy)
-      return z.reshaped(to: [n, m, z.shape[1]]).mean(alongAxes: [1])
+      return m == 1 ? z : z.reshaped(to: [n, m, z.shape[1]]).mean(alongAxes: [1])
     case .probability:
       let z = base(noisy)
       // 10⁻³⁰ keeps the log finite where every draw's softmax underflows for a class.

@@ -33,7 +33,8 @@ public struct GaussianAugmentation: TrainingObjective {
     let logits = model(noisy(inputs, using: &rng))
     let clean = crossEntropy(logits: logits, labels: labels)
     guard let adversary else { return ObjectiveValue(loss: clean, logits: logits) }
-    let view = NoisyInputs(model: model, sigma: sigma, seed: rng.next())
+    // What the adversary attacks: x ↦ f(x + σε), fresh noise per pass.
+    let view = SmoothingLayer(base: model.network, sigma: sigma, samples: 1, aggregation: .soft, seed: rng.next())
     let xAdv = adversary.adversarialExamples(model: model, attacking: view, inputs: inputs, labels: labels, using: &rng)
     let attacked = crossEntropy(logits: model(noisy(xAdv, using: &rng)), labels: labels)
     let w = adversary.adversarialWeight
@@ -42,19 +43,3 @@ public struct GaussianAugmentation: TrainingObjective {
   }
 }
 
-/// `x ↦ f(x + σε)` with fresh noise per call: what the adversary of noise training attacks.
-private final class NoisyInputs: Classifier {
-  let model: Model
-  let sigma: Float
-  var generator: SeededGenerator
-
-  init(model: Model, sigma: Float, seed: UInt64) {
-    self.model = model
-    self.sigma = sigma
-    generator = SeededGenerator(seed: seed)
-  }
-
-  func logits(_ x: Tensor) -> Tensor {
-    sigma == 0 ? model(x) : model(x + Tensor.normal(x.shape, standardDeviation: sigma, using: &generator))
-  }
-}
