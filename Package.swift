@@ -5,11 +5,14 @@ let package = Package(
   name: "PixelRobustness",
   products: [
     .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
-                                               "PixelTraining", "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
+                                               "PixelTraining", "PixelAttacks", "PixelAnalysis", "PixelDefenses",
+                                               "PixelONNX"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // ONNX model files are protobuf; the generated onnx.pb.swift is committed (scripts/generate_onnx_proto.sh).
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - System libraries
@@ -30,11 +33,15 @@ let package = Package(
                                                   "PixelAttacks"], exclude: ["README.md"]),
     .target(name: "PixelDefenses", dependencies: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
                                                   "PixelTraining", "PixelAttacks", "PixelAnalysis"], exclude: ["README.md"]),
+    .target(name: "PixelONNX", dependencies: ["PixelTensor", "PixelNN",
+                                              .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
                                                     "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
 
     // MARK: - Fuzzing (libFuzzer targets; `make fuzz` builds them with -sanitize=fuzzer,address)
-    .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses"]),
+    .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses",
+                                                    "PixelONNX"]),
     .executableTarget(name: "FuzzIDX", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzCIFAR", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzPNG", dependencies: ["PixelFuzzTargets"]),
@@ -42,11 +49,12 @@ let package = Package(
     .executableTarget(name: "FuzzNumPy", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzModelSpec", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzCheckpoint", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzONNX", dependencies: ["PixelFuzzTargets"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
       "PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks",
-      "PixelAnalysis", "PixelDefenses", "PixelBenchmarks",
+      "PixelAnalysis", "PixelDefenses", "PixelBenchmarks", "PixelONNX",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
@@ -72,6 +80,8 @@ let package = Package(
     .testTarget(name: "PixelDefensesTests", dependencies: ["PixelDefenses", "PixelMasks", "PixelAnalysis", "PixelAttacks",
                                                           "PixelData", "PixelNN", "PixelTensor", "PixelTraining",
                                                           "_TestSupport"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelONNXTests", dependencies: ["PixelONNX", "PixelNN", "PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelAttacks", "PixelBenchmarks",

@@ -3,16 +3,17 @@ import PixelData
 import PixelDefenses
 import PixelImaging
 import PixelNN
+import PixelONNX
 import PixelTensor
 
 /// The parsers of untrusted files, each as a function of raw bytes that must return normally
 /// (a typed error is a normal outcome) and never trap, leak or hang: the bodies of the libFuzzer
-/// targets `FuzzIDX` … `FuzzCheckpoint`, and of the corpus replay that `make test` runs.
+/// targets `FuzzIDX` … `FuzzONNX`, and of the corpus replay that `make test` runs.
 public enum FuzzTargets {
   /// Every target by the name of its corpus folder (`Tests/PixelFuzzTargetsTests/Corpus/<name>`).
   public static let all: [(name: String, run: @Sendable (Data) -> Void)] = [
     ("idx", idx), ("cifar", cifar), ("png", png), ("safetensors", safetensors), ("npy", npy),
-    ("model-spec", modelSpec), ("checkpoint", checkpoint),
+    ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx),
   ]
 
   /// A folder of this process's own, where each input is written under the name its parser expects.
@@ -68,6 +69,11 @@ public enum FuzzTargets {
   /// A checkpoint: safetensors whose metadata carries a spec, loaded strictly.
   @Sendable public static func checkpoint(_ data: Data) {
     _ = try? Checkpoint.load(from: file("model.safetensors", data), builder: .withDefenses)
+  }
+
+  /// An ONNX model file, decoded and translated (external data would have to sit in the scratch folder).
+  @Sendable public static func onnx(_ data: Data) {
+    _ = try? ONNXImporter.read(file("model.onnx", data))
   }
 
   /// The program of a fuzz target: built with `-DFUZZING -sanitize=fuzzer,address`, libFuzzer's

@@ -15,7 +15,7 @@ public struct PixelRobustCommand: ParsableCommand {
       On CPUs with AVX-512 the tool selects OpenBLAS's SkylakeX kernels unless OPENBLAS_CORETYPE is set.
       """,
     version: pixelrobustVersion,
-    subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, GradientMapCommand.self,
+    subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, ForwardCommand.self, GradientMapCommand.self,
                   MergeMapsCommand.self, AttackCommand.self, TransferCommand.self, SaliencyGridCommand.self, MaskedSweepCommand.self, CurvesCommand.self, PRMCommand.self, SmoothCommand.self, DefenseTableCommand.self,
                   BenchCommand.self])
 

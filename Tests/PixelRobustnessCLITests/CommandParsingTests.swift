@@ -28,7 +28,7 @@ struct CommandParsingTests {
   func help() {
     let help = PixelRobustCommand.helpMessage()
     let names = PixelRobustCommand.configuration.subcommands.map { $0.configuration.commandName ?? "?" }
-    #expect(names.count == 14)
+    #expect(names.count == 15)
     for name in names { #expect(help.contains("  \(name) "), "root help lacks \(name)") }
     #expect(help.contains("[0, 1]"))
     #expect(PixelRobustCommand.configuration.version == pixelrobustVersion)

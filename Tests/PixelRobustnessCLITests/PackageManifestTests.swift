@@ -9,7 +9,7 @@ struct PackageManifestTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   /// Modules of the toolchain, not targets of ours.
-  static let system: Set<String> = ["Foundation", "Testing", "Glibc", "Dispatch", "Synchronization", "XCTest"]
+  static let system: Set<String> = ["Foundation", "FoundationEssentials", "Testing", "Glibc", "Dispatch", "Synchronization", "XCTest"]
 
   /// Target name → declared dependencies, read from Package.swift.
   static func declared() throws -> [String: Set<String>] {

@@ -80,8 +80,10 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 /// output_padding, bias), `linear` (name, out, bias), `relu`, `leaky_relu` (slope), `softplus`,
 /// `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d` (kernel, stride = kernel, padding),
 /// `global_avgpool`, `flatten`, `batchnorm2d` / `batchnorm1d` (name, eps, momentum), `dropout`
-/// (p), `normalize` (mean, std) and `residual` (name, body, shortcut; an empty shortcut is the
-/// identity). Other modules add kinds (PixelDefenses: `prm`, `switch`, `random_resize_pad`).
+/// (p), `normalize` (mean, std), `clip` (min, max; absent is unbounded), `reshape`
+/// (shape: per-example, one extent may be -1), `residual` (name, body,
+/// shortcut; an empty shortcut is the identity) and `graph` (name, constants, nodes, output: a
+/// DAG of named values, see ``GraphNodeSpec``). Other modules add kinds (PixelDefenses: `prm`, `switch`, `random_resize_pad`).
 public struct LayerSpec: Codable, Equatable, Sendable {
   /// The layer kind, e.g. `"conv2d"`; a ``ModelBuilder`` maps it to a ``LayerBuilder``.
   public var type: String

@@ -7,7 +7,7 @@ extension ModelBuilder {
     activation("sigmoid") { Sigmoid() }, leakyReLU,
     pooling("maxpool2d") { MaxPool2D(kernelSize: $0, stride: $1, padding: $2) },
     pooling("avgpool2d") { AvgPool2D(kernelSize: $0, stride: $1, padding: $2) },
-    globalAveragePool, flatten, batchNorm2D, batchNorm1D, dropout, normalize, residual,
+    globalAveragePool, flatten, batchNorm2D, batchNorm1D, dropout, normalize, residual, clip, reshape, graph,
   ])
 
   static let conv2D = LayerBuilder(type: "conv2d") { s, input, context in
@@ -52,6 +52,30 @@ extension ModelBuilder {
 
   static func activation(_ type: String, _ make: @escaping @Sendable () -> any Layer) -> LayerBuilder {
     LayerBuilder(type: type) { _, input, _ in (make(), input) }
+  }
+
+  static let clip = LayerBuilder(type: "clip", options: ["min", "max"]) { s, input, context in
+    let lower = try context.option(s, "min", as: Float.self) ?? -.infinity
+    let upper = try context.option(s, "max", as: Float.self) ?? .infinity
+    guard !lower.isNaN, !upper.isNaN, lower <= upper, lower < .infinity, upper > -.infinity else {
+      throw context.invalid("clip needs min ≤ max (not NaN), got \(lower), \(upper)")
+    }
+    return (Clip(range: lower...upper), input)
+  }
+
+  static let reshape = LayerBuilder(type: "reshape", options: ["shape"]) { s, input, context in
+    let target = try context.required(context.option(s, "shape", as: [Int].self), "shape", for: s.type)
+    let count = try context.elementCount(input, of: "the input")
+    guard (1...4).contains(target.count), target.filter({ $0 == -1 }).count <= 1,
+          target.allSatisfy({ $0 == -1 || (1...LayerBuildContext.maximumExtent).contains($0) }) else {
+      throw context.invalid("reshape needs 1 to 4 extents in 1...\(LayerBuildContext.maximumExtent), at most one -1, got \(target)")
+    }
+    let known = try context.elementCount(target.filter { $0 != -1 }, of: "the shape")
+    guard count % known == 0, target.contains(-1) || known == count else {
+      throw context.invalid("cannot reshape \(input) (\(count) elements) to \(target)")
+    }
+    let shape = target.map { $0 == -1 ? count / known : $0 }
+    return (Reshape(shape: shape), shape)
   }
 
   static let leakyReLU = LayerBuilder(type: "leaky_relu") { s, input, context in
