@@ -14,10 +14,11 @@ Optional (needs torch, torchvision, onnx; never part of the build or the tests).
 
 Every model M is written as M.onnx with M.input.npy (float32 NCHW in [0, 1]), M.labels.npy (float32
 class indices), M.logits.npy and M.grad.npy: per-example ∂CE(f(x_n), y_n)/∂x_n (the sum of the
-per-example losses, so each example's gradient is its own). Train-mode exports use the model in
-training mode for the reference (batch statistics).
+per-example losses, so each example's gradient is its own); zoo models also get M.grad64.npy, the
+same gradient in float64, which shows how far float32 itself (PyTorch's or ours) is from exact.
+Train-mode exports use the model in training mode for the reference (batch statistics).
 """
-import argparse, json, os, sys
+import argparse, copy, json, os, sys
 
 import numpy as np
 import torch
@@ -175,7 +176,7 @@ def export(model, x, path, dynamo, train=False, external=False, dynamic=True):
     model.eval()
 
 
-def write_case(folder, name, model, x, dynamo, train=False, external=False, dynamic=True):
+def write_case(folder, name, model, x, dynamo, train=False, external=False, dynamic=True, reference64=False):
     path = os.path.join(folder, name + ".onnx")
     export(model, x, path, dynamo, train=train, external=external, dynamic=dynamic)
     labels, logits, grad = references(model, x, train)
@@ -183,6 +184,11 @@ def write_case(folder, name, model, x, dynamo, train=False, external=False, dyna
     np.save(os.path.join(folder, name + ".labels.npy"), labels.numpy().astype("<f4"))
     np.save(os.path.join(folder, name + ".logits.npy"), logits.numpy().astype("<f4"))
     np.save(os.path.join(folder, name + ".grad.npy"), grad.numpy().astype("<f4"))
+    if reference64:
+        # The float64 gradient of the same weights: how far float32 itself is from exact on this model.
+        model64 = copy.deepcopy(model).double()
+        _, _, grad64 = references(model64, x.double(), train)
+        np.save(os.path.join(folder, name + ".grad64.npy"), grad64.numpy())
     print(json.dumps({"case": name, "bytes": os.path.getsize(path), "dynamo": dynamo, "train": train}))
 
 
@@ -219,7 +225,7 @@ def zoo(folder):
         randomise_batch_norm(model, g)
         model.eval()
         for dynamo in (True, False):
-            write_case(folder, f"{name}_{'dynamo' if dynamo else 'legacy'}", model, x, dynamo=dynamo)
+            write_case(folder, f"{name}_{'dynamo' if dynamo else 'legacy'}", model, x, dynamo=dynamo, reference64=True)
     write_case(folder, "resnet18_train", models["resnet18"][0], big, dynamo=False, train=True)
 
 

@@ -309,7 +309,9 @@ extension GraphTranslation {
         throw a.unsupported("ceil_mode = 1 adds a partial window here; export with ceil_mode=False")
       }
     }
-    let layer = LayerSpec(type: average ? "avgpool2d" : "maxpool2d", kernel: win.kernel, stride: win.stride, padding: win.padding)
+    var layer = LayerSpec(type: average ? "avgpool2d" : "maxpool2d", kernel: win.kernel, stride: win.stride, padding: win.padding)
+    // PyTorch takes the exact first maximum; near-ties on natural images are real differences.
+    if !average { try layer.setOption("tie_tolerance", MaxPoolTies.exact) }
     return emit(layer, on: x, output: output, shape: [shape[0], oh, ow])
   }
 

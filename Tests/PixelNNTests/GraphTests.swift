@@ -162,4 +162,17 @@ struct GraphTests {
     let spec = ModelSpec(input: [2, 4, 4], classes: 2, layers: [g, LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
     #expect(throws: ModelSpecError.self) { _ = try Model(spec: spec, seed: 0) }
   }
+
+  @Test("max pooling's tie tolerance is read from the spec and range-checked")
+  func tieTolerance() throws {
+    func spec(_ tolerance: Float?) throws -> ModelSpec {
+      var pool = LayerSpec(type: "maxpool2d", kernel: 2)
+      try pool.setOption("tie_tolerance", tolerance)
+      return ModelSpec(input: [1, 4, 4], classes: 2, layers: [pool, LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
+    }
+    #expect(try (Model(spec: spec(nil), seed: 0).network.layers[0].layer as? MaxPool2D)?.tieTolerance == MaxPoolTies.stable)
+    #expect(try (Model(spec: spec(0), seed: 0).network.layers[0].layer as? MaxPool2D)?.tieTolerance == MaxPoolTies.exact)
+    #expect(throws: ModelSpecError.self) { _ = try Model(spec: spec(0.5), seed: 0) }
+    #expect(throws: ModelSpecError.self) { _ = try Model(spec: spec(-1), seed: 0) }
+  }
 }

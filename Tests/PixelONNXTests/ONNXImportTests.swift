@@ -87,6 +87,14 @@ struct ONNXImportTests {
     #expect(Checkpoint.contentHash(of: loaded) == Checkpoint.contentHash(of: model))
   }
 
+  @Test("imported max pooling takes PyTorch's exact first maximum")
+  func exactMaxPool() throws {
+    let (model, _) = try ONNXImporter.read(ONNXFixtures.url("cnn_bn_folded"))
+    let graph = try #require(model.network.layers[0].layer as? Graph)
+    let pools = graph.layers.compactMap { $0.layer as? MaxPool2D }
+    #expect(pools.count == 2 && pools.allSatisfy { $0.tieTolerance == MaxPoolTies.exact })
+  }
+
   @Test("imported weights are trainable parameters and double backprop runs through the graph")
   func trainableAndTwiceDifferentiable() throws {
     let (model, _) = try ONNXImporter.read(ONNXFixtures.url("cnn_bn_train"))

@@ -183,17 +183,19 @@ struct FastPathTests {
   }
 }
 
-@Suite("Max pooling counts values within 2⁻¹⁷ of each other as ties")
+@Suite("Max pooling's tie tolerance")
 struct MaxPoolTieTests {
-  @Test("near-ties go to the first element, real differences to the maximum", arguments: [2, 3])
-  func nearTies(_ kernel: Int) {
+  @Test("near-ties go to the first element, real differences to the maximum; τ = 0 is the exact maximum",
+        arguments: [(2, MaxPoolTies.stable), (3, MaxPoolTies.stable), (2, MaxPoolTies.exact), (3, MaxPoolTies.exact)])
+  func nearTies(_ kernel: Int, _ tolerance: Float) {
     let n = kernel * kernel
-    for (second, winner) in [(Float(1).nextUp, 0), (1 + 3e-6, 0), (1.001, 1)] {
+    let exact = tolerance == 0
+    for (second, winner) in [(Float(1).nextUp, exact ? 1 : 0), (1 + 3e-6, exact ? 1 : 0), (1.001, 1), (1, 0)] {
       var values = [Float](repeating: 0.25, count: n)
       values[0] = 1
       values[1] = second
       let x = Tensor(values, shape: [1, 1, kernel, kernel]).requiringGradient()
-      let y = maxPool2D(x, kernel: kernel)
+      let y = maxPool2D(x, kernel: kernel, tieTolerance: tolerance)
       #expect(y.scalars == [values[winner]], "second \(second)")
       let g = gradients(of: y.sum(), wrt: [x])[0].scalars
       #expect(g.enumerated().allSatisfy { $0.element == ($0.offset == winner ? 1 : 0) }, "second \(second): \(g)")

@@ -35,12 +35,13 @@ public final class Conv2D: Layer {
   }
 
   /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache
-  /// (``conv2DMaxPool(_:weight:bias:stride:padding:dilation:poolKernel:poolStride:poolPadding:)``);
+  /// (``conv2DMaxPool(_:weight:bias:stride:padding:dilation:poolKernel:poolStride:poolPadding:tieTolerance:)``);
   /// `groups` must be 1.
   public func callAsFunction(_ x: Tensor, thenMaxPool pool: MaxPool2D) -> Tensor {
     precondition(groups == 1, "a fused convolution and pooling needs groups = 1")
     return conv2DMaxPool(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
                          dilation: (dilation, dilation), poolKernel: (pool.kernelSize, pool.kernelSize),
-                         poolStride: (pool.stride, pool.stride), poolPadding: (pool.padding, pool.padding))
+                         poolStride: (pool.stride, pool.stride), poolPadding: (pool.padding, pool.padding),
+                         tieTolerance: pool.tieTolerance)
   }
 }

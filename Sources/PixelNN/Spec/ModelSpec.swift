@@ -78,7 +78,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 /// (``LayerBuilder``). PixelNN's kinds and their fields: `conv2d` (name, out, kernel, stride,
 /// padding, dilation, groups, bias), `conv_transpose2d` (name, out, kernel, stride, padding,
 /// output_padding, bias), `linear` (name, out, bias), `relu`, `leaky_relu` (slope), `softplus`,
-/// `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d` (kernel, stride = kernel, padding),
+/// `tanh`, `sigmoid`, `maxpool2d` / `avgpool2d` (kernel, stride = kernel, padding; max pooling's
+/// option `tie_tolerance`, see `MaxPoolTies`),
 /// `global_avgpool`, `flatten`, `batchnorm2d` / `batchnorm1d` (name, eps, momentum), `dropout`
 /// (p), `normalize` (mean, std), `clip` (min, max; absent is unbounded), `reshape`
 /// (shape: per-example, one extent may be -1), `residual` (name, body,

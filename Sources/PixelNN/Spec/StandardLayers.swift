@@ -1,3 +1,5 @@
+import PixelTensor
+
 extension ModelBuilder {
   /// PixelNN's generic layer kinds: convolutions, linear, activations, pooling, flatten, batch
   /// norm, dropout, normalize and residual blocks. Their fields are listed on ``LayerSpec``.
@@ -5,8 +7,7 @@ extension ModelBuilder {
     conv2D, convTranspose2D, linear,
     activation("relu") { ReLU() }, activation("softplus") { Softplus() }, activation("tanh") { Tanh() },
     activation("sigmoid") { Sigmoid() }, leakyReLU,
-    pooling("maxpool2d") { MaxPool2D(kernelSize: $0, stride: $1, padding: $2) },
-    pooling("avgpool2d") { AvgPool2D(kernelSize: $0, stride: $1, padding: $2) },
+    maxPool, pooling("avgpool2d") { s, k, stride, pad, _ in AvgPool2D(kernelSize: k, stride: stride, padding: pad) },
     globalAveragePool, flatten, batchNorm2D, batchNorm1D, dropout, normalize, residual, clip, reshape, graph,
   ])
 
@@ -84,15 +85,25 @@ extension ModelBuilder {
     return (LeakyReLU(slope: slope), input)
   }
 
-  static func pooling(_ type: String, _ make: @escaping @Sendable (Int, Int, Int) -> any Layer) -> LayerBuilder {
-    LayerBuilder(type: type) { s, input, context in
+  static func pooling(_ type: String, options: Set<String> = [],
+                      _ make: @escaping @Sendable (LayerSpec, Int, Int, Int, LayerBuildContext) throws -> any Layer) -> LayerBuilder {
+    LayerBuilder(type: type, options: options) { s, input, context in
       let (c, h, w) = try context.image(input, for: s.type)
       let k = try context.positive(context.required(s.kernel, "kernel", for: s.type), "kernel")
       let stride = try context.positive(s.stride ?? k, "stride"), pad = try context.nonNegative(s.padding ?? 0, "padding")
       guard pad * 2 <= k else { throw context.invalid("padding must be at most half the kernel") }
-      return (make(k, stride, pad), [c, try context.windowOutput(size: h, kernel: k, stride: stride, padding: pad),
-                                     try context.windowOutput(size: w, kernel: k, stride: stride, padding: pad)])
+      return (try make(s, k, stride, pad, context), [c, try context.windowOutput(size: h, kernel: k, stride: stride, padding: pad),
+                                                     try context.windowOutput(size: w, kernel: k, stride: stride, padding: pad)])
     }
+  }
+
+  /// `maxpool2d` with option `tie_tolerance` (τ in [0, 2⁻¹⁰], default 2⁻¹⁷; 0 is the exact first maximum).
+  static let maxPool = pooling("maxpool2d", options: ["tie_tolerance"]) { s, k, stride, pad, context in
+    let tolerance = try context.option(s, "tie_tolerance", as: Float.self) ?? MaxPoolTies.stable
+    guard (0...MaxPoolTies.maximum).contains(tolerance) else {
+      throw context.invalid("tie_tolerance must be in [0, \(MaxPoolTies.maximum)], got \(tolerance)")
+    }
+    return MaxPool2D(kernelSize: k, stride: stride, padding: pad, tieTolerance: tolerance)
   }
 
   static let globalAveragePool = LayerBuilder(type: "global_avgpool") { s, input, context in

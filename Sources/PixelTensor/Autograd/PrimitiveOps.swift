@@ -275,7 +275,7 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeo
 /// back from memory. The graph is the one the two calls record (the convolution node, then the
 /// pooling gather), so derivatives of every order are unchanged.
 func convolutionMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
-                        poolKernel: (Int, Int), poolStride: (Int, Int), poolPadding: (Int, Int)) -> Tensor {
+                        poolKernel: (Int, Int), poolStride: (Int, Int), poolPadding: (Int, Int), tieTolerance: Float) -> Tensor {
   let o = weight.shape[0]
   let pg = ConvGeometry(input: [g.batch, o, g.outHeight, g.outWidth], kernel: poolKernel, stride: poolStride,
                         padding: poolPadding)
@@ -285,7 +285,7 @@ func convolutionMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: 
   let vs = UnsafeShared(values.base), ixs = UnsafeShared(indices.base)
   let y = convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
     Pooling.argMax(pg, x: y, planes: (samples.lowerBound * o)..<(samples.upperBound * o), indices: ixs.pointer,
-                   values: vs.pointer)
+                   values: vs.pointer, tolerance: tieTolerance)
   }
   return .recorded(.gather(IndexBuffer.perPlane(indices, planes: g.batch * o)), [y], shape: pooledShape,
                    storage: values)

@@ -5,62 +5,54 @@ enum Pooling {
   /// Planes run in parallel; they write disjoint parts of the output.
   /// Also writes each window's maximum to `values` (the gather, fused into the same pass over
   /// the planes while they are in cache).
-  static func windowArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>) -> IndexStorage {
+  static func windowArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                           tolerance: Float) -> IndexStorage {
     let planes = g.batch * g.channels
     let out = IndexStorage(count: planes * g.outHeight * g.outWidth)
     let xs = UnsafeSharedConst(x), os = UnsafeShared(out.base), vs = UnsafeShared(values)
     let perPlane = g.outHeight * g.outWidth * g.kernelHeight * g.kernelWidth
     parallelRanges(planes, grain: Swift.max(1, KernelConfig.memoryBoundGrain / 2 / Swift.max(perPlane, 1))) { range in
-      argMax(g, x: xs.pointer, planes: range, indices: os.pointer, values: vs.pointer)
+      argMax(g, x: xs.pointer, planes: range, indices: os.pointer, values: vs.pointer, tolerance: tolerance)
     }
     return out
   }
 
-  /// ``windowArgMax(_:x:values:)`` for the planes `planes` only, on the calling thread: what a
+  /// ``windowArgMax(_:x:values:tolerance:)`` for the planes `planes` only, on the calling thread: what a
   /// fused convolution runs on each chunk of its output while the chunk is in cache.
   static func argMax(_ g: ConvGeometry, x: UnsafePointer<Float>, planes: Range<Int>, indices: UnsafeMutablePointer<Int32>,
-                     values: UnsafeMutablePointer<Float>) {
+                     values: UnsafeMutablePointer<Float>, tolerance: Float) {
     let size = g.outHeight * g.outWidth
     let pairwise = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2
       && g.paddingY == 0 && g.paddingX == 0
     for plane in planes {
       let o = indices + plane * size, v = values + plane * size
       if pairwise {
-        planeArgMax2x2(g, x: x, plane: plane, out: o, values: v)
+        planeArgMax2x2(g, x: x, plane: plane, out: o, values: v, tolerance: tolerance)
       } else {
-        planeArgMax(g, x: x, plane: plane, out: o)
+        planeArgMax(g, x: x, plane: plane, out: o, tolerance: tolerance)
         for i in 0..<size { v[i] = x[Int(o[i])] }
       }
     }
   }
 
-  /// The relative tolerance under which two window values count as tied: `v` beats `best` only
-  /// if `v > best + τ·|best|`, so the earlier element wins a tie.
-  ///
-  /// NOTE: OpenBLAS gives identical inputs a few ulps' different results depending on where
-  /// they sit in a GEMM (measured with the Zen kernels), so a constant background that should
-  /// produce exact ties produces near-ties that break differently with the batch size or the
-  /// kernel type — and the gradient of max pooling follows the break. Counting values within
-  /// 2⁻¹⁷ (7.6·10⁻⁶) of each other as ties makes the choice, and gradient maps, stable; the
-  /// pooled value is then the chosen element's, at most that much below the maximum.
-  static let tieTolerance: Float = 0x1p-17
-
+  /// `best + τ·|best|`: the value a window element must exceed to beat `best` under the relative
+  /// tie tolerance `τ` (see ``MaxPoolTies``), so the earlier element wins a tie.
   @inline(__always)
-  static func above(_ best: Float) -> Float { best + Swift.abs(best) * tieTolerance }
+  static func above(_ best: Float, _ tolerance: Float) -> Float { best + Swift.abs(best) * tolerance }
 
   // The vector forms take |best| by clearing the sign bit (SIMD `addingProduct` and `abs` are
   // not lowered to single vector instructions here): the tournament stays a few instructions per
   // eight windows.
   @inline(__always)
-  static func above(_ best: SIMD8<Float>) -> SIMD8<Float> {
+  static func above(_ best: SIMD8<Float>, _ tolerance: Float) -> SIMD8<Float> {
     let magnitude = unsafeBitCast(unsafeBitCast(best, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-    return best + magnitude * tieTolerance
+    return best + magnitude * tolerance
   }
 
   @inline(__always)
-  static func above(_ best: SIMD4<Float>) -> SIMD4<Float> {
+  static func above(_ best: SIMD4<Float>, _ tolerance: Float) -> SIMD4<Float> {
     let magnitude = unsafeBitCast(unsafeBitCast(best, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
-    return best + magnitude * tieTolerance
+    return best + magnitude * tolerance
   }
 
   /// One plane's arg-max. Comparisons are written as selects so the compiler emits
@@ -68,7 +60,8 @@ enum Pooling {
   /// branch per element made this loop 23 % of a training step. NaN is tracked with a
   /// branch-free flag and resolved by a rescan of the rare windows that hold one.
   @inline(__always)
-  static func planeArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, plane: Int, out: UnsafeMutablePointer<Int32>) {
+  static func planeArgMax(_ g: ConvGeometry, x: UnsafePointer<Float>, plane: Int, out: UnsafeMutablePointer<Int32>,
+                          tolerance: Float) {
     let oh = g.outHeight, ow = g.outWidth, w = g.width, h = g.height
     let kh = g.kernelHeight, kw = g.kernelWidth
     let base = plane &* h &* w
@@ -87,7 +80,7 @@ enum Pooling {
           for ix in xFirst..<xEnd {
             let j = row &+ ix
             let v = x[j]
-            let better = v > above(bestValue)
+            let better = v > above(bestValue, tolerance)
             best = better ? j : best
             bestValue = better ? v : bestValue
             sawNaN = sawNaN || v.isNaN
@@ -106,7 +99,7 @@ enum Pooling {
   /// written in the same pass, so no second pass gathers them.
   @inline(__always)
   static func planeArgMax2x2(_ g: ConvGeometry, x: UnsafePointer<Float>, plane: Int, out: UnsafeMutablePointer<Int32>,
-                             values: UnsafeMutablePointer<Float>) {
+                             values: UnsafeMutablePointer<Float>, tolerance: Float) {
     let oh = g.outHeight, ow = g.outWidth, w = g.width
     let base = plane &* g.height &* w
     for oy in 0..<oh {
@@ -123,12 +116,12 @@ enum Pooling {
         let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
         let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD16<Float>.self)
         let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
-        let upper = b .> above(a), lower = d .> above(c)
+        let upper = b .> above(a, tolerance), lower = d .> above(c, tolerance)
         let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        let lowerWins = l .> above(u)
+        let lowerWins = l .> above(u, tolerance)
         UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD8<Int32>.self)
         UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD8<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
@@ -139,12 +132,12 @@ enum Pooling {
         let t = raw.loadUnaligned(fromByteOffset: (top &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
         let bt = raw.loadUnaligned(fromByteOffset: (bottom &+ 2 &* ox) &* 4, as: SIMD8<Float>.self)
         let a = t.evenHalf, b = t.oddHalf, c = bt.evenHalf, d = bt.oddHalf
-        let upper = b .> above(a), lower = d .> above(c)
+        let upper = b .> above(a, tolerance), lower = d .> above(c, tolerance)
         let u = a.replacing(with: b, where: upper), l = c.replacing(with: d, where: lower)
         let lane = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: 2 &* ox)
         let ui = (lane &+ top32).replacing(with: lane &+ (top32 &+ 1), where: upper)
         let li = (lane &+ bottom32).replacing(with: lane &+ (bottom32 &+ 1), where: lower)
-        let lowerWins = l .> above(u)
+        let lowerWins = l .> above(u, tolerance)
         UnsafeMutableRawPointer(o + ox).storeBytes(of: ui.replacing(with: li, where: lowerWins), as: SIMD4<Int32>.self)
         UnsafeMutableRawPointer(v + ox).storeBytes(of: u.replacing(with: l, where: lowerWins), as: SIMD4<Float>.self)
         sawNaN = sawNaN || any((a .!= a) .| (b .!= b) .| (c .!= c) .| (d .!= d))
@@ -153,10 +146,10 @@ enum Pooling {
       while ox < ow {
         let j = 2 &* ox
         let a = x[top &+ j], b = x[top &+ j &+ 1], c = x[bottom &+ j], d = x[bottom &+ j &+ 1]
-        let upper = b > above(a), lower = d > above(c)
+        let upper = b > above(a, tolerance), lower = d > above(c, tolerance)
         let u = upper ? b : a, l = lower ? d : c
         let ui = top &+ j &+ (upper ? 1 : 0), li = bottom &+ j &+ (lower ? 1 : 0)
-        let lowerWins = l > above(u)
+        let lowerWins = l > above(u, tolerance)
         o[ox] = Int32(truncatingIfNeeded: lowerWins ? li : ui)
         v[ox] = lowerWins ? l : u
         sawNaN = sawNaN || a.isNaN || b.isNaN || c.isNaN || d.isNaN

@@ -51,10 +51,11 @@ private func convolveGroup(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (
 /// calls'; only memory traffic differs. `groups = 1`.
 /// - Parameters:
 ///   - poolStride: defaults to the pooling kernel.
+///   - tieTolerance: the pooling's relative tie tolerance (``MaxPoolTies``).
 public func conv2DMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                           padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                           poolKernel: (Int, Int), poolStride: (Int, Int)? = nil,
-                          poolPadding: (Int, Int) = (0, 0)) -> Tensor {
+                          poolPadding: (Int, Int) = (0, 0), tieTolerance: Float = MaxPoolTies.stable) -> Tensor {
   precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                "conv2DMaxPool needs NCHW input and OIHW weight with groups = 1, got \(x.shape), \(weight.shape)")
   if let bias { precondition(bias.shape == [weight.shape[0]], "conv2D bias must be [\(weight.shape[0])], got \(bias.shape)") }
@@ -63,7 +64,7 @@ public func conv2DMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stri
   let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                        padding: padding, dilation: dilation)
   return convolutionMaxPool(x, weight: weight, bias: bias, geometry: g, poolKernel: poolKernel,
-                            poolStride: poolStride ?? poolKernel, poolPadding: poolPadding)
+                            poolStride: poolStride ?? poolKernel, poolPadding: poolPadding, tieTolerance: tieTolerance)
 }
 
 /// Transposed 2-D convolution (the adjoint of ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``

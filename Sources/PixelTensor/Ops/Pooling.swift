@@ -1,26 +1,53 @@
+/// How max pooling breaks ties: an element beats the window's best so far only if it exceeds it by
+/// more than a relative tolerance τ (`v > best + τ·|best|`), so the first of tied elements wins,
+/// PyTorch's rule for exactly equal values.
+public enum MaxPoolTies {
+  /// τ = 2⁻¹⁷ (7.6·10⁻⁶), the default.
+  ///
+  /// NOTE: OpenBLAS gives identical inputs a few ulps' different results depending on where
+  /// they sit in a GEMM (measured with the Zen kernels), so a constant background that should
+  /// produce exact ties produces near-ties that break differently with the batch size or the
+  /// kernel type — and the gradient of max pooling follows the break. Counting values within
+  /// 2⁻¹⁷ of each other as ties makes the choice, and gradient maps, stable; the pooled value is
+  /// then the chosen element's, at most that much below the maximum.
+  public static let stable: Float = 0x1p-17
+
+  /// τ = 0: the exact first maximum. On natural images near-ties are real differences; imported
+  /// PyTorch models use this so their gradients follow PyTorch's (a torchvision ResNet-18's
+  /// per-example input gradients: 1.3·10⁻⁶ relative error with τ = 0, 7·10⁻³ with the stable τ).
+  public static let exact: Float = 0
+
+  /// The largest tolerance a layer may ask for.
+  public static let maximum: Float = 0x1p-10
+}
+
 /// Max pooling over `kernel` windows (PyTorch's `max_pool2d`, floor mode, implicit −∞ padding).
 ///
 /// A gather of the windows' arg-max: the derivative goes to the first maximal element of each
 /// window, and the second derivative is the adjoint scatter.
-/// - Parameter stride: defaults to the kernel.
+/// - Parameters:
+///   - stride: defaults to the kernel.
+///   - tieTolerance: the relative tolerance under which values count as tied (``MaxPoolTies``).
 public func maxPool2D(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
-                      padding: (Int, Int) = (0, 0)) -> Tensor {
+                      padding: (Int, Int) = (0, 0), tieTolerance: Float = MaxPoolTies.stable) -> Tensor {
   let s = stride ?? kernel
   precondition(padding.0 * 2 <= kernel.0 && padding.1 * 2 <= kernel.1,
                "max-pool padding must be at most half the kernel")
   let g = ConvGeometry(input: x.shape, kernel: kernel, stride: s, padding: padding)
   let outShape: Shape = [g.batch, g.channels, g.outHeight, g.outWidth]
   let values = TensorStorage(uninitializedCount: outShape.elementCount)
-  let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!, values: values.base) }
+  let indices = x.withUnsafeBufferPointer { Pooling.windowArgMax(g, x: $0.baseAddress!, values: values.base,
+                                                                               tolerance: tieTolerance) }
   // Recorded as the gather it is; the kernel already produced the gathered values. Each plane's
   // windows index only that plane, so the indices are blocked by plane.
   return .recorded(.gather(IndexBuffer.perPlane(indices, planes: g.batch * g.channels)), [x], shape: outShape,
                    storage: values)
 }
 
-/// Square-kernel convenience for ``maxPool2D(_:kernel:stride:padding:)``.
-public func maxPool2D(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-  maxPool2D(x, kernel: (kernel, kernel), stride: stride.map { ($0, $0) }, padding: (padding, padding))
+/// Square-kernel convenience for ``maxPool2D(_:kernel:stride:padding:tieTolerance:)``.
+public func maxPool2D(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0,
+                      tieTolerance: Float = MaxPoolTies.stable) -> Tensor {
+  maxPool2D(x, kernel: (kernel, kernel), stride: stride.map { ($0, $0) }, padding: (padding, padding), tieTolerance: tieTolerance)
 }
 
 /// Average pooling over `kernel` windows; padded zeros count in the average
