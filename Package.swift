@@ -19,13 +19,14 @@ let package = Package(
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
     // MARK: - Public API
     // Each target declares exactly the modules it imports (checked by PackageManifestTests).
     .target(name: "PixelTensor", dependencies: ["CBLAS"], exclude: ["README.md"]),
     .target(name: "PixelMasks", dependencies: ["PixelTensor"], exclude: ["README.md"]),
     .target(name: "PixelNN", dependencies: ["PixelTensor"], exclude: ["README.md"]),
-    .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG"], exclude: ["README.md"]),
+    .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG", "CTurboJPEG"], exclude: ["README.md"]),
     .target(name: "PixelData", dependencies: ["PixelTensor", "PixelImaging", "CZlib"], exclude: ["README.md"]),
     .target(name: "PixelTraining", dependencies: ["PixelTensor", "PixelNN", "PixelData"], exclude: ["README.md"]),
     .target(name: "PixelAttacks", dependencies: ["PixelTensor", "PixelNN", "PixelData"], exclude: ["README.md"]),
@@ -50,6 +51,7 @@ let package = Package(
     .executableTarget(name: "FuzzModelSpec", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzCheckpoint", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzONNX", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzJPEG", dependencies: ["PixelFuzzTargets"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
@@ -69,7 +71,7 @@ let package = Package(
     .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTensor", "_TestSupport"]),
     .testTarget(name: "PixelTrainingTests", dependencies: ["PixelTraining", "PixelNN", "PixelData", "PixelTensor",
                                                           "_TestSupport"]),
-    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging", "PixelTensor"]),
+    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging", "PixelTensor"], resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelDataTests", dependencies: ["PixelData", "PixelImaging", "PixelTensor"]),
     .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelMasks", "PixelNN", "PixelData",
                                                          "PixelTensor", "PixelTraining", "_TestSupport"],

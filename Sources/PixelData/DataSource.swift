@@ -53,13 +53,14 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
       return inside(dir) && (name.hasSuffix("-idx3-ubyte") || name.hasSuffix("-idx1-ubyte")
                              || name.hasSuffix("-idx3-ubyte.gz") || name.hasSuffix("-idx1-ubyte.gz"))
     case .cifar10(let dir), .cifar100(let dir): return inside(dir) && name.hasSuffix(".bin")
-    case .folder(let dir): return inside(dir) && name.hasSuffix(".png")
+    case .folder(let dir): return inside(dir) && ImageFolder.extensions.contains((name as NSString).pathExtension.lowercased())
     }
   }
 
   /// Loads `split`, keeping the first `limit` examples in file order when given; `channels`
-  /// converts PNG folders to a model's channel count.
-  public func load(split: Split, limit: Int? = nil, channels: Int? = nil) throws -> Dataset {
+  /// converts image folders to a model's channel count, and `preprocessing` resizes and crops them.
+  public func load(split: Split, limit: Int? = nil, channels: Int? = nil,
+                   preprocessing: ImageFolder.Preprocessing = .init()) throws -> Dataset {
     var data: Dataset
     switch self {
     case .fashionMNIST:
@@ -71,7 +72,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case .idx(let dir): data = try IDX.dataset(directory: dir, split: split, name: "idx:\(dir.path)")
     case .cifar10(let dir): data = try CIFARBinary.cifar10(directory: dir, split: split)
     case .cifar100(let dir): data = try CIFARBinary.cifar100(directory: dir, split: split)
-    case .folder(let dir): data = try ImageFolder.dataset(root: dir, split: split, channels: channels)
+    case .folder(let dir): data = try ImageFolder.dataset(root: dir, split: split, channels: channels, preprocessing: preprocessing)
     }
     try data.checkLabels(classes: data.classCount)
     if let limit { data = data.prefix(limit) }

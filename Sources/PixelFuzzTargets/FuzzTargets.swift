@@ -13,7 +13,7 @@ public enum FuzzTargets {
   /// Every target by the name of its corpus folder (`Tests/PixelFuzzTargetsTests/Corpus/<name>`).
   public static let all: [(name: String, run: @Sendable (Data) -> Void)] = [
     ("idx", idx), ("cifar", cifar), ("png", png), ("safetensors", safetensors), ("npy", npy),
-    ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx),
+    ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx), ("jpeg", jpeg),
   ]
 
   /// A folder of this process's own, where each input is written under the name its parser expects.
@@ -46,6 +46,12 @@ public enum FuzzTargets {
   /// PNG through libpng.
   @Sendable public static func png(_ data: Data) {
     _ = try? PNG.read(from: file("image.png", data))
+  }
+
+  /// JPEG through libjpeg-turbo, then resized and cropped as a folder data set would be.
+  @Sendable public static func jpeg(_ data: Data) {
+    guard let image = try? JPEG.decode(data, path: "fuzz.jpg") else { return }
+    _ = image.resizedShorterSide(to: 7).centerCropped(width: 5, height: 5)
   }
 
   /// Safetensors, as F32 tensors and as F64 partial sums.

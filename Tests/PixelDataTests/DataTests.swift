@@ -144,6 +144,33 @@ struct CIFARAndFolderTests {
     }
   }
 
+  @Test("a folder of JPEGs and PNGs of different sizes loads once resized and centre-cropped")
+  func jpegFolder() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("PixelImagingTests/Fixtures")
+    let root = temporaryDirectory()
+    for (cls, file) in [("a", "rgb420.jpg"), ("b", "gray.jpg")] {
+      let dir = root.appendingPathComponent(cls)
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      try FileManager.default.copyItem(at: fixtures.appendingPathComponent(file), to: dir.appendingPathComponent("x.JPG"))
+    }
+    try PNG.write(Image(width: 40, height: 12, channels: 3, bytes: [UInt8](repeating: 9, count: 1440)),
+                  to: root.appendingPathComponent("a/y.png"))
+    #expect { try DataSource.folder(root).load(split: .test) } throws: {
+      if case .mixedSizes(_, let detail) = $0 as? DataError { return detail.contains("--resize") } else { return false }
+    }
+    let data = try DataSource.folder(root).load(split: .test, preprocessing: .init(resize: 24, centerCrop: 20))
+    #expect(data.images.shape == [3, 3, 20, 20] && data.labels == [0, 0, 1])
+    #expect(data.name.hasSuffix("(resize 24, crop 20)"))
+    let reference = try NumPy.read(from: fixtures.appendingPathComponent("rgb420.r24_c20.npy")).scalars
+    // The first image, channel 0 (CHW), against torchvision's HWC bytes.
+    let first = (0..<400).map { data.images.scalars[$0] }
+    #expect(zip(first, stride(from: 0, to: 1200, by: 3).map { reference[$0] / 255 }).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+    #expect { try DataSource.folder(root).load(split: .test, preprocessing: .init(centerCrop: 20)) } throws: {
+      if case .unreadableImage(_, let reason) = $0 as? DataError { return reason.contains("does not fit") } else { return false }
+    }
+  }
+
   @Test("data sources parse, and bad ones are rejected")
   func sources() throws {
     #expect(try DataSource(parsing: "fashion-mnist") == .fashionMNIST)

@@ -40,6 +40,9 @@ struct ImportCommandTests {
       (["import", "--onnx", "a.onnx", "--input-range", "1,0", "--output", "m.safetensors"], "LO < HI"),
       (["import", "--onnx", "a.onnx", "--input-shape", "3,0,4", "--output", "m.safetensors"], "--input-shape"),
       (["import", "--spec", "s.json", "--weights", "w", "--input-range", "0,255", "--output", "m.safetensors"], "--onnx only"),
+      (["evaluate", "--model", "m", "--resize", "256"], "folder: data only"),
+      (["evaluate", "--model", "m", "--data", "folder:/x", "--resize", "0"], "--resize must be in"),
+      (["evaluate", "--model", "m", "--data", "folder:/x", "--resize", "200", "--center-crop", "224"], "larger than --resize"),
     ] {
       expectRejected(arguments, mentioning: message)
     }
