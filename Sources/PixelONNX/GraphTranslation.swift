@@ -194,7 +194,7 @@ struct GraphTranslation {
   mutating func binary(_ op: String, _ a: Value, _ b: Value, output: String, node: NodeAttributes? = nil) throws -> Value {
     switch (a, b) {
     case let (.constant(x), .constant(y)):
-      guard x.integers == nil || op != "div" else { throw (node?.unsupported("integer division of constants is not supported"))! }
+      // Folded in float; integer constants (shape arithmetic) stay integers except under division.
       let (s, t) = (x.tensor, y.tensor)
       let folded = op == "add" ? s + t : op == "sub" ? s - t : op == "mul" ? s * t : s / t
       var result = ConstantTensor(dims: folded.shape.dims, floats: folded.scalars)

@@ -10,10 +10,15 @@ import PixelTensor
 /// `op` is `layer` (the default when `layer` is given), `add`, `sub`, `mul`, `div` (two inputs,
 /// NumPy broadcasting of the per-example shapes) or `concat` (per-example `axis`, 0 = channels).
 public struct GraphNodeSpec: Codable, Equatable, Sendable {
+  /// `layer` (implied by a `layer` field), `add`, `sub`, `mul`, `div` or `concat`.
   public var op: String?
+  /// The layer a `layer` node applies (any kind the builder knows; unnamed ones are named `n<index>`).
   public var layer: LayerSpec?
+  /// The values read: `input`, constants, or earlier nodes' outputs.
   public var inputs: [String]
+  /// The value written, new to the graph.
   public var output: String
+  /// `concat`: the per-example axis (default 0, channels).
   public var axis: Int?
 
   public init(op: String? = nil, layer: LayerSpec? = nil, inputs: [String], output: String, axis: Int? = nil) {
@@ -24,7 +29,9 @@ public struct GraphNodeSpec: Codable, Equatable, Sendable {
 /// A constant of a `graph` layer spec: a buffer of per-example `shape` whose value comes from the
 /// checkpoint (zeros until one is loaded).
 public struct GraphConstantSpec: Codable, Equatable, Sendable {
+  /// The value's name and the buffer's member name (no dots).
   public var name: String
+  /// At most 4 extents, right-aligned against the per-example shapes it meets.
   public var shape: [Int]
 
   public init(name: String, shape: [Int]) { self.name = name; self.shape = shape }
