@@ -38,7 +38,7 @@ let package = Package(
                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
-                                                    "PixelAttacks", "PixelAnalysis", "PixelDefenses"]),
+                                                    "PixelAttacks", "PixelAnalysis", "PixelDefenses", "PixelONNX"]),
 
     // MARK: - Fuzzing (libFuzzer targets; `make fuzz` builds them with -sanitize=fuzzer,address)
     .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses",

@@ -127,6 +127,10 @@ def main() -> None:
     parser.add_argument("--attacks", action="store_true", help="also time torchattacks DeepFool and CW")
     parser.add_argument("--networks", action="store_true",
                         help="also time resnet20 and wide-resnet 16-4 on 3x32x32 (train, double backprop, inference, input gradient, PGD-10)")
+    parser.add_argument("--torchvision", default="",
+                        help="comma-separated torchvision models (e.g. resnet18,resnet50) to time at 224x224: inference and "
+                             "one input gradient at --torchvision-batch, as `pixelrobust bench --onnx` does for their exports")
+    parser.add_argument("--torchvision-batch", type=int, default=16)
     parser.add_argument("--smoothing", action="store_true",
                         help="also time smoothed prediction (vote, 32 draws, sigma 0.25) and certification draws")
     args = parser.parse_args()
@@ -185,6 +189,25 @@ def main() -> None:
         torch.manual_seed(0)
         report.update(network_cases("resnet20", resnet(3, [16, 32, 64]), args.batch, args.repeats))
         report.update(network_cases("wrn-16-4", resnet(2, [64, 128, 256]), args.batch, args.repeats))
+    for name in filter(None, args.torchvision.split(",")):
+        import torchvision
+        torch.manual_seed(0)
+        net = getattr(torchvision.models, name)().eval()
+        images = torch.rand(args.torchvision_batch, 3, 224, 224)
+        targets = torch.arange(args.torchvision_batch) % 1000
+
+        def forward():
+            with torch.no_grad():
+                net(images)
+
+        def gradient():
+            probe = images.clone().requires_grad_(True)
+            torch.autograd.grad(nn.functional.cross_entropy(net(probe), targets), probe)
+
+        for case, fn in (("evaluate", forward), ("input-gradient", gradient)):
+            t = timed(fn, max(3, args.repeats // 3), warmup=1)
+            report[f"{name}.{case}"] = {"medianMilliseconds": round(statistics.median(t), 3),
+                                        "imagesPerSecond": round(args.torchvision_batch / statistics.median(t) * 1e3, 2)}
     print(json.dumps(report, indent=2))
 
 

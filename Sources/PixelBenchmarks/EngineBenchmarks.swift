@@ -83,12 +83,17 @@ public struct EngineBenchmarks {
       add(contentsOf: elementwise(count: quick ? 1 << 12 : 1 << 22, using: &rng))
     }
 
+    return report(results)
+
+    func add(contentsOf more: [BenchmarkResult]) { results.append(contentsOf: more) }
+  }
+
+  /// The report of `results` with this machine's environment.
+  func report(_ results: [BenchmarkResult]) -> BenchmarkReport {
     let environment = BenchmarkEnvironment.current(
       blasCore: BLASRuntime.coreName, blasThreads: BLASRuntime.threadCount,
       blasConfig: BLASRuntime.configuration, workers: KernelConfig.workerCount)
     return BenchmarkReport(environment: environment, results: results, peakMemoryMiB: ProcessMemory.peakResidentMiB)
-
-    func add(contentsOf more: [BenchmarkResult]) { results.append(contentsOf: more) }
   }
 
   func result(_ name: String, _ detail: String, _ times: [Double], flops: Double? = nil,

@@ -21,6 +21,8 @@ struct CommandParsingTests {
   func benchValidation() {
     expectRejected(["bench", "--repeats", "0"], mentioning: "--repeats must be at least 1")
     expectRejected(["bench", "--repeats", "many"], mentioning: "many")
+    expectRejected(["bench", "--onnx", "a.onnx", "--filter", "sgemm"], mentioning: "--onnx runs on its own")
+    expectRejected(["bench", "--onnx", "a.onnx", "--onnx-batch", "0"], mentioning: "--onnx-batch")
     expectRejected(["no-such-command"], mentioning: "no-such-command")
   }
 

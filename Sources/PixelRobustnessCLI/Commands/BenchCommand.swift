@@ -25,14 +25,25 @@ extension PixelRobustCommand {
     @Flag(help: "Tiny problem sizes: checks that the benchmark runs, measures nothing useful.")
     var quick = false
 
+    @Option(help: "Instead: benchmark these ONNX models (comma-separated): import, inference and input gradient.")
+    var onnx: CommaList<String>?
+
+    @Option(help: "Batch size of the --onnx figures.")
+    var onnxBatch = 16
+
     func validate() throws {
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
+      guard (1...4096).contains(onnxBatch) else { throw ValidationError("--onnx-batch must be in 1...4096.") }
+      if onnx != nil, filter != nil || quick { throw ValidationError("--onnx runs on its own: no --filter or --quick.") }
     }
 
     func run() throws {
       try OutputCheck(files: [json].compactMap { $0 }).run()
       Console.announceRuntime()
-      let report = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter).run { name in
+      let benchmarks = EngineBenchmarks(repeats: repeats, quick: quick, filter: filter)
+      let report = try onnx.map { files in
+        try benchmarks.runImported(onnx: files.values.map { URL(cliPath: $0) }, batch: onnxBatch) { Console.note("  measuring \($0)…") }
+      } ?? benchmarks.run { name in
         Console.note("  measuring \(name)…")
       }
       let data = try report.json()
