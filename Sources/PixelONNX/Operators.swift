@@ -40,9 +40,11 @@ extension GraphTranslation {
       throw a.unsupported("operators of domain '\(node.domain)' are not supported (only the standard domain)")
     }
     guard let first = node.output.first, !first.isEmpty else { throw a.malformed("the node has no output") }
-    let output = first
+    // Graph values are named "v:<ONNX name>", so no ONNX name can clash with the values the
+    // translation adds itself (the input scaling, a pooled value before its reshape).
+    let output = "v:" + first
     func define(_ v: Value) throws {
-      values[output] = v
+      values[first] = v
       if node.output.dropFirst().contains(where: { !$0.isEmpty && usedLater($0) }) {
         throw a.unsupported("only the first output of \(node.opType) is supported, and a later node reads another")
       }
@@ -81,7 +83,7 @@ extension GraphTranslation {
       try define(value(a, 0))
     case "Constant": try define(.constant(constant(a)))
     case "Softmax", "LogSoftmax":
-      guard output == outputName else {
+      guard first == outputName else {
         throw a.unsupported("a \(node.opType) inside the network is not supported; \(Self.alternatives[node.opType]!)")
       }
       let (x, shape) = try tensor(a, 0)
@@ -318,7 +320,7 @@ extension GraphTranslation {
   mutating func globalAverage(_ a: NodeAttributes, keepDimensions: Bool, output: String) throws -> Value {
     let (x, shape) = try tensor(a, 0)
     guard shape.count == 3 else { throw a.malformed("spatial averaging needs an image [C, H, W], got \(shape)") }
-    let pooled = emit(LayerSpec(type: "global_avgpool"), on: x, output: keepDimensions ? output + "_flat" : output, shape: [shape[0]])
+    let pooled = emit(LayerSpec(type: "global_avgpool"), on: x, output: keepDimensions ? "pooled:" + output : output, shape: [shape[0]])
     guard keepDimensions, case let .tensor(name, _) = pooled else { return pooled }
     var reshape = LayerSpec(type: "reshape")
     try reshape.setOption("shape", [shape[0], 1, 1])
