@@ -114,6 +114,35 @@ struct ONNXImportTests {
     #expect(penalty.allSatisfy { g in g.scalars.allSatisfy(\.isFinite) && g.scalars.contains { $0 != 0 } })
   }
 
+  @Test("an NHWC input whose only use is a Transpose to NCHW is absorbed: the import takes NCHW images")
+  func nhwcInput() throws {
+    var proto = try ONNXFixtures.proto("cnn_bn_folded")
+    let original = proto.graph.input[0].name
+    var input = proto.graph.input[0]
+    input.name = "x_nhwc"
+    var dims = input.type.tensorType.shape.dim
+    dims = [dims[0], dims[2], dims[3], dims[1]]
+    input.type.tensorType.shape.dim = dims
+    proto.graph.input[0] = input
+    var transpose = Onnx_NodeProto()
+    transpose.opType = "Transpose"
+    transpose.name = "to_nchw"
+    transpose.input = ["x_nhwc"]
+    transpose.output = [original]
+    var perm = Onnx_AttributeProto()
+    perm.name = "perm"; perm.type = .ints; perm.ints = [0, 3, 1, 2]
+    transpose.attribute = [perm]
+    proto.graph.node.insert(transpose, at: 0)
+    let model = try ONNXFixtures.importing(proto)
+    #expect(model.spec.input == [3, 8, 8])
+    let (reference, _) = try ONNXImporter.read(ONNXFixtures.url("cnn_bn_folded"))
+    let x = try ONNXFixtures.array("cnn_bn_folded", "input")
+    #expect(withoutGradients { model(x) }.scalars == withoutGradients { reference(x) }.scalars)
+    perm.ints = [0, 2, 3, 1]
+    proto.graph.node[0].attribute = [perm]
+    #expect(throws: ONNXError.self) { _ = try ONNXFixtures.importing(proto) }
+  }
+
   @Test("--input-range puts x·(hi − lo) + lo in front")
   func inputRange() throws {
     let url = ONNXFixtures.url("cnn_bn_folded")
