@@ -248,7 +248,8 @@ struct GraphTranslation {
       throw ONNXError.malformed(file: file, node: "graph", reason: "the weights do not fit the translated layers: \(error)")
     }
     for (tensorName, t) in state {
-      let bad = t.scalars.filter { !$0.isFinite }.count
+      // Scanned in place: `scalars` would copy every weight once more.
+      let bad = t.withUnsafeBufferPointer { b in b.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
       if bad > 0 { throw ONNXError.tensorData(file: file, tensor: tensorName, reason: "holds \(bad) NaN or infinite values") }
     }
     model.setMode(.inference)
