@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/pixelrobust
 
-.PHONY: setup build release test fuzz bench demo clean
+.PHONY: setup build release test test-slurm fuzz bench demo clean
 
 ## setup: install the Debian packages the build needs (idempotent; apt-get as root)
 setup:
@@ -20,6 +20,11 @@ release: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## test-slurm: a real single-node Slurm (slurm-wlm, munge from Debian) runs 3-shard jobs via
+## `pixelrobust slurm --submit`; merged results must equal single runs (root; about 2 minutes)
+test-slurm: build
+	bash scripts/slurm_test.sh .build/debug/pixelrobust
 
 ## fuzz: every parser under libFuzzer + AddressSanitizer, FUZZ_SECONDS (default 60) each
 fuzz: setup

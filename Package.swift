@@ -6,7 +6,7 @@ let package = Package(
   products: [
     .library(name: "PixelRobustness", targets: ["PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData",
                                                "PixelTraining", "PixelAttacks", "PixelAnalysis", "PixelDefenses",
-                                               "PixelONNX"]),
+                                               "PixelONNX", "PixelCluster"]),
     .executable(name: "pixelrobust", targets: ["pixelrobust"]),
   ],
   dependencies: [
@@ -37,6 +37,7 @@ let package = Package(
     .target(name: "PixelONNX", dependencies: ["PixelTensor", "PixelNN",
                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
+    .target(name: "PixelCluster", dependencies: ["PixelTensor", "PixelData"], exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
                                                     "PixelAttacks", "PixelAnalysis", "PixelDefenses", "PixelONNX"]),
 
@@ -56,7 +57,7 @@ let package = Package(
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [
       "PixelTensor", "PixelMasks", "PixelNN", "PixelImaging", "PixelData", "PixelTraining", "PixelAttacks",
-      "PixelAnalysis", "PixelDefenses", "PixelBenchmarks", "PixelONNX",
+      "PixelAnalysis", "PixelDefenses", "PixelBenchmarks", "PixelONNX", "PixelCluster",
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .executableTarget(name: "pixelrobust", dependencies: ["PixelRobustnessCLI"]),
@@ -85,6 +86,7 @@ let package = Package(
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelONNXTests", dependencies: ["PixelONNX", "PixelNN", "PixelTensor", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelClusterTests", dependencies: ["PixelCluster", "_TestSupport"]),
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelAttacks", "PixelBenchmarks",
                                                                "PixelDefenses", "PixelData", "PixelTensor", "PixelTraining",

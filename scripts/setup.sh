@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what PixelRobustness needs from Debian's packages, once. Idempotent: with every
 # package present it only checks. As root it runs apt-get; otherwise it prints the exact
-# command and fails.
+# command and fails. Extra package names as arguments are installed too (make test-slurm
+# passes slurm-wlm and munge).
 set -euo pipefail
 
-packages=(libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev pkg-config dataset-fashion-mnist)
+packages=(libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev pkg-config dataset-fashion-mnist "$@")
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: 'swift' is not on PATH. Install Swift 6 (https://www.swift.org/install/linux/) first." >&2

@@ -11,7 +11,8 @@ public enum GradientTarget: String, Codable, Sendable, CaseIterable {
 
 /// Running sums of input gradients over a data set: `Σ|g|`, `Σ g` and per-class `Σ|g|`, with
 /// counts. Partial sums from shards merge by addition, so a large data set can be split across
-/// machines and combined (`pixelrobust merge-maps`). Sums are kept in `Double`.
+/// machines and combined (`pixelrobust merge`). Sums are kept exactly as ``ExactSum`` pairs, so
+/// merged shards hold the single run's sums bit for bit.
 public struct GradientMapAccumulator: Sendable, Equatable {
   /// `[C, H, W]` of one image.
   public let imageShape: [Int]
@@ -28,6 +29,8 @@ public struct GradientMapAccumulator: Sendable, Equatable {
   public private(set) var nonFiniteGradientImages = 0
   /// `Σ_n ‖g_n‖₂` over the counted images (`nil` for partial sums written before it was kept).
   public private(set) var gradientNormSum: Double? = 0
+  /// The low halves of the sums' ``ExactSum`` pairs.
+  var absoluteSumLow: [Double], signedSumLow: [Double], classAbsoluteSumLow: [Double], gradientNormSumLow = 0.0
 
   /// Empty sums for images of `imageShape` and `classes` classes.
   public init(imageShape: [Int], classes: Int) {
@@ -37,6 +40,9 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     absoluteSum = [Double](repeating: 0, count: size)
     signedSum = [Double](repeating: 0, count: size)
     classAbsoluteSum = [Double](repeating: 0, count: size * classes)
+    absoluteSumLow = absoluteSum
+    signedSumLow = signedSum
+    classAbsoluteSumLow = classAbsoluteSum
     classCounts = [Int](repeating: 0, count: classes)
   }
 
@@ -64,12 +70,15 @@ public struct GradientMapAccumulator: Sendable, Equatable {
         var squares = 0.0
         for i in 0..<size {
           let v = Double(g[base + i])
-          absoluteSum[i] += Swift.abs(v)
-          signedSum[i] += v
+          ExactSum.add(Swift.abs(v), hi: &absoluteSum[i], lo: &absoluteSumLow[i])
+          ExactSum.add(v, hi: &signedSum[i], lo: &signedSumLow[i])
           squares += v * v
-          if hasClass { classAbsoluteSum[y * size + i] += Swift.abs(v) }
+          if hasClass { ExactSum.add(Swift.abs(v), hi: &classAbsoluteSum[y * size + i], lo: &classAbsoluteSumLow[y * size + i]) }
         }
-        gradientNormSum = gradientNormSum.map { $0 + squares.squareRoot() }
+        if var sum = gradientNormSum {
+          ExactSum.add(squares.squareRoot(), hi: &sum, lo: &gradientNormSumLow)
+          gradientNormSum = sum
+        }
       }
     }
   }
@@ -83,9 +92,19 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     count += other.count
     zeroGradientImages += other.zeroGradientImages
     nonFiniteGradientImages += other.nonFiniteGradientImages
-    gradientNormSum = gradientNormSum.flatMap { a in other.gradientNormSum.map { a + $0 } }
-    for i in absoluteSum.indices { absoluteSum[i] += other.absoluteSum[i]; signedSum[i] += other.signedSum[i] }
-    for i in classAbsoluteSum.indices { classAbsoluteSum[i] += other.classAbsoluteSum[i] }
+    if var sum = gradientNormSum, let o = other.gradientNormSum {
+      ExactSum.add(pair: o, other.gradientNormSumLow, hi: &sum, lo: &gradientNormSumLow)
+      gradientNormSum = sum
+    } else {
+      gradientNormSum = nil
+    }
+    for i in absoluteSum.indices {
+      ExactSum.add(pair: other.absoluteSum[i], other.absoluteSumLow[i], hi: &absoluteSum[i], lo: &absoluteSumLow[i])
+      ExactSum.add(pair: other.signedSum[i], other.signedSumLow[i], hi: &signedSum[i], lo: &signedSumLow[i])
+    }
+    for i in classAbsoluteSum.indices {
+      ExactSum.add(pair: other.classAbsoluteSum[i], other.classAbsoluteSumLow[i], hi: &classAbsoluteSum[i], lo: &classAbsoluteSumLow[i])
+    }
     for k in 0..<classes { classCounts[k] += other.classCounts[k] }
   }
 
@@ -116,9 +135,14 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     meta["pixelrobust.map.class_counts"] = classCounts.map(String.init).joined(separator: ",")
     meta["pixelrobust.map.zero_gradient_images"] = String(zeroGradientImages)
     meta["pixelrobust.map.non_finite_gradient_images"] = String(nonFiniteGradientImages)
-    if let gradientNormSum { meta["pixelrobust.map.gradient_norm_sum"] = "\(gradientNormSum)" }
+    if let gradientNormSum {
+      meta["pixelrobust.map.gradient_norm_sum"] = "\(gradientNormSum)"
+      meta["pixelrobust.map.gradient_norm_sum_low"] = "\(gradientNormSumLow)"
+    }
     try SafeTensors.writeFloat64(["abs_sum": (imageShape, absoluteSum), "signed_sum": (imageShape, signedSum),
-                                  "class_abs_sum": ([classes] + imageShape, classAbsoluteSum)], metadata: meta, to: url)
+                                  "class_abs_sum": ([classes] + imageShape, classAbsoluteSum),
+                                  "abs_sum_low": (imageShape, absoluteSumLow), "signed_sum_low": (imageShape, signedSumLow),
+                                  "class_abs_sum_low": ([classes] + imageShape, classAbsoluteSumLow)], metadata: meta, to: url)
   }
 
   /// Reads partial sums written by ``write(to:metadata:)``.
@@ -138,6 +162,14 @@ public struct GradientMapAccumulator: Sendable, Equatable {
     acc.absoluteSum = a.values
     acc.signedSum = s.values
     acc.classAbsoluteSum = c.values
+    // Partials written before the sums were exact pairs have no low halves: zeros.
+    for (key, size, low) in [("abs_sum_low", a.values.count, \GradientMapAccumulator.absoluteSumLow),
+                             ("signed_sum_low", s.values.count, \.signedSumLow), ("class_abs_sum_low", c.values.count, \.classAbsoluteSumLow)] {
+      guard let values = arrays[key]?.values else { continue }
+      guard values.count == size else { throw AnalysisError.malformed(path: url.path, detail: "\(key) of the wrong size") }
+      acc[keyPath: low] = values
+    }
+    acc.gradientNormSumLow = meta["pixelrobust.map.gradient_norm_sum_low"].flatMap(Double.init) ?? 0
     acc.count = try ints("pixelrobust.map.count").first ?? 0
     acc.classCounts = try ints("pixelrobust.map.class_counts")
     acc.zeroGradientImages = try ints("pixelrobust.map.zero_gradient_images").first ?? 0
@@ -152,7 +184,6 @@ public struct GradientMapAccumulator: Sendable, Equatable {
 public enum AnalysisError: Error, Equatable, CustomStringConvertible {
   case incompatible(String)
   case malformed(path: String, detail: String)
-  case invalidShard(String)
   /// A map file (`--map`) that is not a usable per-pixel map.
   case unusableMap(path: String, detail: String)
 
@@ -161,7 +192,6 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case let .unusableMap(p, d): return "\(p): not a usable gradient map: \(d)"
     case .incompatible(let d): return "cannot merge gradient maps: \(d)"
     case let .malformed(p, d): return "\(p): not a gradient-map partial: \(d)"
-    case .invalidShard(let s): return "invalid shard '\(s)': use i/n with 0 ≤ i < n"
     }
   }
 }

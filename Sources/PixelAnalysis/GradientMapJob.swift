@@ -7,32 +7,20 @@ import PixelTensor
 /// written as a folder by ``GradientMapOutputs``, and the merge of shard folders into the map a
 /// single run writes.
 public struct GradientMapJob {
-  /// Metadata keys of `partial.safetensors` that identify what a partial map is of.
-  public enum MetadataKey {
-    /// The model's name as given (a path).
-    public static let model = "pixelrobust.map.model"
-    /// ``Checkpoint/contentHash(of:)`` of the model.
-    public static let modelHash = "pixelrobust.map.model_hash"
-    /// The data set's name (source and split).
-    public static let data = "pixelrobust.map.data"
-    /// The number of examples of the whole (unsharded) data set.
-    public static let examples = "pixelrobust.map.examples"
-    public static let target = "pixelrobust.map.target"
-    public static let batchSize = "pixelrobust.map.batch_size"
-    /// `i/n`, absent for an unsharded run.
-    public static let shard = "pixelrobust.map.shard"
-  }
+  /// The ``PartialResult`` kind of a shard's folder.
+  public static let kind = "gradient-map"
+  /// The file holding a part's image sums (for the mean image of the merged overlay).
+  static let imageSumFile = "image_sum.safetensors"
 
   public var target: GradientTarget
   public var batchSize: Int
   /// Only this part of the data set (whole batches), or all of it.
-  public var shard: InputGradientMap.Shard?
+  public var shard: Shard?
   /// Where and how the files are written.
   public var outputs: GradientMapOutputs
 
   /// A job writing `outputs` for `target` in batches of `batchSize`, optionally for one shard.
-  public init(target: GradientTarget = .loss, batchSize: Int = 256, shard: InputGradientMap.Shard? = nil,
-              outputs: GradientMapOutputs) {
+  public init(target: GradientTarget = .loss, batchSize: Int = 256, shard: Shard? = nil, outputs: GradientMapOutputs) {
     precondition(batchSize >= 1, "batch size must be positive")
     self.target = target
     self.batchSize = batchSize
@@ -40,78 +28,90 @@ public struct GradientMapJob {
     self.outputs = outputs
   }
 
-  /// Accumulates the map of `data` (or the shard's part) through `model` and writes every file.
+  /// Everything two parts of one map must share: the model's content digest, the data set, its
+  /// size and class names, the target, the batch size and the rendering.
+  func identity(model: Model, modelName: String, data: Dataset) -> [String: String] {
+    ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
+     "examples": String(data.count), "class_names": data.classNames.joined(separator: "\n"),
+     "target": target.rawValue, "batch_size": String(batchSize)].merging(outputs.renderingIdentity) { a, _ in a }
+  }
+
+  /// Accumulates the map of `data` (or the shard's part) through `model` and writes every file;
+  /// a shard's folder also holds its image sums and a ``PartialResult`` identity.
   /// - Parameter progress: images done and the part's size, after every batch.
   /// - Returns: the summary and the names of the files written.
   public func run(model: Model, modelName: String, data: Dataset,
                   progress: (Int, Int) -> Void = { _, _ in }) throws -> (summary: MapSummary, files: [String]) {
-    let part = shard.map { data.subset(Array($0.range(of: data.count, batchSize: batchSize))) } ?? data
+    let range = shard?.range(of: data.count, batchSize: batchSize) ?? 0..<data.count
+    let part = data.subset(Array(range))
     let acc = InputGradientMap.accumulate(model: model, data: part, target: target, batchSize: batchSize, progress: progress)
-    let meanImage = withoutGradients { part.images.mean(alongAxes: [0]) }
-    let summary = MapSummary(acc, model: modelName, data: data.name, target: target,
-                             shard: shard.map { "\($0.index)/\($0.count)" })
-    var metadata = [MetadataKey.model: modelName, MetadataKey.modelHash: Checkpoint.contentHash(of: model),
-                    MetadataKey.data: data.name, MetadataKey.examples: String(data.count),
-                    MetadataKey.target: target.rawValue, MetadataKey.batchSize: String(batchSize)]
-    if let shard { metadata[MetadataKey.shard] = "\(shard.index)/\(shard.count)" }
-    let files = try outputs.write(acc, summary: summary, classNames: data.classNames, meanImage: meanImage, metadata: metadata)
-    try FolderManifest.write(folder: outputs.folder, files: files, identity: metadata)
+    let imageSum = Self.imageSum(part)
+    let summary = MapSummary(acc, model: modelName, data: data.name, target: target, shard: shard?.description)
+    let job = identity(model: model, modelName: modelName, data: data)
+    var files = try outputs.write(acc, summary: summary, classNames: data.classNames,
+                                  meanImage: Self.meanImage(imageSum, count: part.count, shape: data.imageShape), metadata: job)
+    var manifest = job
+    if let shard {
+      try SafeTensors.writeFloat64(["image_sum": (data.imageShape, imageSum)], metadata: ["count": String(part.count)],
+                                   to: outputs.folder.appendingPathComponent(Self.imageSumFile))
+      files.append(Self.imageSumFile)
+      manifest = PartialResult(kind: Self.kind, shard: shard, range: range, examples: data.count, job: job).manifestIdentity
+    }
+    try FolderManifest.write(folder: outputs.folder, files: files, identity: manifest)
     return (summary, files + [FolderManifest.fileName])
   }
 
-  /// Merges the `partial.safetensors` of shard folders into `outputs`: the same map as one
-  /// unsharded run (sums are exact in `Double` and shards cover whole batches).
-  /// - Throws: ``AnalysisError`` for a partial of another model, data set, target or batch size
-  ///   than the first, a repeated shard, a missing shard, or an unsharded map among shards;
-  ///   ``FolderManifestError`` for a shard folder without a complete manifest (unfinished).
-  ///   Partials written before shard identities were recorded merge as they are.
-  public static func merge(_ folders: [URL], into outputs: GradientMapOutputs) throws
+  /// `Σ_n x_n` per pixel in `Double`: exact for 8-bit images of up to 2²¹ examples, so the
+  /// shards' sums add up to the single run's.
+  static func imageSum(_ data: Dataset) -> [Double] {
+    let per = data.imageShape.reduce(1, *)
+    var sum = [Double](repeating: 0, count: per)
+    data.images.withUnsafeBufferPointer { b in
+      for n in 0..<data.count { for i in 0..<per { sum[i] += Double(b[n * per + i]) } }
+    }
+    return sum
+  }
+
+  static func meanImage(_ sum: [Double], count: Int, shape: [Int]) -> Tensor? {
+    count == 0 ? nil : Tensor(sum.map { Float($0 / Double(count)) }, shape: Shape(shape))
+  }
+
+  /// Merges shard folders into `folder`: the map one unsharded run writes, rendered as the
+  /// shards were (partial sums add exactly in `Double` for the maps' Float outputs; shards cover
+  /// whole batches).
+  /// - Throws: ``PartialResultError`` for a foreign, repeated or missing shard,
+  ///   ``FolderManifestError`` for an unfinished one, ``AnalysisError`` for damaged sums.
+  public static func merge(_ folders: [URL], into folder: URL) throws
     -> (accumulator: GradientMapAccumulator, summary: MapSummary, files: [String]) {
-    guard let firstFolder = folders.first else { throw AnalysisError.incompatible("no shard folders given") }
+    let parts = try PartialResult.collect(folders)
+    guard parts[0].part.kind == kind else { throw PartialResultError.unsupportedKind(folder: parts[0].folder.path, kind: parts[0].part.kind) }
+    let job = parts[0].part.job
+    let outputs = try GradientMapOutputs(folder: folder, renderingIdentity: job, source: parts[0].folder.path)
     var merged: GradientMapAccumulator?
-    var first: [String: String] = [:]
-    var seen: [String: URL] = [:]
-    var count: Int?
-    for folder in folders {
-      let url = folder.appendingPathComponent("partial.safetensors")
-      let (acc, meta) = try GradientMapAccumulator.read(from: url)
-      // A shard written with identities has a manifest, written last: without it (or with a
-      // file changed since) the shard is unfinished or was tampered with.
-      if meta[MetadataKey.modelHash] != nil { _ = try FolderManifest.verify(folder: folder) }
+    var imageSum: [Double] = []
+    for (shardFolder, _) in parts {
+      let (acc, _) = try GradientMapAccumulator.read(from: shardFolder.appendingPathComponent("partial.safetensors"))
+      let sumURL = shardFolder.appendingPathComponent(imageSumFile)
+      guard let sum = try SafeTensors.readFloat64(from: sumURL).arrays["image_sum"]?.values,
+            sum.count == acc.pixelCount else {
+        throw AnalysisError.malformed(path: sumURL.path, detail: "no image_sum of \(acc.pixelCount) values")
+      }
       if merged == nil {
         merged = acc
-        first = meta
+        imageSum = sum
       } else {
-        for key in [MetadataKey.modelHash, MetadataKey.data, MetadataKey.examples, MetadataKey.target, MetadataKey.batchSize]
-        where meta[key] != first[key] {
-          throw AnalysisError.incompatible("\(url.path) has \(key) = \(meta[key] ?? "none") but "
-                                           + "\(firstFolder.path) has \(first[key] ?? "none")")
-        }
         try merged!.merge(acc)
-      }
-      guard meta[MetadataKey.modelHash] != nil else { continue }
-      let shard = meta[MetadataKey.shard] ?? "whole"
-      if let previous = seen[shard] {
-        throw AnalysisError.incompatible("\(folder.path) repeats shard \(shard) of \(previous.path)")
-      }
-      seen[shard] = folder
-      let n = try shard == "whole" ? 1 : InputGradientMap.Shard(parsing: shard).count
-      if let count, count != n { throw AnalysisError.incompatible("\(folder.path) is shard \(shard), the others are of \(count)") }
-      count = n
-    }
-    if let count, !seen.isEmpty {
-      let missing = (0..<count).filter { count > 1 && seen["\($0)/\(count)"] == nil }
-      if !missing.isEmpty {
-        throw AnalysisError.incompatible("shards \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) are missing")
+        for i in imageSum.indices { imageSum[i] += sum[i] }
       }
     }
     let acc = merged!
-    var metadata = first
-    metadata[MetadataKey.shard] = nil
-    let target = GradientTarget(rawValue: first[MetadataKey.target] ?? "loss") ?? .loss
-    let summary = MapSummary(acc, model: first[MetadataKey.model] ?? "?", data: first[MetadataKey.data] ?? "?", target: target)
-    let files = try outputs.write(acc, summary: summary, classNames: [], meanImage: nil, metadata: metadata)
-    try FolderManifest.write(folder: outputs.folder, files: files, identity: metadata)
+    let target = GradientTarget(rawValue: job["target"] ?? "") ?? .loss
+    let summary = MapSummary(acc, model: job["model"] ?? "?", data: job["data"] ?? "?", target: target)
+    let text = job["class_names"] ?? ""
+    let names = text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let files = try outputs.write(acc, summary: summary, classNames: names,
+                                  meanImage: meanImage(imageSum, count: parts[0].part.examples, shape: acc.imageShape), metadata: job)
+    try FolderManifest.write(folder: folder, files: files, identity: job)
     return (acc, summary, files + [FolderManifest.fileName])
   }
 }

@@ -24,6 +24,39 @@ public struct GradientMapOutputs {
     self.perClass = perClass
   }
 
+  /// The rendering as job-identity entries, so that a merge of shards renders what each shard's
+  /// command asked for.
+  public var renderingIdentity: [String: String] {
+    let scale: String = switch scaling {
+    case .linear: "linear"
+    case let .percentile(lo, hi): "percentile:\(lo),\(hi)"
+    case let .fixed(lo, hi): "fixed:\(lo),\(hi)"
+    }
+    return ["render.colormap": colormap.rawValue, "render.scaling": scale, "render.signed": String(signed),
+            "render.per_class": String(perClass)]
+  }
+
+  /// Outputs into `folder` rendered as ``renderingIdentity`` recorded.
+  /// - Throws: ``AnalysisError/malformed(path:detail:)`` naming `source` for entries this
+  ///   version does not write.
+  public init(folder: URL, renderingIdentity identity: [String: String], source: String) throws {
+    func bad(_ key: String) -> AnalysisError { .malformed(path: source, detail: "\(key) = \(identity[key] ?? "none")") }
+    guard let colormap = identity["render.colormap"].flatMap(Colormap.init(rawValue:)) else { throw bad("render.colormap") }
+    guard let signed = identity["render.signed"].flatMap(Bool.init) else { throw bad("render.signed") }
+    guard let perClass = identity["render.per_class"].flatMap(Bool.init) else { throw bad("render.per_class") }
+    let text = identity["render.scaling"] ?? ""
+    let parts = text.split(separator: ":", maxSplits: 1)
+    let bounds = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Double($0) } : []
+    let scaling: HeatmapScaling
+    switch parts.first {
+    case "linear" where parts.count == 1: scaling = .linear
+    case "percentile" where bounds.count == 2: scaling = .percentile(low: bounds[0], high: bounds[1])
+    case "fixed" where bounds.count == 2: scaling = .fixed(bounds[0], bounds[1])
+    default: throw bad("render.scaling")
+    }
+    self.init(folder: folder, colormap: colormap, scaling: scaling, signed: signed, perClass: perClass)
+  }
+
   /// Writes every file; returns their names.
   @discardableResult
   public func write(_ acc: GradientMapAccumulator, summary: MapSummary, classNames: [String], meanImage: Tensor?,

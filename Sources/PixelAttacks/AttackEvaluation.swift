@@ -39,11 +39,83 @@ public struct AttackResult: Codable, Sendable {
   public var gradientHealth: GradientHealth
 }
 
-/// Runs bounded attacks over a data set in batches, in inference mode, with a seeded generator.
+/// What a bounded attack did to each example, in data order, with the threat-model checks of
+/// the examples seen: everything ``AttackResult`` summarises. Outcomes of consecutive parts of a
+/// data set concatenate, and the summary of the concatenation is the single run's, bit for bit,
+/// because every sum runs over the examples in order. JSON keys are the property names.
+public struct AttackOutcomes: Codable, Sendable, Equatable {
+  public var attack: String
+  public var norm: String
+  public var epsilon: Double
+  public var targeted: Bool
+  /// Classifications per example (clean and adversarial).
+  public var classifications: Int
+  public var maskFraction: Double
+  /// Per example: clean classifications that were right.
+  public var cleanHits: [Int]
+  /// Per example: every adversarial classification was right.
+  public var robust: [Bool]
+  /// Per example: the attack succeeded (fooled, or reached the target in some classification).
+  public var succeeded: [Bool]
+  /// Per example: ‖x_adv − x‖∞ and ‖x_adv − x‖₂.
+  public var lInfinity: [Float]
+  public var l2: [Float]
+  public var maxOffMaskChange: Double
+  public var maxPerturbation: Double
+  public var withinBounds: Bool
+  public var gradientHealth: GradientHealth
+
+  /// The examples recorded.
+  public var count: Int { robust.count }
+
+  /// The outcomes of `parts`, consecutive parts of one data set attacked with one attack at one ε.
+  /// - Precondition: the parts agree on attack, norm, ε, targeting, classifications and mask.
+  public static func concatenating(_ parts: [AttackOutcomes]) -> AttackOutcomes {
+    var out = parts[0]
+    for p in parts.dropFirst() {
+      precondition(p.attack == out.attack && p.norm == out.norm && p.epsilon == out.epsilon && p.targeted == out.targeted
+                   && p.classifications == out.classifications && p.maskFraction == out.maskFraction,
+                   "outcomes of one attack at one ε")
+      out.cleanHits += p.cleanHits; out.robust += p.robust; out.succeeded += p.succeeded
+      out.lInfinity += p.lInfinity; out.l2 += p.l2
+      out.maxOffMaskChange = Swift.max(out.maxOffMaskChange, p.maxOffMaskChange)
+      out.maxPerturbation = Swift.max(out.maxPerturbation, p.maxPerturbation)
+      out.withinBounds = out.withinBounds && p.withinBounds
+      out.gradientHealth.examples += p.gradientHealth.examples
+      out.gradientHealth.zero += p.gradientHealth.zero
+      out.gradientHealth.nonFinite += p.gradientHealth.nonFinite
+    }
+    return out
+  }
+}
+
+extension AttackResult {
+  /// The summary of `outcomes`: means over all examples; the success rate over the examples
+  /// classified correctly every time when clean.
+  public init(_ o: AttackOutcomes) {
+    let n = Double(Swift.max(o.count, 1))
+    var cleanCorrect = 0.0, attempted = 0, successes = 0
+    for i in 0..<o.count {
+      cleanCorrect += Double(o.cleanHits[i]) / Double(o.classifications)
+      if o.cleanHits[i] == o.classifications {
+        attempted += 1
+        if o.succeeded[i] { successes += 1 }
+      }
+    }
+    self.init(attack: o.attack, norm: o.norm, epsilon: o.epsilon, targeted: o.targeted, maskFraction: o.maskFraction,
+              count: o.count, cleanAccuracy: cleanCorrect / n, robustAccuracy: Double(o.robust.filter { $0 }.count) / n,
+              successRate: Double(successes) / Double(Swift.max(attempted, 1)),
+              meanLInfinity: o.lInfinity.reduce(0) { $0 + Double($1) } / n, meanL2: o.l2.reduce(0) { $0 + Double($1) } / n,
+              maxOffMaskChange: o.maxOffMaskChange, maxPerturbation: o.maxPerturbation, withinBounds: o.withinBounds,
+              gradientHealth: o.gradientHealth)
+  }
+}
+
+/// Runs bounded attacks over a data set in batches, in inference mode, with seeded generators.
 public struct AttackRunner {
   /// Images per batch.
   public var batchSize: Int
-  /// Seeds the attacks' random starts and the model's randomized layers (reseeded per run).
+  /// Seeds the attacks' random starts and the model's randomized layers.
   public var seed: UInt64
   /// How many times each example is classified (a randomized model answers differently each
   /// time): clean accuracy is the mean over the draws, robust accuracy the worst case.
@@ -58,74 +130,67 @@ public struct AttackRunner {
     self.classifications = classifications
   }
 
-  /// Attacks every example of `data`.
+  /// Attacks every example of `data` and summarises.
+  public func run(_ attack: any BoundedAttack, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool = false,
+                  progress: (Int, Int) -> Void = { _, _ in },
+                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> AttackResult {
+    AttackResult(outcomes(attack, model: model, data: data, threat: threat, targeted: targeted, progress: progress, onBatch: onBatch))
+  }
+
+  /// Attacks every example of `data`, recording each one's outcome.
+  ///
+  /// Each batch's random draws (the attack's, and the model's randomized layers, reseeded)
+  /// come from the stream `(seed, first + b)` of its first example's global index `first + b`:
+  /// a data set cut into shards at batch boundaries gives the single run's outcomes.
   /// - Parameters:
+  ///   - first: the global index of `data`'s first example (a shard's offset).
   ///   - targeted: use targets `(y + 1) mod K` instead of untargeted misclassification.
   ///   - progress: after every batch, the images attacked so far and the total.
   ///   - onBatch: receives each batch's clean images, adversarial images and labels (for saving examples).
-  ///   - perExample: receives, per batch, whether each example stayed correct in every
-  ///     classification and its L∞ and L2 perturbation sizes (what an ensemble combines).
-  public func run(_ attack: any BoundedAttack, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool = false,
-                  progress: (Int, Int) -> Void = { _, _ in },
-                  onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in },
-                  perExample: ([Bool], [Float], [Float]) -> Void = { _, _, _ in }) -> AttackResult {
-    var rng = SeededGenerator(seed: seed)
-    var cleanCorrect = 0.0, robustCorrect = 0, successes = 0, attempted = 0
-    var sumLinf = 0.0, sumL2 = 0.0, maxPert = 0.0
+  public func outcomes(_ attack: any BoundedAttack, model: Model, data: Dataset, first: Int = 0, threat: ThreatModel,
+                       targeted: Bool = false, progress: (Int, Int) -> Void = { _, _ in },
+                       onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> AttackOutcomes {
     var audit = PerturbationAudit(mask: threat.mask, bounds: threat.bounds)
-    var health = GradientHealth()
+    var out = AttackOutcomes(attack: attack.name, norm: threat.norm.rawValue, epsilon: threat.epsilon.decimal, targeted: targeted,
+                             classifications: classifications, maskFraction: audit.maskFraction, cleanHits: [], robust: [],
+                             succeeded: [], lInfinity: [], l2: [], maxOffMaskChange: 0, maxPerturbation: 0, withinBounds: true,
+                             gradientHealth: GradientHealth())
     let classes = model.spec.classes
-    model.reseedRandomizedLayers(seed)
     model.withMode(.inference) {
-      let batches = MiniBatches(data, batchSize: batchSize)
       var done = 0
-      for (x, y) in batches {
+      for (x, y) in MiniBatches(data, batchSize: batchSize) {
+        var rng = SeededGenerator(seed: seed, stream: first + done)
+        model.reseedRandomizedLayers(rng.next())
         let criterion: Criterion = targeted ? Criterion.nextClassTargets(y, classes: classes) : .misclassification(labels: y)
-        health.record(attackGradient(x, criterion: criterion, threat: threat, model: model))
+        out.gradientHealth.record(attackGradient(x, criterion: criterion, threat: threat, model: model))
         let xAdv = threat.epsilon == 0 ? x : attack.perturb(x, criterion: criterion, within: threat, model: model, using: &rng)
         let draws = classifications
         let (clean, adv) = withoutGradients {
           ((0..<draws).map { _ in model.logits(x).argmax(alongAxis: 1) }, (0..<draws).map { _ in model.logits(xAdv).argmax(alongAxis: 1) })
         }
-        var sizes: (linf: [Float], l2: [Float]) = ([], [])
         withoutGradients {
           let delta = xAdv - x
           let linf = delta.abs().flattenedBatch().max(alongAxis: 1).scalars
           let l2 = delta.l2NormPerSample().scalars
-          sizes = (linf, l2)
-          sumLinf += linf.reduce(0) { $0 + Double($1) }
-          sumL2 += l2.reduce(0) { $0 + Double($1) }
-          maxPert = Swift.max(maxPert, Double((threat.norm == .lInfinity ? linf : l2).max() ?? 0))
+          out.lInfinity += linf
+          out.l2 += l2
+          out.maxPerturbation = Swift.max(out.maxPerturbation, Double((threat.norm == .lInfinity ? linf : l2).max() ?? 0))
           audit.record(delta: delta, adversarial: xAdv)
         }
-        var robustFlags: [Bool] = []
         for i in y.indices {
-          let cleanHits = clean.filter { $0[i] == y[i] }.count
-          cleanCorrect += Double(cleanHits) / Double(draws)
           // Worst case over the draws: robust only if every classification is right.
           let robust = adv.allSatisfy { $0[i] == y[i] }
-          robustFlags.append(robust)
-          if robust { robustCorrect += 1 }
-          if cleanHits == draws {
-            attempted += 1
-            let fooled = targeted ? adv.contains { $0[i] == criterion.labels[i] } : !robust
-            if fooled { successes += 1 }
-          }
+          out.cleanHits.append(clean.filter { $0[i] == y[i] }.count)
+          out.robust.append(robust)
+          out.succeeded.append(targeted ? adv.contains { $0[i] == criterion.labels[i] } : !robust)
         }
         onBatch(x, xAdv, y)
-        perExample(robustFlags, sizes.linf, sizes.l2)
         done += y.count
         progress(done, data.count)
       }
     }
-    let n = Double(Swift.max(data.count, 1))
-    return AttackResult(attack: attack.name, norm: threat.norm.rawValue, epsilon: threat.epsilon.decimal, targeted: targeted,
-                        maskFraction: audit.maskFraction, count: data.count, cleanAccuracy: cleanCorrect / n,
-                        robustAccuracy: Double(robustCorrect) / n,
-                        successRate: Double(successes) / Double(Swift.max(attempted, 1)), meanLInfinity: sumLinf / n,
-                        meanL2: sumL2 / n, maxOffMaskChange: audit.maxOffMaskChange, maxPerturbation: maxPert,
-                        withinBounds: audit.withinBounds,
-                        gradientHealth: health)
+    out.maxOffMaskChange = audit.maxOffMaskChange
+    out.withinBounds = audit.withinBounds
+    return out
   }
-
 }

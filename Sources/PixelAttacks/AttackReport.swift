@@ -43,65 +43,10 @@ public struct AttackReport: Codable, Sendable {
                               progress: (String) -> Void = { _ in },
                               imagesDone: (Int, Int) -> Void = { _, _ in },
                               onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
-    var results: [AttackResult] = [], references: [AttackResult] = []
-    let referenceEOT = attacks.flatMap { ($0 as? AttackEnsemble)?.members ?? [$0] }.compactMap { ($0 as? PGD)?.eotSamples }.max()
-    for eps in epsilons {
-      let threat = try ThreatModel(norm: norm, epsilon: eps, mask: mask)
-      for attack in attacks {
-        if let ensemble = attack as? AttackEnsemble {
-          results += runEnsemble(ensemble, model: model, data: data, threat: threat, targeted: targeted, runner: runner,
-                                 progress: progress, imagesDone: imagesDone, onBatch: { onBatch(eps, $0, $1, $2) })
-          continue
-        }
-        progress("\(attack.name) at ε = \(eps)")
-        results.append(runner.run(attack, model: model, data: data, threat: threat, targeted: targeted,
-                                  progress: imagesDone, onBatch: { onBatch(eps, $0, $1, $2) }))
-      }
-      if let eot = referenceEOT {
-        progress("fgsm reference at ε = \(eps)")
-        references.append(runner.run(FGSM(eotSamples: eot), model: model, data: data, threat: threat, targeted: targeted,
-                                     progress: imagesDone))
-      }
-    }
-    let randomized = isRandomized(model, data: data)
-    return AttackReport(model: modelName, data: data.name, results: results, fgsmReference: references,
-                        randomizedModel: randomized,
-                        warnings: guards(results: results, references: references, randomized: randomized, targeted: targeted))
-  }
-
-  /// Every member of `ensemble` on all of `data`, then the ensemble's row: per example the first
-  /// member's adversarial example that fooled the model (robust only if every member failed).
-  static func runEnsemble(_ ensemble: AttackEnsemble, model: Model, data: Dataset, threat: ThreatModel, targeted: Bool,
-                          runner: AttackRunner, progress: (String) -> Void, imagesDone: (Int, Int) -> Void,
-                          onBatch: (Tensor, Tensor, [Int]) -> Void) -> [AttackResult] {
-    var rows: [AttackResult] = []
-    var robust = [Bool](repeating: true, count: data.count)
-    var linf = [Double](repeating: 0, count: data.count), l2 = linf, chosen = [Bool](repeating: false, count: data.count)
-    for member in ensemble.members {
-      progress("\(member.name) at ε = \(threat.epsilon) (ensemble member)")
-      var offset = 0
-      rows.append(runner.run(member, model: model, data: data, threat: threat, targeted: targeted, progress: imagesDone,
-                             onBatch: onBatch, perExample: { flags, sizesInf, sizes2 in
-        for i in flags.indices where !flags[i] && !chosen[offset + i] {
-          chosen[offset + i] = true
-          robust[offset + i] = false
-          linf[offset + i] = Double(sizesInf[i]); l2[offset + i] = Double(sizes2[i])
-        }
-        offset += flags.count
-      }))
-    }
-    var row = rows[0]
-    let n = Double(Swift.max(data.count, 1))
-    row.attack = ensemble.name
-    row.robustAccuracy = Double(robust.filter { $0 }.count) / n
-    let fooledCorrect = (row.cleanAccuracy - row.robustAccuracy) * n
-    row.successRate = row.cleanAccuracy > 0 ? Swift.max(fooledCorrect, 0) / (row.cleanAccuracy * n) : 0
-    row.meanLInfinity = linf.reduce(0, +) / n
-    row.meanL2 = l2.reduce(0, +) / n
-    row.maxOffMaskChange = rows.map(\.maxOffMaskChange).max() ?? 0
-    row.maxPerturbation = rows.map(\.maxPerturbation).max() ?? 0
-    row.withinBounds = rows.allSatisfy(\.withinBounds)
-    return rows + [row]
+    let outcomes = try AttackOutcomeSet.run(attacks, model: model, data: data, norm: norm, epsilons: epsilons, mask: mask,
+                                            targeted: targeted, runner: runner, progress: progress, imagesDone: imagesDone,
+                                            onBatch: onBatch)
+    return AttackReport(outcomes, model: modelName, data: data.name, randomized: isRandomized(model, data: data))
   }
 
   /// Two forward passes of the same batch in inference mode differ, or the model has a
@@ -190,5 +135,50 @@ public struct AttackReport: Codable, Sendable {
     lines.append("")
     lines.append(warnings.isEmpty ? "All evaluation guards passed." : "Warnings:\n" + warnings.map { "- " + $0 }.joined(separator: "\n"))
     return lines.joined(separator: "\n")
+  }
+}
+
+extension AttackReport {
+  /// The report of `outcomes` (of all of a data set, or the concatenated parts of it): one row
+  /// per attack and ε, each ensemble's members and then its worst case, and the guards.
+  /// - Parameter randomized: whether the model answers differently to the same input.
+  public init(_ outcomes: AttackOutcomeSet, model: String, data: String, randomized: Bool) {
+    var results: [AttackResult] = []
+    for entry in outcomes.entries {
+      switch entry {
+      case let .single(o): results.append(AttackResult(o))
+      case let .ensemble(name, members): results += Self.ensembleRows(name, members: members)
+      }
+    }
+    let references = outcomes.references.map(AttackResult.init)
+    self.init(model: model, data: data, results: results, fgsmReference: references, randomizedModel: randomized,
+              warnings: Self.guards(results: results, references: references, randomized: randomized, targeted: outcomes.targeted))
+  }
+
+  /// Every member's row, then the ensemble's: per example the first member's adversarial
+  /// example that fooled the model (robust only if every member failed).
+  static func ensembleRows(_ name: String, members: [AttackOutcomes]) -> [AttackResult] {
+    let rows = members.map(AttackResult.init)
+    let count = members[0].count
+    var robust = 0, linf = 0.0, l2 = 0.0
+    for i in 0..<count {
+      if let fooling = members.first(where: { !$0.robust[i] }) {
+        linf += Double(fooling.lInfinity[i]); l2 += Double(fooling.l2[i])
+      } else {
+        robust += 1
+      }
+    }
+    var row = rows[0]
+    let n = Double(Swift.max(count, 1))
+    row.attack = name
+    row.robustAccuracy = Double(robust) / n
+    let fooledCorrect = (row.cleanAccuracy - row.robustAccuracy) * n
+    row.successRate = row.cleanAccuracy > 0 ? Swift.max(fooledCorrect, 0) / (row.cleanAccuracy * n) : 0
+    row.meanLInfinity = linf / n
+    row.meanL2 = l2 / n
+    row.maxOffMaskChange = rows.map(\.maxOffMaskChange).max() ?? 0
+    row.maxPerturbation = rows.map(\.maxPerturbation).max() ?? 0
+    row.withinBounds = rows.allSatisfy(\.withinBounds)
+    return rows + [row]
   }
 }

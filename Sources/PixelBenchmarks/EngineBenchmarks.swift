@@ -282,13 +282,13 @@ public struct EngineBenchmarks {
     let smoothed = RandomizedSmoothing(base: model, sigma: 0.25, mode: .vote, sampleBatch: 1024)
     let runs = Swift.max(1, Swift.min(repeats, 5))
     let predict = Stopwatch.samples(repeats: runs) {
-      var r = SeededGenerator(seed: 0)
-      _ = smoothed.classify(x, draws: 32, using: &r)
+      var streams = (0..<batch).map { SeededGenerator(seed: 0, stream: $0) }
+      _ = smoothed.classify(x, draws: 32, streams: &streams)
     }
     let images = x.rows(0..<Swift.min(16, batch)), draws = quick ? 100 : 1000
     let certify = Stopwatch.samples(repeats: Swift.max(1, Swift.min(repeats, 3))) {
-      var r = SeededGenerator(seed: 0)
-      _ = smoothed.certify(images, selectionSamples: 100, estimationSamples: draws, alpha: 0.001, using: &r)
+      var streams = (0..<images.shape[0]).map { SeededGenerator(seed: 0, stream: $0) }
+      _ = smoothed.certify(images, selectionSamples: 100, estimationSamples: draws, alpha: 0.001, streams: &streams)
     }
     return [
       result("smoothing.predict.small-cnn", "vote over 32 draws (σ = 0.25) for a batch of \(batch) through small-cnn; rate in images/s",

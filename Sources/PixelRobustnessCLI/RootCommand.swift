@@ -16,7 +16,7 @@ public struct PixelRobustCommand: ParsableCommand {
       """,
     version: pixelrobustVersion,
     subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self, ForwardCommand.self, GradientMapCommand.self,
-                  MergeMapsCommand.self, AttackCommand.self, TransferCommand.self, SaliencyGridCommand.self, MaskedSweepCommand.self, CurvesCommand.self, PRMCommand.self, SmoothCommand.self, DefenseTableCommand.self,
+                  MergeCommand.self, SlurmCommand.self, AttackCommand.self, TransferCommand.self, SaliencyGridCommand.self, MaskedSweepCommand.self, CurvesCommand.self, PRMCommand.self, SmoothCommand.self, DefenseTableCommand.self,
                   BenchCommand.self])
 
   public init() {}

@@ -49,7 +49,8 @@ struct GradientMapTests {
     var merged: GradientMapAccumulator?
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shards-\(UUID().uuidString)")
     for i in 0..<3 {
-      let part = InputGradientMap.accumulate(model: model, data: data, batchSize: 7, shard: try .init(index: i, count: 3))
+      let range = try Shard(index: i, count: 3).range(of: data.count, batchSize: 7)
+      let part = InputGradientMap.accumulate(model: model, data: data.subset(Array(range)), batchSize: 7)
       let url = dir.appendingPathComponent("part\(i).safetensors")
       try part.write(to: url)
       let (back, _) = try GradientMapAccumulator.read(from: url)
@@ -60,37 +61,41 @@ struct GradientMapTests {
     for (a, b) in zip(merged!.absoluteSum, full.absoluteSum) { #expect(Swift.abs(a - b) <= 1e-13 * Swift.max(1, Swift.abs(b))) }
     #expect(merged!.meanAbsolute.scalars == full.meanAbsolute.scalars)
     #expect(throws: AnalysisError.self) { try merged!.merge(GradientMapAccumulator(imageShape: [1, 4, 4], classes: 2)) }
-    #expect(throws: AnalysisError.self) { try InputGradientMap.Shard(parsing: "3/3") }
   }
 
-  @Test("merge-maps reproduces the single run's files and refuses repeated, missing and foreign shards")
-  func shardJobs() throws {
+  @Test("merge reproduces every file of the single run (rendering included) and refuses repeated, missing and foreign shards",
+        arguments: [1, 3, 8])
+  func shardJobs(_ shards: Int) throws {
     let model = Tiny.makeModel()
     let data = Tiny.halves(40, seed: 7)
     let root = temporaryFolder("map-jobs")
-    func run(_ name: String, shard: InputGradientMap.Shard?, model m: Model = model) throws -> URL {
+    let rendering = { (folder: URL) in GradientMapOutputs(folder: folder, colormap: .magma, scaling: .percentile(low: 1, high: 99),
+                                                          signed: true, perClass: true) }
+    func run(_ name: String, shard: Shard?, model m: Model = model) throws -> URL {
       let folder = root.appendingPathComponent(name)
-      _ = try GradientMapJob(batchSize: 6, shard: shard, outputs: GradientMapOutputs(folder: folder))
-        .run(model: m, modelName: "tiny", data: data)
+      _ = try GradientMapJob(batchSize: 6, shard: shard, outputs: rendering(folder)).run(model: m, modelName: "tiny", data: data)
       return folder
     }
     let whole = try run("whole", shard: nil)
-    let parts = try (0..<3).map { try run("s\($0)", shard: try .init(index: $0, count: 3)) }
+    let parts = try (0..<shards).map { try run("s\($0)", shard: try .init(index: $0, count: shards)) }
     let merged = root.appendingPathComponent("merged")
-    let (acc, _, _) = try GradientMapJob.merge(parts, into: GradientMapOutputs(folder: merged))
+    let (acc, _, _) = try GradientMapJob.merge(parts.reversed(), into: merged)
     #expect(acc.count == 40)
-    #expect(try Data(contentsOf: merged.appendingPathComponent("G.npy")) == Data(contentsOf: whole.appendingPathComponent("G.npy")))
+    let (got, expected) = (try resultFiles(merged), try resultFiles(whole))
+    #expect(got.keys.sorted() == expected.keys.sorted())
+    for name in expected.keys.sorted() { #expect(got[name] == expected[name], "\(name)") }
+    guard shards == 3 else { return }
     func refused(_ folders: [URL], _ fragment: String) {
       do {
-        _ = try GradientMapJob.merge(folders, into: GradientMapOutputs(folder: root.appendingPathComponent("refused")))
+        _ = try GradientMapJob.merge(folders, into: root.appendingPathComponent("refused"))
         Issue.record("merged \(folders.map(\.lastPathComponent))")
       } catch {
         #expect("\(error)".contains(fragment), "\(error)")
       }
     }
     refused([parts[0], parts[1], parts[1], parts[2]], "repeats shard 1/3")
-    refused([parts[0], parts[2]], "shards 1/3 are missing")
-    refused([whole, parts[0]], "is shard 0/3")
+    refused([parts[0], parts[2]], "shard 1/3 is missing")
+    refused([whole, parts[0]], "not a shard's output")
     let other = try run("other", shard: try .init(index: 1, count: 3), model: try Model(spec: model.spec, seed: 9))
     refused([parts[0], other, parts[2]], "model_hash")
     // A shard whose job was killed before its manifest was written is unfinished.
@@ -227,8 +232,9 @@ struct GradientNormTests {
     let acc = InputGradientMap.accumulate(model: model, data: data, batchSize: 4)
     let summary = MapSummary(acc, model: "m", data: "d", target: .loss)
     #expect(Swift.abs(summary.meanGradientL2Norm! - expected) < 1e-6 * expected)
-    var merged = InputGradientMap.accumulate(model: model, data: data, batchSize: 4, shard: try .init(index: 0, count: 2))
-    try merged.merge(InputGradientMap.accumulate(model: model, data: data, batchSize: 4, shard: try .init(index: 1, count: 2)))
+    func part(_ i: Int) throws -> Dataset { data.subset(Array(try Shard(index: i, count: 2).range(of: 10, batchSize: 4))) }
+    var merged = InputGradientMap.accumulate(model: model, data: try part(0), batchSize: 4)
+    try merged.merge(InputGradientMap.accumulate(model: model, data: try part(1), batchSize: 4))
     #expect(Swift.abs(MapSummary(merged, model: "m", data: "d", target: .loss).meanGradientL2Norm! - expected) < 1e-6 * expected)
   }
 }

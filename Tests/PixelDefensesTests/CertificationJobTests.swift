@@ -17,7 +17,7 @@ struct CertificationJobTests {
     return (model, Dataset(name: "ten", images: x, labels: labels, classNames: ["a", "b"]))
   }
 
-  static func job(_ folder: URL, samples: Int = 300) throws -> CertificationJob {
+  static func job(_ folder: URL, samples: Int = 300, shard: Shard? = nil) throws -> CertificationJob {
     let (model, data) = try setting()
     let settings = { (s: Double) in
       CertificationRun.Settings(kind: .certify, sigma: s, samples: samples, selectionSamples: 20, batchSize: 3, seed: 5)
@@ -25,7 +25,7 @@ struct CertificationJobTests {
     let mask = Tensor([1, 1, 0, 0], shape: [1, 1, 4])
     let regions = [CertificationJob.Region(label: "whole", mask: nil), CertificationJob.Region(label: "left", mask: mask)]
     return CertificationJob(runs: [0.25, 0.5].flatMap { s in regions.map { (settings(s), $0) } }, model: model, modelName: "linear",
-                            data: data, output: folder, radii: [0.1, 0.2])
+                            data: data, output: folder, radii: [0.1, 0.2], shard: shard)
   }
 
   static func rows(_ folder: URL) throws -> [String: String] {
@@ -61,6 +61,50 @@ struct CertificationJobTests {
     #expect(try Self.rows(cut) == reference)
     let runs = try JSONDecoder().decode([CertificationRun].self, from: Data(contentsOf: cut.appendingPathComponent("summary.json")))
     #expect(runs.map(\.label) == ["whole", "left", "whole", "left"] && runs.map(\.maskFraction) == [1, 0.5, 1, 0.5])
+  }
+
+  /// Blanks what measures time rather than results: each row's seconds, each run's
+  /// secondsPerImage and the summary table's s/image column.
+  static func withoutTiming(_ name: String, _ data: Data) -> Data {
+    let text = String(decoding: data, as: UTF8.self)
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+      if name.hasSuffix(".csv") { return line.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+      if name == "summary.md" { return line.split(separator: "|", omittingEmptySubsequences: false).dropLast(2).joined(separator: "|") }
+      if name == "summary.json" && line.contains("\"secondsPerImage\"") { return "" }
+      return String(line)
+    }
+    return Data(lines.joined(separator: "\n").utf8)
+  }
+
+  @Test("shards merge into the single job's files (but for timing), with global row indices and per-example noise",
+        arguments: [1, 2, 4])
+  func shardsMerge(_ shards: Int) throws {
+    let root = temporaryFolder("certify-shards")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let whole = root.appendingPathComponent("whole")
+    try Self.job(whole).run(resume: false)
+    let parts = try (0..<shards).map { i -> URL in
+      let folder = root.appendingPathComponent("part\(i)")
+      try Self.job(folder, shard: try Shard(index: i, count: shards)).run(resume: false)
+      return folder
+    }
+    let merged = root.appendingPathComponent("merged")
+    let table = try CertificationJob.merge(parts.reversed(), into: merged)
+    #expect(table.contains("| left | 0.5 |"))
+    let expected = try resultFiles(whole, ignoring: Self.withoutTiming)
+    let got = try resultFiles(merged, ignoring: Self.withoutTiming)
+    #expect(got.keys.sorted() == expected.keys.sorted())
+    for name in expected.keys.sorted() where name != FolderManifest.fileName { #expect(got[name] == expected[name], "\(name)") }
+    #expect(try FolderManifest.verify(folder: merged).identity == FolderManifest.verify(folder: whole).identity)
+    // Another batch size splits the data differently but draws each example's noise the same.
+    let (model, data) = try Self.setting()
+    let settings = CertificationRun.Settings(kind: .certify, sigma: 0.25, samples: 300, selectionSamples: 20, batchSize: 4, seed: 5)
+    let run = try CertificationRun.run(settings, model: model, modelName: "linear", data: data, mask: nil)
+    let csv = try String(contentsOf: whole.appendingPathComponent("certify_sigma0.25_whole.csv"), encoding: .utf8)
+    let expectedRows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+    let rows = run.rows.map { r in "\(r.index),\(r.label),\(r.prediction.map(String.init) ?? ""),\(r.pLower.map { "\($0)" } ?? ""),"
+      + "\(r.radius.map { "\($0)" } ?? ""),\(r.prediction == nil ? 1 : 0)" }
+    #expect(rows == expectedRows)
   }
 
   @Test("a journal of other settings is refused on resume; a fresh run replaces it")

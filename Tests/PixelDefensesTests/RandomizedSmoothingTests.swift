@@ -27,9 +27,9 @@ struct RandomizedSmoothingTests {
     // Under N(0, σ²I) the smoothed classifier predicts class 1 with probability Φ(margin / (σ‖w‖)),
     // so its exact certified radius is σ·Φ⁻¹(p) = margin / ‖w‖, the distance to the hyperplane.
     let exact = margin / norm
-    var rng = SeededGenerator(seed: 1)
+    var streams = [SeededGenerator(seed: 1)]
     let smoothing = RandomizedSmoothing(base: model, sigma: sigma, sampleBatch: 4096)
-    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 20_000, alpha: 0.001, using: &rng)[0]
+    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 20_000, alpha: 0.001, streams: &streams)[0]
     #expect(c.label == 1)
     let p = StandardNormal.cdf(margin / (Double(sigma) * norm))
     #expect(c.pLower <= p)
@@ -41,26 +41,30 @@ struct RandomizedSmoothingTests {
   func abstainsOnATie() throws {
     let model = try Self.linear(w: [1, 0, 0, 0], b: -0.5)
     let x = Tensor([0.5, 0, 0, 0], shape: [1, 1, 1, 4])
-    var rng = SeededGenerator(seed: 2)
+    var streams = [SeededGenerator(seed: 2)]
     let smoothing = RandomizedSmoothing(base: model, sigma: 0.25)
-    #expect(smoothing.predict(x, samples: 1000, alpha: 0.001, using: &rng) == [nil])
+    #expect(smoothing.predict(x, samples: 1000, alpha: 0.001, streams: &streams) == [nil])
     // α = 1 is the plain majority vote: it never abstains.
-    #expect(smoothing.predict(x, samples: 1000, alpha: 1, using: &rng).allSatisfy { $0 != nil })
-    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 1000, alpha: 0.001, using: &rng)[0]
+    #expect(smoothing.predict(x, samples: 1000, alpha: 1, streams: &streams).allSatisfy { $0 != nil })
+    let c = smoothing.certify(x, selectionSamples: 100, estimationSamples: 1000, alpha: 0.001, streams: &streams)[0]
     #expect(c.label == nil && c.radius == nil && c.pLower < 0.5)
   }
 
-  @Test("the same seed gives the same scores, another seed other scores", arguments: RandomizedSmoothing.Mode.allCases)
+  @Test("the same seed gives the same scores, another seed other scores, whatever the sample batch and the batch's other examples",
+        arguments: RandomizedSmoothing.Mode.allCases)
   func seeded(_ mode: RandomizedSmoothing.Mode) throws {
     let model = try Self.linear(w: [1, -1, 0.5, 0.2], b: 0)
     var g = SeededGenerator(seed: 9)
     let x = Tensor.uniform([3, 1, 1, 4], using: &g)
-    func run(_ batch: Int, _ seed: UInt64) -> [[Double]] {
-      var rng = SeededGenerator(seed: seed)
-      return RandomizedSmoothing(base: model, sigma: 0.5, mode: mode, sampleBatch: batch).scores(x, draws: 64, using: &rng)
+    func run(_ batch: Int, _ seed: UInt64, rows: [Int] = [0, 1, 2]) -> [[Double]] {
+      var streams = rows.map { SeededGenerator(seed: seed, stream: $0) }
+      return RandomizedSmoothing(base: model, sigma: 0.5, mode: mode, sampleBatch: batch).scores(x.rows(at: rows), draws: 64, streams: &streams)
     }
     #expect(run(1024, 4) == run(1024, 4))
     #expect(run(1024, 4) != run(1024, 5))
+    // Per-example streams: another chunking of the draws, or the example alone, gives its scores.
+    #expect(run(1024, 4) == run(7, 4))
+    #expect(run(1024, 4)[2] == run(5, 4, rows: [2])[0])
     if mode == .vote { #expect(run(1024, 4).allSatisfy { $0.reduce(0, +) == 64 }) }
   }
 
@@ -71,8 +75,8 @@ struct RandomizedSmoothingTests {
     let x = Tensor.uniform([2, 1, 1, 4], using: &g)
     let mask = Tensor([1, 0, 0, 1], shape: [1, 1, 1, 4])
     let smoothing = RandomizedSmoothing(base: model, sigma: 1, mask: mask)
-    var rng = SeededGenerator(seed: 4)
-    let noisy = smoothing.noisy(x, using: &rng)
+    var streams = RandomizedSmoothing.streams(2, from: &g)
+    let noisy = smoothing.noisy(x, rows: [0, 1], streams: &streams)
     for (i, (a, b)) in zip(noisy.scalars, x.scalars).enumerated() {
       if i % 4 == 1 || i % 4 == 2 { #expect(a.bitPattern == b.bitPattern) } else { #expect(a != b) }
     }

@@ -30,7 +30,7 @@ struct CommandParsingTests {
   func help() {
     let help = PixelRobustCommand.helpMessage()
     let names = PixelRobustCommand.configuration.subcommands.map { $0.configuration.commandName ?? "?" }
-    #expect(names.count == 15)
+    #expect(names.count == 16)
     for name in names { #expect(help.contains("  \(name) "), "root help lacks \(name)") }
     #expect(help.contains("[0, 1]"))
     #expect(PixelRobustCommand.configuration.version == pixelrobustVersion)
@@ -128,11 +128,26 @@ struct AnalysisCommandParsingTests {
     let g = try #require(try PixelRobustCommand.parseAsRoot(["gradient-map", "--model", "m", "--per-class", "--signed",
                                                              "--target", "logit", "--shard", "1/4", "--output", "d"])
                          as? PixelRobustCommand.GradientMapCommand)
-    #expect(g.rendering.perClass && g.rendering.signed && g.shard == "1/4")
-    expectRejected(["gradient-map", "--model", "m", "--shard", "4/4", "--output", "d"], mentioning: "4/4")
-    let m = try #require(try PixelRobustCommand.parseAsRoot(["merge-maps", "--inputs", "a,b", "--scaling", "percentile",
-                                                             "--colormap", "magma", "--output", "d"]) as? PixelRobustCommand.MergeMapsCommand)
-    #expect(m.inputs.values == ["a", "b"] && m.rendering.scaling == .percentile)
+    #expect(g.rendering.perClass && g.rendering.signed && g.sharding.shard == "1/4")
+    for bad in ["4/4", "1/0", "1/4/2", " 1/4", "+1/4", "1/9999999999999999999999"] {
+      expectRejected(["gradient-map", "--model", "m", "--shard", bad, "--output", "d"], mentioning: "invalid shard")
+    }
+    let m = try #require(try PixelRobustCommand.parseAsRoot(["merge", "a", "b", "--output", "d"]) as? PixelRobustCommand.MergeCommand)
+    #expect(m.folders == ["a", "b"])
+    expectRejected(["merge", "--output", "d"], mentioning: "shard folders")
+    expectRejected(["evaluate", "--model", "m", "--shard", "0/2"], mentioning: "--output")
+    expectRejected(["evaluate", "--model", "m", "--output", "d", "--json", "r.json"], mentioning: "--json")
+    expectRejected(["attack", "--model", "m", "--attack", "pgd", "--shard", "0/2"], mentioning: "--output")
+    expectRejected(["attack", "--model", "m", "--attack", "pgd", "--shard", "0/2", "--output", "d", "--repeats", "2"], mentioning: "--repeats")
+    expectRejected(["attack", "--model", "m", "--attack", "cw", "--norm", "l2", "--shard", "0/2", "--output", "d"], mentioning: "minimal")
+    let slurm = try #require(try PixelRobustCommand.parseAsRoot(["slurm", "smooth", "certify", "--model", "m", "--samples", "50",
+                                                                 "--shards", "3", "--run", "r", "--time", "00:10:00"])
+                             as? PixelRobustCommand.SlurmCommand)
+    #expect(slurm.command == ["smooth", "certify", "--model", "m", "--samples", "50"] && slurm.shards == 3)
+    expectRejected(["slurm", "train", "--shards", "2", "--run", "r"], mentioning: "cannot be sharded")
+    expectRejected(["slurm", "gradient-map", "--model", "m", "--shards", "2", "--run", "r", "--output", "o"], mentioning: "drop --output")
+    expectRejected(["slurm", "gradient-map", "--modle", "m", "--shards", "2", "--run", "r"], mentioning: "does not parse")
+    expectRejected(["slurm", "attack", "--model", "m", "--attack", "deepfool", "--shards", "2", "--run", "r"], mentioning: "minimal")
     let a = try #require(try PixelRobustCommand.parseAsRoot(["attack", "--model", "m", "--attack", "pgd", "--epsilon", "0,0.1",
                                                              "--steps", "10,20", "--mask", "pattern:v3@1,2", "--eot", "4",
                                                              "--classify", "3", "--repeats", "2"])

@@ -107,13 +107,15 @@ public struct CertificationRun: Codable, Sendable {
   /// Runs `settings` on every example of `data`, continuing after `done` (the rows of an
   /// interrupted run, a whole number of batches).
   ///
-  /// Each batch draws its noise from a generator of its own, keyed by `settings.seed` and the
-  /// batch's first index: a resumed run gives the same bytes as an uninterrupted one, and so
-  /// does a run split into shards at batch boundaries.
+  /// Example `i` draws all its noise from the stream `(settings.seed, first + i)` of
+  /// ``SeededGenerator/init(seed:stream:)``: its result depends on the seed and its global index
+  /// only, so a resumed run gives the same bytes as an uninterrupted one, and shards merged give
+  /// the single run's rows (but for the timing column).
   /// - Parameters:
+  ///   - first: the global index of `data`'s first example (a shard's offset).
   ///   - afterBatch: called with all rows so far after every batch (a journal records them).
   ///   - progress: after every batch, the images done and the total.
-  public static func run(_ settings: Settings, model: Model, modelName: String, data: Dataset, mask: Tensor?,
+  public static func run(_ settings: Settings, model: Model, modelName: String, data: Dataset, first: Int = 0, mask: Tensor?,
                          continuing done: [Row] = [], afterBatch: ([Row]) throws -> Void = { _ in },
                          progress: (Int, Int) -> Void = { _, _ in }) rethrows -> CertificationRun {
     precondition(settings.problem == nil, settings.problem ?? "")
@@ -128,40 +130,42 @@ public struct CertificationRun: Codable, Sendable {
     try model.withMode(.inference) {
       for (x, y) in MiniBatches(rest, batchSize: settings.batchSize) {
         let t0 = ContinuousClock.now
-        var rng = SeededGenerator(seed: settings.seed ^ (UInt64(rows.count) &* 0xD1B5_4A32_D192_ED03))
+        var streams = y.indices.map { SeededGenerator(seed: settings.seed, stream: first + rows.count + $0) }
         var predictions: [Int?] = [], certificates: [Certificate]?
         switch settings.kind {
         case .certify:
           let c = smoothing.certify(x, selectionSamples: settings.selectionSamples, estimationSamples: settings.samples,
-                                    alpha: settings.alpha, using: &rng)
+                                    alpha: settings.alpha, streams: &streams)
           certificates = c
           predictions = c.map(\.label)
         case .predict:
           predictions = settings.mode == .vote
-            ? smoothing.predict(x, samples: settings.samples, alpha: settings.alpha, using: &rng)
-            : smoothing.classify(x, draws: settings.samples, using: &rng).map { Optional($0) }
+            ? smoothing.predict(x, samples: settings.samples, alpha: settings.alpha, streams: &streams)
+            : smoothing.classify(x, draws: settings.samples, streams: &streams).map { Optional($0) }
         }
         let seconds = (ContinuousClock.now - t0).seconds / Double(y.count)
         for i in y.indices {
-          rows.append(Row(index: rows.count, label: y[i], prediction: predictions[i], pLower: certificates?[i].pLower,
+          rows.append(Row(index: first + rows.count, label: y[i], prediction: predictions[i], pLower: certificates?[i].pLower,
                           radius: certificates?[i].radius, seconds: seconds))
         }
         try afterBatch(rows)
         progress(rows.count, data.count)
       }
     }
-    let n = Double(Swift.max(rows.count, 1))
-    let correct = rows.filter { $0.prediction == $0.label }
-    let top = correct.compactMap(\.radius).max() ?? 0
-    let radii = settings.kind == .certify ? stride(from: 0.0, through: top + 1e-12, by: Swift.max(top / 50, 1e-3)).map { $0 } : []
     // Resumed runs count the time of the earlier sessions' batches as recorded in their rows.
     let seconds = earlierSeconds + (ContinuousClock.now - started).seconds
-    return CertificationRun(
-      settings: settings, model: modelName, data: data.name,
-      maskFraction: mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1, count: rows.count,
-      accuracy: Double(correct.count) / n, abstainRate: Double(rows.filter { $0.prediction == nil }.count) / n,
-      certified: radii.map { r in RadiusPoint(radius: r, accuracy: Double(correct.filter { ($0.radius ?? -1) >= r }.count) / n) },
-      secondsPerImage: seconds / n, rows: rows)
+    return CertificationRun(settings: settings, model: modelName, data: data.name,
+                            maskFraction: mask.map { Double($0.sum().item) / Double($0.elementCount) } ?? 1, rows: rows,
+                            seconds: seconds)
+  }
+
+  /// The header of a run's rows file.
+  static let rowsHeader = "index,label,prediction,p_lower,radius,abstained,seconds"
+
+  /// `<kind>_sigma<σ>[_<label>].csv`, the run's rows file.
+  public var rowsFile: String {
+    let suffix = label.map { "_" + String($0.map { $0.isLetter || $0.isNumber ? $0 : "-" }) } ?? ""
+    return "\(settings.kind.rawValue)_sigma\(settings.sigma)\(suffix).csv"
   }
 
   /// The share of examples certified correct with a radius of at least `radius`.
@@ -178,9 +182,8 @@ public struct CertificationRun: Codable, Sendable {
                            identity: [String: String] = [:], to folder: URL) throws -> String {
     var files: [String] = []
     for r in runs {
-      let suffix = r.label.map { "_" + String($0.map { $0.isLetter || $0.isNumber ? $0 : "-" }) } ?? ""
-      let file = "\(r.settings.kind.rawValue)_sigma\(r.settings.sigma)\(suffix).csv"
-      let lines = ["index,label,prediction,p_lower,radius,abstained,seconds"] + r.rows.map { row in
+      let file = r.rowsFile
+      let lines = [rowsHeader] + r.rows.map { row in
         "\(row.index),\(row.label),\(row.prediction.map(String.init) ?? ""),\(row.pLower.map { "\($0)" } ?? ""),"
           + "\(row.radius.map { "\($0)" } ?? ""),\(row.prediction == nil ? 1 : 0),\(row.seconds)"
       }
@@ -236,5 +239,21 @@ extension CertificationRun {
       AttackCurves.Curve(name: "\(label): certified, sigma \(r.settings.sigma)", norm: "l2",
                          points: r.certified.map { ($0.radius, $0.accuracy) })
     }
+  }
+}
+
+extension CertificationRun {
+  /// A run's summary computed from its rows alone (so merged shards summarise as one run).
+  /// - Parameter seconds: the wall-clock time of the run.
+  public init(settings: Settings, label: String? = nil, model: String, data: String, maskFraction: Double, rows: [Row],
+              seconds: Double) {
+    let n = Double(Swift.max(rows.count, 1))
+    let correct = rows.filter { $0.prediction == $0.label }
+    let top = correct.compactMap(\.radius).max() ?? 0
+    let radii = settings.kind == .certify ? stride(from: 0.0, through: top + 1e-12, by: Swift.max(top / 50, 1e-3)).map { $0 } : []
+    self.init(settings: settings, label: label, model: model, data: data, maskFraction: maskFraction, count: rows.count,
+              accuracy: Double(correct.count) / n, abstainRate: Double(rows.filter { $0.prediction == nil }.count) / n,
+              certified: radii.map { r in RadiusPoint(radius: r, accuracy: Double(correct.filter { ($0.radius ?? -1) >= r }.count) / n) },
+              secondsPerImage: seconds / n, rows: rows)
   }
 }

@@ -27,7 +27,7 @@ public struct RandomizedSmoothing {
   public var base: any Classifier
   /// The noise standard deviation σ in pixel units.
   public var sigma: Float
-  /// The aggregation of ``classify(_:draws:using:)``; certification always counts top-1 votes.
+  /// The aggregation of ``classify(_:draws:streams:)``; certification always counts top-1 votes.
   public var mode: Mode
   /// 1 where noise is added, `[1, C, H, W]`; `nil` adds it everywhere.
   public var mask: Tensor?
@@ -42,17 +42,38 @@ public struct RandomizedSmoothing {
     self.base = base; self.sigma = sigma; self.mode = mode; self.mask = mask; self.sampleBatch = sampleBatch
   }
 
-  /// `x + σ·ε ⊙ M` for a batch.
-  public func noisy(_ x: Tensor, using rng: inout SeededGenerator) -> Tensor {
-    withoutGradients {
-      let noise = Tensor.normal(x.shape, standardDeviation: sigma, using: &rng)
-      return x + (mask.map { noise * $0 } ?? noise)
+  /// `x_r + σ·ε_r ⊙ M` for each `r` of `rows` (indices into the batch `x`), the noise `ε_r`
+  /// drawn from `streams[r]`: every noisy copy of example `r` consumes its own stream, so the
+  /// draws of an example do not depend on which examples share its batch or forward pass.
+  public func noisy(_ x: Tensor, rows: [Int], streams: inout [SeededGenerator]) -> Tensor {
+    precondition(streams.count == x.shape[0], "one stream per example")
+    let per = x.elementCount / Swift.max(x.shape[0], 1)
+    var noise = [Float](repeating: 0, count: rows.count * per)
+    for (k, r) in rows.enumerated() {
+      var i = 0
+      while i < per {
+        let (z0, z1) = streams[r].nextStandardNormalPair()
+        noise[k * per + i] = sigma * z0
+        if i + 1 < per { noise[k * per + i + 1] = sigma * z1 }
+        i += 2
+      }
+    }
+    return withoutGradients {
+      let e = Tensor(noise, shape: Shape([rows.count] + Array(x.shape.dims.dropFirst())))
+      return x.rows(at: rows) + (mask.map { e * $0 } ?? e)
     }
   }
 
+  /// One stream per example of a batch of `count`, seeded from `rng` (for callers without
+  /// global example indices).
+  public static func streams(_ count: Int, from rng: inout SeededGenerator) -> [SeededGenerator] {
+    (0..<count).map { _ in SeededGenerator(seed: rng.next()) }
+  }
+
   /// Per example and class, the aggregate of `draws` noisy classifications in `mode`
-  /// (counts for vote, mean logits for soft, weighted ranks for weighted).
-  public func scores(_ x: Tensor, draws: Int, mode: Mode? = nil, using rng: inout SeededGenerator) -> [[Double]] {
+  /// (counts for vote, mean logits for soft, weighted ranks for weighted); example `i`'s noise
+  /// comes from `streams[i]`.
+  public func scores(_ x: Tensor, draws: Int, mode: Mode? = nil, streams: inout [SeededGenerator]) -> [[Double]] {
     precondition(draws >= 1, "smoothing needs at least one draw")
     let mode = mode ?? self.mode
     let n = x.shape[0]
@@ -68,7 +89,7 @@ public struct RandomizedSmoothing {
         let copies = Swift.min(remaining, Swift.max(1, sampleBatch / images.count))
         remaining -= copies
         let rows = images.flatMap { [Int](repeating: $0, count: copies) }
-        let z = withoutGradients { base.logits(noisy(x.rows(at: rows), using: &rng)) }
+        let z = withoutGradients { base.logits(noisy(x, rows: rows, streams: &streams)) }
         classes = z.shape[1]
         let values = z.scalars
         for j in images.indices {
@@ -109,15 +130,15 @@ public struct RandomizedSmoothing {
   }
 
   /// Smoothed inference: the class with the largest aggregate score of `draws` draws.
-  public func classify(_ x: Tensor, draws: Int, using rng: inout SeededGenerator) -> [Int] {
-    scores(x, draws: draws, using: &rng).map(Self.topClass)
+  public func classify(_ x: Tensor, draws: Int, streams: inout [SeededGenerator]) -> [Int] {
+    scores(x, draws: draws, streams: &streams).map(Self.topClass)
   }
 
   /// Cohen et al.'s PREDICT: the top class of `samples` votes, or `nil` (abstain) when the
   /// two-sided binomial test of the top two counts cannot reject a tie at level α. At α = 1 it
   /// never abstains (ties go to the smaller class index): the plain majority vote.
-  public func predict(_ x: Tensor, samples: Int, alpha: Double, using rng: inout SeededGenerator) -> [Int?] {
-    scores(x, draws: samples, mode: .vote, using: &rng).map { counts in
+  public func predict(_ x: Tensor, samples: Int, alpha: Double, streams: inout [SeededGenerator]) -> [Int?] {
+    scores(x, draws: samples, mode: .vote, streams: &streams).map { counts in
       let order = counts.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
       let a = Int(counts[order[0]]), b = order.count > 1 ? Int(counts[order[1]]) : 0
       guard alpha < 1 else { return order[0] }
@@ -128,11 +149,11 @@ public struct RandomizedSmoothing {
   /// Cohen et al.'s CERTIFY: the top class of `selectionSamples` votes, its probability bounded
   /// below by Clopper–Pearson on `estimationSamples` fresh votes at level α, and the L2 radius
   /// `σ·Φ⁻¹(p_A)` within which the smoothed classifier's prediction cannot change (abstain when
-  /// `p_A ≤ ½`).
+  /// `p_A ≤ ½`). Each example's selection draws come first in its stream, then its estimation draws.
   public func certify(_ x: Tensor, selectionSamples: Int, estimationSamples: Int, alpha: Double,
-                      using rng: inout SeededGenerator) -> [Certificate] {
-    let selection = scores(x, draws: selectionSamples, mode: .vote, using: &rng)
-    let estimation = scores(x, draws: estimationSamples, mode: .vote, using: &rng)
+                      streams: inout [SeededGenerator]) -> [Certificate] {
+    let selection = scores(x, draws: selectionSamples, mode: .vote, streams: &streams)
+    let estimation = scores(x, draws: estimationSamples, mode: .vote, streams: &streams)
     return zip(selection, estimation).map { s, e in
       let top = Self.topClass(s)
       let pLower = BinomialBounds.clopperPearsonLower(successes: Int(e[top]), trials: estimationSamples, alpha: alpha)

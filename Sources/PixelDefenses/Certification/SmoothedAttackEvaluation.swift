@@ -143,7 +143,8 @@ public struct SmoothedAttackEvaluation: Codable, Sendable {
           for e in 0..<settings.evaluations {
             var draws = SeededGenerator(seed: rng.next())
             for (s, images) in sets.enumerated() {
-              correct[m + 1][s][e] += zip(smoothing.classify(images, draws: settings.samples, using: &draws), y).filter { $0 == $1 }.count
+              var streams = RandomizedSmoothing.streams(y.count, from: &draws)
+              correct[m + 1][s][e] += zip(smoothing.classify(images, draws: settings.samples, streams: &streams), y).filter { $0 == $1 }.count
             }
           }
         }

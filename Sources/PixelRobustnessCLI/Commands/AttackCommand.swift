@@ -21,7 +21,10 @@ extension PixelRobustCommand {
         the defense rate against the baseline. Minimal attacks (deepfool, cw, jsma) report per \
         example the smallest perturbation that fooled the model and the accuracy-versus-ε curve it \
         implies; --output writes report.json, report.md, curve.csv, norms.csv and curve.png. \
-        --ensemble runs bounded attacks as one worst case and reports each member too.
+        --ensemble runs bounded attacks as one worst case and reports each member too. Bounded attacks \
+        with --output DIR write report.json, report.md and outcomes.json (every example's outcome); \
+        with --shard i/n the folder holds one part, and `pixelrobust merge` combines the parts into \
+        the folder one run writes.
         """)
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
@@ -38,8 +41,9 @@ extension PixelRobustCommand {
     var repeats = 1
     @Option(help: "Undefended classifier checkpoint to compute the defense rate against (attacked without EOT).")
     var baseline: String?
-    @Option(help: "Minimal attacks: folder for report.json, report.md, curve.csv, norms.csv and curve.png.")
+    @Option(help: "Folder for report.json and report.md, with outcomes.json (bounded attacks; required with --shard) or curve.csv, norms.csv and curve.png (minimal attacks).")
     var output: String?
+    @OptionGroup var sharding: ShardOptions
 
     var isMinimal: Bool { options.attack.value.isMinimal && options.ensemble.values.isEmpty }
 
@@ -48,7 +52,15 @@ extension PixelRobustCommand {
       if isMinimal && (repeats > 1 || baseline != nil) {
         throw ValidationError("--repeats and --baseline evaluate bounded attacks; \(options.attack.rawValue) is a minimal attack.")
       }
-      if output != nil && !isMinimal { throw ValidationError("--output is for minimal attacks (deepfool, cw, jsma); use --json.") }
+      if sharding.shard != nil {
+        if output == nil { throw ValidationError("--shard writes its part into --output DIR: add it.") }
+        if isMinimal || repeats > 1 || baseline != nil || saveExamples != nil {
+          throw ValidationError("--shard splits a single bounded-attack run: drop --repeats, --baseline and --save-examples (minimal attacks are not sharded yet).")
+        }
+      }
+      if output != nil && !isMinimal && (repeats > 1 || baseline != nil) {
+        throw ValidationError("--output holds a single run's report; a --repeats or --baseline evaluation writes --json.")
+      }
     }
 
     func run() throws {
@@ -81,13 +93,27 @@ extension PixelRobustCommand {
         AdversarialExamples(folder: URL(cliPath: $0), model: net,
                             title: attacks.map(\.name).joined(separator: "+") + (masking.mask.map { " mask " + $0 } ?? ""))
       }
+      let record: (Float, Tensor, Tensor, [Int]) -> Void = { examples?.record(epsilon: $0, clean: $1, adversarial: $2, labels: $3) }
+      if let output {
+        let job = AttackJob(settings: settings, mask: maskTensor, maskName: masking.mask, shard: try sharding.value())
+        let report = try job.run(model: net, modelName: model, data: dataset, into: URL(cliPath: output), progress: Console.note,
+                                 imagesDone: meter.update, onBatch: record)
+        try examples?.finish()
+        try finish(report, meter: meter)
+        return
+      }
       let report = try AttackReport.evaluate(
         attacks, model: net, modelName: model, data: dataset, norm: settings.norm, epsilons: settings.epsilons,
         mask: maskTensor, targeted: settings.targeted, runner: settings.runner, progress: Console.note,
-        imagesDone: meter.update, onBatch: { examples?.record(epsilon: $0, clean: $1, adversarial: $2, labels: $3) })
+        imagesDone: meter.update, onBatch: record)
+      try examples?.finish()
+      try finish(report, meter: meter)
+    }
+
+    /// Prints the report, writes --json and refuses results built on non-finite gradients.
+    func finish(_ report: AttackReport, meter: Console.ImageMeter) throws {
       print(report.markdown)
       Console.note(meter.summary)
-      try examples?.finish()
       if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
       if let bad = report.results.first(where: { $0.gradientHealth.nonFinite > 0 }) {
         throw NonFiniteResults(description: "\(bad.gradientHealth.nonFinite) of \(bad.gradientHealth.examples) inputs have NaN or "

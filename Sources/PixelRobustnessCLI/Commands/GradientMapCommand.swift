@@ -9,15 +9,14 @@ extension PixelRobustCommand {
       commandName: "gradient-map",
       abstract: "Mean |∂CE/∂x| per pixel over a data set (Hwang et al. 2019): G.npy, summary.json, PNG heatmaps.",
       discussion: "With --shard i/n only the i-th of n contiguous parts is processed; combine the parts' "
-        + "folders with `pixelrobust merge-maps`.")
+        + "folders with `pixelrobust merge`.")
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
     var model: String
     @OptionGroup var data: DataOptions
     @Option(help: "Differentiate the loss or the predicted-class logit.")
     var target: TargetChoice = .loss
-    @Option(help: "Process only shard i of n (contiguous parts), as i/n.")
-    var shard: String?
+    @OptionGroup var sharding: ShardOptions
     @OptionGroup var rendering: MapRenderingOptions
     @Option(help: ArgumentHelp(SharedHelp.batchSize))
     var batchSize = 256
@@ -25,14 +24,13 @@ extension PixelRobustCommand {
     var output: String
 
     func validate() throws {
-      if let shard { do { _ = try InputGradientMap.Shard(parsing: shard) } catch { throw ValidationError("\(error).") } }
       guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
     }
 
     func run() throws {
       try OutputCheck.startFolderJob(output: output, inputs: [model], data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
-      let job = GradientMapJob(target: target.value, batchSize: batchSize, shard: try shard.map { try InputGradientMap.Shard(parsing: $0) },
+      let job = GradientMapJob(target: target.value, batchSize: batchSize, shard: try sharding.value(),
                                outputs: rendering.outputs(folder: output))
       let meter = Console.ImageMeter("gradient map")
       let (summary, files) = try job.run(model: net, modelName: model, data: dataset, progress: meter.update)
@@ -45,27 +43,6 @@ extension PixelRobustCommand {
         throw NonFiniteResults(description: "\(summary.nonFiniteGradientImages) images had NaN or infinite gradients and were left "
                                + "out of the map (summary.json counts them)")
       }
-    }
-  }
-
-  /// `pixelrobust merge-maps`: combine shard folders of `gradient-map`.
-  struct MergeMapsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-      commandName: "merge-maps",
-      abstract: "Merge gradient-map shards (their partial.safetensors sums) into the map one unsharded run writes.",
-      discussion: "Refuses shards of different models, data sets, targets or batch sizes, a repeated shard and a missing one.")
-
-    @Option(help: "Shard output folders, comma-separated.")
-    var inputs: CommaList<String>
-    @OptionGroup var rendering: MapRenderingOptions
-    @Option(help: "Output folder.")
-    var output: String
-
-    func run() throws {
-      try OutputCheck(folders: [output], inputs: inputs.values).run()
-      let folders = inputs.values.map { URL(cliPath: $0) }
-      let (acc, _, files) = try GradientMapJob.merge(folders, into: rendering.outputs(folder: output))
-      print("merged \(folders.count) shards, \(acc.count) images; wrote " + files.joined(separator: ", "))
     }
   }
 }

@@ -41,6 +41,7 @@ extension PixelRobustCommand {
     var output: String
     @Flag(help: "Continue the job recorded in the output folder's journal.json (same settings, model and data), if there is one.")
     var resume = false
+    @OptionGroup var sharding: ShardOptions
 
     func validate() throws {
       guard !sigma.values.isEmpty else { throw ValidationError("give at least one --sigma.") }
@@ -91,7 +92,7 @@ extension PixelRobustCommand {
       let regions = try regions(channels: c, height: h, width: w)
       let job = CertificationJob(runs: sigma.values.flatMap { s in regions.map { (settings(s), $0) } }, model: net, modelName: model,
                                  data: dataset, output: URL(cliPath: output), identity: ["model_hash": Checkpoint.contentHash(of: net)],
-                                 radii: radii.values)
+                                 radii: radii.values, shard: try sharding.value())
       let meter = Console.ImageMeter("smooth \(kind.rawValue)")
       print(try job.run(resume: resume, note: { Console.note($0) }, progress: meter.update))
       Console.note(meter.summary)

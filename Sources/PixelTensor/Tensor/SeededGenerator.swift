@@ -20,6 +20,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
   }
 
+  /// The generator of stream `index` of run `seed`: what draws for example `index` of a data set
+  /// come from, so that they depend only on the run's seed and the example's global index (not
+  /// on how the data set was split into shards or batches).
+  ///
+  /// The index goes through a SplitMix64 finaliser before it meets the seed, so neighbouring
+  /// streams start far apart and stream `i` of seed `s` is not stream `i + 1` of seed `s − 1`.
+  public init(seed: UInt64, stream index: Int) {
+    var z = UInt64(bitPattern: Int64(index)) &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    self.init(seed: seed ^ (z ^ (z >> 31)))
+  }
+
   /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
