@@ -59,17 +59,37 @@ public struct MaskedSweep {
   public func run(model: Model, data: Dataset, map: Tensor, attacks: [any BoundedAttack], norm: Norm, epsilons: [Float],
                   runner: AttackRunner, progress: (String) -> Void = { _ in },
                   imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> [Row] {
+    Self.rows(try outcomes(model: model, data: data, map: map, attacks: attacks, norm: norm, epsilons: epsilons, runner: runner,
+                           progress: progress, imagesDone: imagesDone))
+  }
+
+  /// One cell's per-example outcomes: one ``AttackOutcomes`` per mask drawn (one for top and
+  /// bottom, `randomSeeds` for random). JSON keys are the property names.
+  public struct CellOutcomes: Codable, Sendable, Equatable {
+    public var attack: String
+    public var epsilon: Double
+    public var kind: Kind
+    public var percent: Double
+    public var maskPixels: Int
+    public var masks: [AttackOutcomes]
+  }
+
+  /// Runs every cell on `data`, recording each example's outcome.
+  /// - Parameter first: the global index of `data`'s first example (a shard's offset).
+  public func outcomes(model: Model, data: Dataset, first: Int = 0, map: Tensor, attacks: [any BoundedAttack], norm: Norm,
+                       epsilons: [Float], runner: AttackRunner, progress: (String) -> Void = { _ in },
+                       imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> [CellOutcomes] {
     let (c, h, w) = (data.imageShape[0], data.imageShape[1], data.imageShape[2])
     let (mh, mw, _) = PixelMask.pixelValues(map)
     guard mh == h, mw == w else { throw AttackError.maskShape(expected: [h, w], got: [mh, mw]) }
-    var rows: [Row] = []
+    var cells: [CellOutcomes] = []
     for epsilon in epsilons {
       for attack in attacks {
         for kind in kinds {
           for k in percents {
             let seeds = kind == .random ? Swift.max(1, randomSeeds) : 1
-            var accuracies: [Double] = []
-            var clean = 0.0, offMask = 0.0, pixels = 0
+            var masks: [AttackOutcomes] = []
+            var pixels = 0
             for s in 0..<seeds {
               let mask: PixelMask
               switch kind {
@@ -79,33 +99,42 @@ public struct MaskedSweep {
               }
               progress("\(attack.name) ε = \(epsilon): \(kind.rawValue) \(k)%\(seeds > 1 ? " seed \(s)" : "")")
               let threat = try ThreatModel(norm: norm, epsilon: epsilon, mask: mask.tensor(channels: c))
-              let r = runner.run(attack, model: model, data: data, threat: threat, progress: imagesDone)
-              accuracies.append(r.robustAccuracy)
-              clean = r.cleanAccuracy
-              offMask = Swift.max(offMask, r.maxOffMaskChange)
+              masks.append(runner.outcomes(attack, model: model, data: data, first: first, threat: threat, progress: imagesDone))
               pixels = mask.count
             }
-            let (mean, std) = meanAndStandardDeviation(accuracies)
-            rows.append(Row(attack: attack.name, epsilon: epsilon.decimal, kind: kind.rawValue,
-                            percent: k, maskPixels: pixels, cleanAccuracy: clean, robustAccuracy: mean,
-                            robustAccuracyStd: std, seeds: seeds, maxOffMaskChange: offMask))
+            cells.append(CellOutcomes(attack: attack.name, epsilon: epsilon.decimal, kind: kind, percent: k, maskPixels: pixels,
+                                      masks: masks))
           }
         }
       }
     }
-    return rows
+    return cells
+  }
+
+  /// The table of `cells` (of a whole data set, or the concatenated parts of one): per cell the
+  /// mean and sample standard deviation of the robust accuracy over its masks.
+  public static func rows(_ cells: [CellOutcomes]) -> [Row] {
+    cells.map { cell in
+      let results = cell.masks.map(AttackResult.init)
+      let (mean, std) = meanAndStandardDeviation(results.map(\.robustAccuracy))
+      return Row(attack: cell.attack, epsilon: cell.epsilon, kind: cell.kind.rawValue, percent: cell.percent,
+                 maskPixels: cell.maskPixels, cleanAccuracy: results.last?.cleanAccuracy ?? 0, robustAccuracy: mean,
+                 robustAccuracyStd: std, seeds: cell.masks.count, maxOffMaskChange: results.map(\.maxOffMaskChange).max() ?? 0)
+    }
   }
 
   /// Writes `table.json`, `table.csv`, `table.md` (one table per attack and ε) and `plot.png`
-  /// into `folder`, then `manifest.json` naming them with `identity`; returns the Markdown.
+  /// into `folder`, then `manifest.json` naming them and the files `alongside` (written before)
+  /// with `identity`; returns the Markdown.
   @discardableResult
-  public static func write(_ rows: [Row], title: String, identity: [String: String] = [:], to folder: URL) throws -> String {
+  public static func write(_ rows: [Row], title: String, identity: [String: String] = [:], alongside: [String] = [],
+                           to folder: URL) throws -> String {
     try AtomicFile.writeJSON(rows, to: folder.appendingPathComponent("table.json"))
     try AtomicFile.write(Data(csv(rows).utf8), to: folder.appendingPathComponent("table.csv"))
     let md = markdown(rows, title: title)
     try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("table.md"))
     try plot(rows, title: title).write(to: folder.appendingPathComponent("plot.png"))
-    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md", "plot.png"],
+    try FolderManifest.write(folder: folder, files: ["table.json", "table.csv", "table.md", "plot.png"] + alongside,
                              identity: identity.merging(["title": title]) { a, _ in a })
     return md
   }

@@ -46,33 +46,63 @@ public struct TransferMatrix: Codable, Sendable {
   public static func run(models: [(name: String, model: Model)], data: Dataset, attack: any BoundedAttack, norm: Norm,
                          epsilons: [Float], targeted: Bool, runner: AttackRunner,
                          progress: (String) -> Void = { _ in }, imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> TransferMatrix {
-    var cells: [Cell] = [], whiteBox: [AttackReport] = []
-    for (source, sourceModel) in models {
-      var correct = [[Int]](repeating: [Int](repeating: 0, count: models.count), count: epsilons.count)
-      let report = try AttackReport.evaluate(
-        [attack], model: sourceModel, modelName: source, data: data, norm: norm, epsilons: epsilons, mask: nil, targeted: targeted,
-        runner: runner, progress: { progress("\(source): " + $0) }, imagesDone: imagesDone,
-        onBatch: { eps, _, xAdv, labels in
-          guard let e = epsilons.firstIndex(of: eps) else { return }
-          for (t, target) in models.enumerated() where target.name != source {
-            let predicted = target.model.withMode(.inference) { withoutGradients { target.model(xAdv).argmax(alongAxis: 1) } }
-            correct[e][t] += zip(predicted, labels).filter { $0 == $1 }.count
-          }
-        })
-      whiteBox.append(report)
-      for (e, eps) in epsilons.enumerated() {
-        let key = eps.decimal
-        let own = report.results.first { $0.epsilon == key }
-        for (t, target) in models.enumerated() {
-          let accuracy = target.name == source ? (own?.robustAccuracy ?? .nan) : Double(correct[e][t]) / Double(Swift.max(data.count, 1))
-          cells.append(Cell(source: source, target: target.name, epsilon: key, accuracy: accuracy))
-        }
-      }
+    let parts = try Counts.measure(models: models, data: data, probe: data, attack: attack, norm: norm, epsilons: epsilons,
+                                   targeted: targeted, runner: runner, progress: progress, imagesDone: imagesDone)
+    return TransferMatrix(parts, models: models.map(\.name), data: data.name, attack: attack.name, norm: norm, epsilons: epsilons,
+                          targeted: targeted)
+  }
+
+  /// What a matrix is computed from, per source model: the white-box per-example outcomes and,
+  /// per ε and target, how many adversarial examples the target still classified correctly.
+  /// Counts of consecutive parts of a data set add up to the single run's. JSON keys are the
+  /// property names.
+  public struct Counts: Codable, Sendable, Equatable {
+    public struct Source: Codable, Sendable, Equatable {
+      public var whiteBox: AttackOutcomeSet
+      /// `correct[e][t]`: target `t`'s correct classifications at ε number `e` (the source's own column unused).
+      public var correct: [[Int]]
+      /// Whether the source answers differently to the same input (its report's guard).
+      public var randomized: Bool
     }
-    let clean = Dictionary(uniqueKeysWithValues: zip(models.map(\.name), whiteBox.map { $0.results.first?.cleanAccuracy ?? .nan }))
-    return TransferMatrix(models: models.map(\.name), data: data.name, attack: attack.name, norm: norm.rawValue, targeted: targeted,
-                          epsilons: epsilons.map { $0.decimal }, cleanAccuracy: clean, cells: cells,
-                          whiteBox: whiteBox)
+    public var sources: [Source]
+
+    /// Crafts on each model of `models` over `data` and counts the targets' correct answers.
+    /// - Parameters:
+    ///   - first: the global index of `data`'s first example (a shard's offset).
+    ///   - probe: the whole data set, whose first images tell whether a model is randomized.
+    public static func measure(models: [(name: String, model: Model)], data: Dataset, first: Int = 0, probe: Dataset,
+                               attack: any BoundedAttack, norm: Norm, epsilons: [Float], targeted: Bool, runner: AttackRunner,
+                               progress: (String) -> Void = { _ in }, imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> Counts {
+      var sources: [Source] = []
+      for (source, sourceModel) in models {
+        var correct = [[Int]](repeating: [Int](repeating: 0, count: models.count), count: epsilons.count)
+        let outcomes = try AttackOutcomeSet.run(
+          [attack], model: sourceModel, data: data, first: first, norm: norm, epsilons: epsilons, mask: nil, targeted: targeted,
+          runner: runner, progress: { progress("\(source): " + $0) }, imagesDone: imagesDone,
+          onBatch: { eps, _, xAdv, labels in
+            guard let e = epsilons.firstIndex(of: eps) else { return }
+            for (t, target) in models.enumerated() where target.name != source {
+              let predicted = target.model.withMode(.inference) { withoutGradients { target.model(xAdv).argmax(alongAxis: 1) } }
+              correct[e][t] += zip(predicted, labels).filter { $0 == $1 }.count
+            }
+          })
+        sources.append(Source(whiteBox: outcomes, correct: correct, randomized: AttackReport.isRandomized(sourceModel, data: probe)))
+      }
+      return Counts(sources: sources)
+    }
+
+    /// The counts of consecutive parts, in order.
+    /// - Precondition: the parts are of the same models, attack and budgets.
+    public static func adding(_ parts: [Counts]) -> Counts {
+      Counts(sources: parts[0].sources.indices.map { s in
+        var source = parts[0].sources[s]
+        source.whiteBox = .concatenating(parts.map { $0.sources[s].whiteBox })
+        for p in parts.dropFirst() {
+          for e in source.correct.indices { for t in source.correct[e].indices { source.correct[e][t] += p.sources[s].correct[e][t] } }
+        }
+        return source
+      })
+    }
   }
 
   /// The accuracy of `target` on examples crafted against `source` at `epsilon`.
@@ -129,15 +159,39 @@ public struct TransferMatrix: Codable, Sendable {
   }
 
   /// Writes `matrix.json`, `matrix.csv`, `matrix.md` and `matrix.png` into `folder`, then its
-  /// manifest; returns the Markdown.
+  /// manifest naming them and the files `alongside` (written before) with `identity` (by
+  /// default the models, attack and data); returns the Markdown.
   @discardableResult
-  public func write(to folder: URL) throws -> String {
+  public func write(to folder: URL, identity: [String: String]? = nil, alongside: [String] = []) throws -> String {
     try AtomicFile.writeJSON(self, to: folder.appendingPathComponent("matrix.json"))
     try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("matrix.csv"))
     try AtomicFile.write(Data(markdown.utf8), to: folder.appendingPathComponent("matrix.md"))
     try heatmap().write(to: folder.appendingPathComponent("matrix.png"))
-    try FolderManifest.write(folder: folder, files: ["matrix.json", "matrix.csv", "matrix.md", "matrix.png"],
-                             identity: ["models": models.joined(separator: ","), "attack": attack, "data": data])
+    try FolderManifest.write(folder: folder, files: ["matrix.json", "matrix.csv", "matrix.md", "matrix.png"] + alongside,
+                             identity: identity ?? ["models": models.joined(separator: ","), "attack": attack, "data": data])
     return markdown
+  }
+}
+
+extension TransferMatrix {
+  /// The matrix of `counts` (of a whole data set, or the added parts of one).
+  public init(_ counts: Counts, models: [String], data: String, attack: String, norm: Norm, epsilons: [Float], targeted: Bool) {
+    var cells: [Cell] = [], whiteBox: [AttackReport] = []
+    for (source, part) in zip(models, counts.sources) {
+      let report = AttackReport(part.whiteBox, model: source, data: data, randomized: part.randomized)
+      whiteBox.append(report)
+      let count = report.results.first?.count ?? 0
+      for (e, eps) in epsilons.enumerated() {
+        let key = eps.decimal
+        let own = report.results.first { $0.epsilon == key }
+        for (t, target) in models.enumerated() {
+          let accuracy = target == source ? (own?.robustAccuracy ?? .nan) : Double(part.correct[e][t]) / Double(Swift.max(count, 1))
+          cells.append(Cell(source: source, target: target, epsilon: key, accuracy: accuracy))
+        }
+      }
+    }
+    let clean = Dictionary(uniqueKeysWithValues: zip(models, whiteBox.map { $0.results.first?.cleanAccuracy ?? .nan }))
+    self.init(models: models, data: data, attack: attack, norm: norm.rawValue, targeted: targeted, epsilons: epsilons.map { $0.decimal },
+              cleanAccuracy: clean, cells: cells, whiteBox: whiteBox)
   }
 }

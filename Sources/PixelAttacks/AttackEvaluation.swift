@@ -68,6 +68,16 @@ public struct AttackOutcomes: Codable, Sendable, Equatable {
   /// The examples recorded.
   public var count: Int { robust.count }
 
+  /// Whether every per-example list holds `count` examples with possible values (a part read
+  /// back from a file).
+  public func holds(_ count: Int) -> Bool {
+    [cleanHits.count, succeeded.count, lInfinity.count, l2.count].allSatisfy { $0 == self.count } && self.count == count
+      && classifications >= 1 && cleanHits.allSatisfy { (0...classifications).contains($0) }
+  }
+
+  /// What two parts of one row share: attack, norm, ε, targeting, classifications and mask.
+  public var rowKey: String { "\(attack) \(norm) \(epsilon) \(targeted) \(classifications) \(maskFraction)" }
+
   /// The outcomes of `parts`, consecutive parts of one data set attacked with one attack at one ε.
   /// - Precondition: the parts agree on attack, norm, ε, targeting, classifications and mask.
   public static func concatenating(_ parts: [AttackOutcomes]) -> AttackOutcomes {

@@ -64,17 +64,12 @@ public struct AttackOutcomeSet: Codable, Sendable, Equatable {
   }
 
   /// Whether every outcome list holds `count` examples (a part read back from a file).
-  public func holds(_ count: Int) -> Bool {
-    all.allSatisfy { o in
-      [o.cleanHits.count, o.succeeded.count, o.lInfinity.count, o.l2.count].allSatisfy { $0 == o.count } && o.count == count
-        && o.classifications >= 1 && o.cleanHits.allSatisfy { (0...o.classifications).contains($0) }
-    }
-  }
+  public func holds(_ count: Int) -> Bool { all.allSatisfy { $0.holds(count) } }
 
   /// Whether `other` has the same rows (entries, ensemble members and references of the same
   /// attacks at the same ε), so that the two concatenate.
   public func hasTheRows(of other: AttackOutcomeSet) -> Bool {
-    func key(_ o: AttackOutcomes) -> String { "\(o.attack) \(o.norm) \(o.epsilon) \(o.targeted) \(o.classifications) \(o.maskFraction)" }
+    func key(_ o: AttackOutcomes) -> String { o.rowKey }
     func shape(_ s: AttackOutcomeSet) -> [String] {
       ["\(s.entries.count) entries"] + s.entries.map { entry in
         switch entry {

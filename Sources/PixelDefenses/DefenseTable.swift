@@ -92,6 +92,8 @@ public struct DefenseTable: Codable, Sendable {
     public var attack: String
     /// `nil` for the clean column.
     public var attackProtocol: AttackProtocol?
+    /// Correctly classified examples per seed (what shards add up).
+    public var correct: [Int]
     /// Mean top-1 accuracy over seeds in [0, 1], its sample std, and each seed's value.
     public var accuracy: Double
     public var std: Double
@@ -109,7 +111,9 @@ public struct DefenseTable: Codable, Sendable {
   public var data: String
   public var count: Int
   public var cells: [Cell]
-  /// Cells whose numbers need a caveat (a randomized defense attacked without EOT, …).
+  /// Caveats that follow from how cells were run (a randomized defense attacked without EOT, …).
+  public var cautions: [String]
+  /// The cautions, then what the numbers show (possible gradient masking).
   public var warnings: [String]
 
   /// Runs every (defense, attack, protocol) cell on `data`. The first defense should be the
@@ -117,21 +121,26 @@ public struct DefenseTable: Codable, Sendable {
   /// - Throws: ``AttackError`` for unusable attack settings.
   /// - Parameter progress: a line per cell as it starts.
   /// - Parameters:
+  ///   - first: the global index of `data`'s first example, a multiple of the batch size (a
+  ///     shard's offset): batch `b` of `data` draws from the streams of global batch `first / batchSize + b`.
   ///   - completed: cells of an interrupted run of the same table, kept as they are (every cell
   ///     draws from generators of its own, so the others come out as an uninterrupted run's).
   ///   - onCell: called with each newly computed cell (a journal records it).
-  public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset,
+  public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset, first: Int = 0,
                          completed: [Cell] = [], onCell: (Cell) throws -> Void = { _ in },
                          progress: (String) -> Void = { _ in }) throws -> DefenseTable {
     precondition(settings.problem == nil, settings.problem ?? "")
+    precondition(first % settings.batchSize == 0, "a part starts on a batch boundary")
     var cells: [Cell] = [], warnings: [String] = []
     func known(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
       completed.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
     }
     let batches = Array(MiniBatches(data, batchSize: settings.batchSize))
+    let firstBatch = first / settings.batchSize
     func seeded(_ s: Int) -> UInt64 { settings.seed &+ UInt64(s) }
-    // The defense's draws for batch `b` of seed `s`: every batch draws afresh.
-    func drawSeed(_ s: Int, _ b: Int) -> UInt64 { seeded(s) &+ UInt64(b) &* 0x1_0000_0001 }
+    // The defense's draws for batch `b` of seed `s`: every batch draws afresh, keyed by its
+    // global index, so a shard's batches draw what they draw in the whole table.
+    func drawSeed(_ s: Int, _ b: Int) -> UInt64 { seeded(s) &+ UInt64(firstBatch + b) &* 0x1_0000_0001 }
 
     /// Worst-case correctness of `model` on `images` over the classifications, per example.
     func correct(_ model: Model, _ images: Tensor, _ labels: [Int], seed: UInt64) -> [Bool] {
@@ -158,10 +167,10 @@ public struct DefenseTable: Codable, Sendable {
       return try s.attacks()[0].perturb(x, criterion: criterion, within: threat, model: target, using: &rng)
     }
 
-    func cell(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?, _ values: [Double], _ seconds: Double) -> Cell {
-      let (mean, std) = meanAndStandardDeviation(values)
-      return Cell(defense: defense, attack: attack, attackProtocol: attackProtocol, accuracy: mean, std: std, perSeed: values,
-                  defenseRate: nil, seconds: seconds)
+    // The accuracies are filled in from the counts by `init(settings:attacks:defenses:data:count:cells:cautions:)`.
+    func cell(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?, _ correct: [Int], _ seconds: Double) -> Cell {
+      Cell(defense: defense, attack: attack, attackProtocol: attackProtocol, correct: correct, accuracy: 0, std: 0, perSeed: [],
+           defenseRate: nil, seconds: seconds)
     }
 
     try base.withMode(.inference) {
@@ -174,11 +183,10 @@ public struct DefenseTable: Codable, Sendable {
         }
         progress("\(d.name): clean")
         let t0 = ContinuousClock.now
-        let values = (0..<settings.seeds).map { s -> Double in
-          let hits = batches.enumerated().reduce(0) { total, batch in
+        let values = (0..<settings.seeds).map { s -> Int in
+          batches.enumerated().reduce(0) { total, batch in
             total + correct(d.model, batch.element.images, batch.element.labels, seed: drawSeed(s, batch.offset)).filter { $0 }.count
           }
-          return Double(hits) / Double(data.count)
         }
         cells.append(cell(d.name, "clean", nil, values, (ContinuousClock.now - t0).seconds))
         try onCell(cells[cells.count - 1])
@@ -190,8 +198,10 @@ public struct DefenseTable: Codable, Sendable {
           if attackProtocol == .grayBox && defenses.contains(where: { known($0.name, attack.name, attackProtocol) == nil }) {
             progress("\(attack.name), gray-box: crafting on the base")
             shared = try (0..<settings.seeds).map { s in
-              var rng = SeededGenerator(seed: seeded(s))
-              return try batches.map { try adversarial(attack, against: base, eot: 1, $0.images, $0.labels, using: &rng) }
+              try batches.enumerated().map { b, batch in
+                var rng = SeededGenerator(seed: seeded(s), stream: firstBatch + b)
+                return try adversarial(attack, against: base, eot: 1, batch.images, batch.labels, using: &rng)
+              }
             }
           }
           for d in defenses {
@@ -209,17 +219,17 @@ public struct DefenseTable: Codable, Sendable {
             progress("\(d.name) × \(attack.name), \(attackProtocol.rawValue)")
             let t0 = ContinuousClock.now
             let adaptiveEOT = d.model.isRandomized ? settings.eotSamples : 1
-            let values = try (0..<settings.seeds).map { s -> Double in
-              var rng = SeededGenerator(seed: seeded(s) ^ 0x5EED)
+            let values = try (0..<settings.seeds).map { s -> Int in
               var hits = 0
               for (b, batch) in batches.enumerated() {
+                var rng = SeededGenerator(seed: seeded(s) ^ 0x5EED, stream: firstBatch + b)
                 d.model.reseedRandomizedLayers(drawSeed(s, b))
                 let target = attack.settings.method.usesGradients ? d.surrogate ?? d.model : d.model
                 let xAdv = attackProtocol == .grayBox ? shared[s][b]
                   : try adversarial(attack, against: target, eot: adaptiveEOT, batch.images, batch.labels, using: &rng)
                 hits += correct(d.model, xAdv, batch.labels, seed: drawSeed(s, b) &+ 0xC1A5).filter { $0 }.count
               }
-              return Double(hits) / Double(data.count)
+              return hits
             }
             cells.append(cell(d.name, attack.name, attackProtocol, values, (ContinuousClock.now - t0).seconds))
             try onCell(cells[cells.count - 1])
@@ -227,27 +237,8 @@ public struct DefenseTable: Codable, Sendable {
         }
       }
     }
-    func find(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
-      cells.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
-    }
-    // An adaptive attack that does worse than the same attack transferred from the base is too
-    // weak or blocked by masked gradients: the defense's robustness is at most the gray-box number.
-    for c in cells where c.attackProtocol == .adaptive {
-      guard let gray = find(c.defense, c.attack, .grayBox),
-            clearlyAbove(c.accuracy, std: c.std, gray.accuracy, std: gray.std, examples: data.count) else { continue }
-      warnings.append(String(format: "%@ × %@: the adaptive attack leaves %.1f%% accurate, the gray-box one %.1f%%: possible gradient "
-                             + "masking; the defense is at most as robust as the smaller number", c.defense, c.attack,
-                             c.accuracy * 100, gray.accuracy * 100))
-    }
-    // Defense rates against the undefended base (the first row).
-    if let reference = defenses.first?.name, let clean = find(reference, "clean", nil)?.accuracy {
-      for i in cells.indices where cells[i].attackProtocol != nil {
-        guard let attacked = find(reference, cells[i].attack, cells[i].attackProtocol)?.accuracy else { continue }
-        cells[i].defenseRate = defenseRate(clean: clean, attacked: attacked, defended: cells[i].accuracy)
-      }
-    }
     return DefenseTable(settings: settings, attacks: attacks.map(\.name), defenses: defenses.map(\.name), data: data.name,
-                        count: data.count, cells: cells, warnings: warnings)
+                        count: data.count, cells: cells, cautions: warnings)
   }
 
   /// The cell of `defense` under `attack` in `attackProtocol` (`nil` for clean).
@@ -325,6 +316,42 @@ public struct DefenseTable: Codable, Sendable {
 }
 
 extension DefenseTable {
+  /// The table of `cells` counted over `count` examples (a whole data set, or the added parts of
+  /// one): each cell's per-seed accuracy, mean and std from its counts, the warnings (the
+  /// `cautions`, then adaptive attacks weaker than their gray-box counterpart) and the defense
+  /// rates against the first defense, the undefended base.
+  public init(settings: Settings, attacks: [String], defenses: [String], data: String, count: Int, cells raw: [Cell],
+              cautions: [String]) {
+    var cells = raw
+    for i in cells.indices {
+      cells[i].perSeed = cells[i].correct.map { Double($0) / Double(Swift.max(count, 1)) }
+      (cells[i].accuracy, cells[i].std) = meanAndStandardDeviation(cells[i].perSeed)
+    }
+    func find(_ defense: String, _ attack: String, _ attackProtocol: AttackProtocol?) -> Cell? {
+      cells.first { $0.defense == defense && $0.attack == attack && $0.attackProtocol == attackProtocol }
+    }
+    var warnings = cautions
+    // An adaptive attack that does worse than the same attack transferred from the base is too
+    // weak or blocked by masked gradients: the defense's robustness is at most the gray-box number.
+    for c in cells where c.attackProtocol == .adaptive {
+      guard let gray = find(c.defense, c.attack, .grayBox),
+            clearlyAbove(c.accuracy, std: c.std, gray.accuracy, std: gray.std, examples: count) else { continue }
+      warnings.append(String(format: "%@ × %@: the adaptive attack leaves %.1f%% accurate, the gray-box one %.1f%%: possible gradient "
+                             + "masking; the defense is at most as robust as the smaller number", c.defense, c.attack,
+                             c.accuracy * 100, gray.accuracy * 100))
+    }
+    if let reference = defenses.first, let clean = find(reference, "clean", nil)?.accuracy {
+      for i in cells.indices where cells[i].attackProtocol != nil {
+        guard let attacked = find(reference, cells[i].attack, cells[i].attackProtocol)?.accuracy else { continue }
+        cells[i].defenseRate = defenseRate(clean: clean, attacked: attacked, defended: cells[i].accuracy)
+      }
+    }
+    self.init(settings: settings, attacks: attacks, defenses: defenses, data: data, count: count, cells: cells, cautions: cautions,
+              warnings: warnings)
+  }
+}
+
+extension DefenseTable {
   /// `base` behind the input layer `layer` (a randomization or deflection layer without
   /// parameters of its own): the base's weights load unchanged, index-named layers shifted by one.
   public static func prepending(_ layer: LayerSpec, to base: Model) throws -> Model {
@@ -347,28 +374,84 @@ extension DefenseTable {
     var cells: [Cell]
   }
 
-  /// ``run(_:base:defenses:attacks:data:completed:onCell:progress:)`` with a journal in `folder`:
-  /// every finished cell is recorded in `journal.json` (atomically), and with `resume` a journal
-  /// of the same job (`fingerprint`: settings, rows, columns, data, model) is continued.
+  /// The ``PartialResult`` kind of a shard's folder.
+  public static let partialKind = "defense-table"
+
+  /// ``run(_:base:defenses:attacks:data:first:completed:onCell:progress:)`` on `data` or one shard
+  /// of it, written to `folder` with a journal: every finished cell is recorded in
+  /// `journal.json` (atomically), and with `resume` a journal of the same job (settings, rows,
+  /// columns, data, shard and `fingerprint`) is continued. A shard's folder records a
+  /// ``PartialResult`` identity for ``merge(_:into:)``.
+  /// - Parameter identity: what the manifest records besides the job (model, data names).
   /// - Throws: ``JournalError`` for a journal of another job or an unreadable one.
   public static func run(_ settings: Settings, base: Model, defenses: [Defense], attacks: [Attack], data: Dataset,
-                         journalIn folder: URL, fingerprint: [String], resume: Bool,
+                         shard: Shard? = nil, folder: URL, fingerprint: [String], identity: [String: String], resume: Bool,
                          progress: (String) -> Void = { _ in }) throws -> DefenseTable {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let url = folder.appendingPathComponent("journal.json")
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let settingsJSON = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-    let lines = ["settings \(settingsJSON)", "data \(data.name), \(data.count) images", "defenses \(defenses.map(\.name))"]
+    let job = ["settings \(settingsJSON)", "data \(data.name), \(data.count) images", "defenses \(defenses.map(\.name))"]
       + attacks.map { "attack \($0.name): \($0.settings)" } + fingerprint
+    let lines = job + (shard.map { ["shard \($0)"] } ?? [])
     var journal = Journal(fingerprint: lines, cells: [])
     if resume, let saved = try JobJournal.load(Journal.self, at: url, fingerprint: \.fingerprint, expected: lines) {
       journal = saved
       progress("resuming: \(saved.cells.count) cells finished")
     }
-    return try run(settings, base: base, defenses: defenses, attacks: attacks, data: data, completed: journal.cells, onCell: { cell in
+    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
+    var table = try run(settings, base: base, defenses: defenses, attacks: attacks, data: data.subset(Array(range)),
+                        first: range.lowerBound, completed: journal.cells, onCell: { cell in
       journal.cells.append(cell)
       try AtomicFile.writeJSON(journal, to: url)
     }, progress: progress)
+    // A part's table names the whole data set; its counts are the part's.
+    table.data = data.name
+    let whole = identity.merging(["examples": String(data.count), "job": job.joined(separator: "\n")]) { a, _ in a }
+    try table.write(to: folder, identity: shard.map {
+      PartialResult(kind: partialKind, shard: $0, range: range, examples: data.count, job: whole).manifestIdentity
+    } ?? whole)
+    return table
   }
+
+  /// Merges shard folders into `folder`: the table one unsharded run writes, identical but for
+  /// the timing (each cell's `seconds` sums the shards').
+  /// - Throws: ``PartialResultError`` for a foreign, repeated or missing shard,
+  ///   ``FolderManifestError`` for an unfinished one, ``CSVError`` for a damaged table.
+  @discardableResult
+  public static func merge(_ folders: [URL], into folder: URL) throws -> DefenseTable {
+    let parts = try PartialResult.collect(folders)
+    guard parts[0].part.kind == partialKind else {
+      throw PartialResultError.unsupportedKind(folder: parts[0].folder.path, kind: parts[0].part.kind)
+    }
+    var tables: [DefenseTable] = []
+    for (shardFolder, part) in parts {
+      let url = shardFolder.appendingPathComponent("table.json")
+      guard let t = try? JSONDecoder().decode(DefenseTable.self, from: FileBytes.read(url)), t.count == part.range.count,
+            t.cells.allSatisfy({ $0.correct.count == t.settings.seeds && $0.correct.allSatisfy { (0...t.count).contains($0) } }),
+            tables.first.map({ $0.settings == t.settings && $0.defenses == t.defenses && $0.attacks == t.attacks
+                               && $0.cautions == t.cautions && $0.cells.map(\.key) == t.cells.map(\.key) }) ?? true else {
+        throw CSVError.malformed(path: url.path, detail: "not a defense table of \(part.range.count) examples of this job")
+      }
+      tables.append(t)
+    }
+    var cells = tables[0].cells
+    for t in tables.dropFirst() {
+      for i in cells.indices {
+        cells[i].correct = zip(cells[i].correct, t.cells[i].correct).map { $0 + $1 }
+        cells[i].seconds += t.cells[i].seconds
+      }
+    }
+    let first = tables[0]
+    let table = DefenseTable(settings: first.settings, attacks: first.attacks, defenses: first.defenses, data: first.data,
+                             count: parts[0].part.examples, cells: cells, cautions: first.cautions)
+    try table.write(to: folder, identity: parts[0].part.job)
+    return table
+  }
+}
+
+extension DefenseTable.Cell {
+  /// Which cell this is: defense, attack and protocol.
+  var key: String { "\(defense)|\(attack)|\(attackProtocol?.rawValue ?? "clean")" }
 }

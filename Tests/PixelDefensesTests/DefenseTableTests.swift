@@ -74,7 +74,7 @@ struct DefenseTableTests {
     let settings = DefenseTable.Settings(seeds: 2, classifications: 2, eotSamples: 2, batchSize: 4)
     func run(resume: Bool, fingerprint: [String] = ["model a"]) throws -> DefenseTable {
       try DefenseTable.run(settings, base: base, defenses: Self.defenses(base), attacks: Self.attacks, data: data,
-                           journalIn: folder, fingerprint: fingerprint, resume: resume)
+                           folder: folder, fingerprint: fingerprint, identity: ["model": "a"], resume: resume)
     }
     let whole = try run(resume: false)
     let url = folder.appendingPathComponent("journal.json")
@@ -86,6 +86,40 @@ struct DefenseTableTests {
     #expect(resumed.cells.map { [$0.accuracy, $0.std] + $0.perSeed } == whole.cells.map { [$0.accuracy, $0.std] + $0.perSeed })
     #expect(resumed.warnings == whole.warnings)
     #expect { try run(resume: true, fingerprint: ["model b"]) } throws: { "\($0)".contains("belongs to another job") }
+  }
+
+  /// Blanks the timing: each cell's seconds in table.json and table.csv.
+  static func withoutTiming(_ name: String, _ data: Data) -> Data {
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+      if name == "table.csv" { return line.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+      if name == "table.json" && line.contains("\"seconds\"") { return "" }
+      return String(line)
+    }
+    return Data(lines.joined(separator: "\n").utf8)
+  }
+
+  @Test("shards of the table (randomized defenses, both protocols) merge into the single table's files but for timing",
+        arguments: [1, 2])
+  func shardsMerge(_ shards: Int) throws {
+    let (base, data) = try Self.setting()
+    let root = temporaryFolder("defense-table-shards")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let settings = DefenseTable.Settings(seeds: 2, classifications: 2, eotSamples: 2, batchSize: 4)
+    func run(_ shard: Shard?, _ name: String) throws -> URL {
+      let folder = root.appendingPathComponent(name)
+      _ = try DefenseTable.run(settings, base: base, defenses: Self.defenses(base), attacks: Self.attacks, data: data, shard: shard,
+                               folder: folder, fingerprint: ["model a"], identity: ["model": "a"], resume: false)
+      return folder
+    }
+    let whole = try run(nil, "whole")
+    let parts = try (0..<shards).map { try run(try Shard(index: $0, count: shards), "part\($0)") }
+    let merged = root.appendingPathComponent("merged")
+    let table = try DefenseTable.merge(parts.reversed(), into: merged)
+    #expect(table.count == 8)
+    let expected = try resultFiles(whole, ignoring: Self.withoutTiming), got = try resultFiles(merged, ignoring: Self.withoutTiming)
+    #expect(got.keys.sorted() == expected.keys.sorted())
+    for name in expected.keys.sorted() where name != "manifest.json" { #expect(got[name] == expected[name], "\(name)") }
+    #expect(try FolderManifest.verify(folder: merged).identity == FolderManifest.verify(folder: whole).identity)
   }
 
   @Test("a differentiable surrogate lets the adaptive attack through the region vote")

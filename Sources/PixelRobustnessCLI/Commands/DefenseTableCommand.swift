@@ -16,7 +16,8 @@ extension PixelRobustCommand {
         200 and 10); or a defended checkpoint such as a PRM switch from prm defend (any path ending in \
         .safetensors). Gray-box examples are made on --model; adaptive ones run through each defense, with \
         --eot N on randomized defenses (the region vote, which has no gradient, is attacked through its mean \
-        softmax over the same cube) and each example classified --classify R times (worst case kept).
+        softmax over the same cube) and each example classified --classify R times (worst case kept). \
+        With --shard i/n the folder holds one part's counts; `pixelrobust merge` adds the parts up.
         """)
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
@@ -36,6 +37,7 @@ extension PixelRobustCommand {
     var output: String
     @Flag(help: "Continue the table recorded in the output folder's journal.json (same settings, rows, columns, data and model), if there is one.")
     var resume = false
+    @OptionGroup var sharding: ShardOptions
 
     var settings: DefenseTable.Settings {
       DefenseTable.Settings(protocols: protocols.values.map(\.value), seeds: seeds, classifications: options.classify,
@@ -120,10 +122,9 @@ extension PixelRobustCommand {
       }
       let identity = ["model": model, "model_hash": Checkpoint.contentHash(of: base), "data": dataset.name]
       let table = try DefenseTable.run(settings, base: base, defenses: defended, attacks: columns, data: dataset,
-                                       journalIn: URL(cliPath: output),
+                                       shard: try sharding.value(), folder: URL(cliPath: output),
                                        fingerprint: defended.map { "\($0.name) weights \(Checkpoint.contentHash(of: $0.model))" },
-                                       resume: resume, progress: { Console.note($0) })
-      try table.write(to: URL(cliPath: output), identity: identity)
+                                       identity: identity, resume: resume, progress: { Console.note($0) })
       print(table.markdown())
     }
   }

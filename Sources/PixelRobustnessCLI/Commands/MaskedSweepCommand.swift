@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import PixelAnalysis
-import PixelNN
 
 extension PixelRobustCommand {
   /// `pixelrobust masked-sweep`: robust accuracy against k for top-k, bottom-k and random-k masks.
@@ -9,7 +8,8 @@ extension PixelRobustCommand {
     static let configuration = CommandConfiguration(
       commandName: "masked-sweep",
       abstract: "Attack only the top-k / bottom-k / random-k % pixels of a gradient map for several k: table.json, table.csv, table.md, plot.png.",
-      discussion: "Every ε of --epsilon and every PGD of --steps gets its own table.")
+      discussion: "Every ε of --epsilon and every PGD of --steps gets its own table. The folder also holds outcomes.json "
+        + "(every example's outcome per cell); with --shard i/n it holds one part, and `pixelrobust merge` combines the parts.")
 
     @Option(help: ArgumentHelp(SharedHelp.checkpoint))
     var model: String
@@ -26,6 +26,7 @@ extension PixelRobustCommand {
     @OptionGroup var options: AttackOptions
     @Option(help: "Output folder.")
     var output: String
+    @OptionGroup var sharding: ShardOptions
 
     var percents: [Double] { fractions.values }
 
@@ -41,19 +42,13 @@ extension PixelRobustCommand {
       try OutputCheck.startFolderJob(output: output, inputs: [model, map], data: data.data)
       let (net, dataset) = try loadModelAndData(model, data)
       let mapTensor = try GradientMapFile.read(from: URL(cliPath: map))
-      let settings = options.settings
       let sweep = MaskedSweep(kinds: kinds.values.map(\.value), percents: percents, randomSeeds: randomMasks)
       let meter = Console.ImageMeter("masked sweep")
-      let attacks = try settings.attacks()
-      let rows = try sweep.run(model: net, data: dataset, map: mapTensor, attacks: attacks, norm: settings.norm,
-                               epsilons: settings.epsilons, runner: settings.runner, progress: { Console.note("  \($0)") },
-                               imagesDone: meter.update)
+      let job = MaskedSweepJob(sweep: sweep, settings: options.settings, shard: try sharding.value())
+      let (rows, markdown) = try job.run(model: net, modelName: model, data: dataset, map: mapTensor, mapName: map,
+                                         into: URL(cliPath: output), progress: { Console.note("  \($0)") }, imagesDone: meter.update)
       Console.note(meter.summary)
-      let setting = attacks.count == 1 && settings.epsilons.count == 1 ? "\(attacks[0].name) \(options.norm.rawValue) eps=\(settings.epsilons[0])"
-        : options.norm.rawValue
-      let title = "\(setting) on \(dataset.name) (\(dataset.count) images)"
-      print(try MaskedSweep.write(rows, title: title, identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net),
-                                                                 "data": dataset.name, "map": map], to: URL(cliPath: output)))
+      print(markdown)
       if let bad = rows.first(where: { $0.maxOffMaskChange != 0 }) {
         Console.note("warning: pixels off the \(bad.kind)-\(bad.percent)% mask changed by \(bad.maxOffMaskChange)")
       }

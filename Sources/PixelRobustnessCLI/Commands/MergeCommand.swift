@@ -12,10 +12,11 @@ extension PixelRobustCommand {
   struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "merge",
-      abstract: "Merge the shard folders of a --shard i/n job (evaluate, gradient-map, attack, smooth) into the single run's result.",
+      abstract: "Merge the shard folders of a --shard i/n job into the result one unsharded run writes.",
       discussion: """
-        Recognises the kind of partial result from the folders' manifests and writes exactly what one \
-        unsharded run writes. Refuses a missing, repeated or foreign shard (another model digest, data \
+        Recognises the kind of partial result from the folders' manifests (evaluate, gradient-map, attack, \
+        masked-sweep, transfer, smooth predict, smooth certify, defense-table) and writes exactly what one \
+        unsharded run writes (smoothing and the defense table: but for their timing columns). Refuses a missing, repeated or foreign shard (another model digest, data \
         set, setting or seed) and an unfinished one (no complete manifest), naming the folder.
         """)
 
@@ -40,6 +41,12 @@ extension PixelRobustCommand {
         print("\(acc.count) images; wrote " + files.joined(separator: ", "))
       case EvaluationJob.kind:
         print(try EvaluationJob.merge(urls, into: out).summary)
+      case MaskedSweepJob.kind:
+        print(try MaskedSweepJob.merge(urls, into: out))
+      case TransferJob.kind:
+        print(try TransferJob.merge(urls, into: out))
+      case DefenseTable.partialKind:
+        print(try DefenseTable.merge(urls, into: out).markdown())
       case AttackJob.kind:
         print(try AttackJob.merge(urls, into: out).markdown)
       case CertificationJob.partialKind(.predict), CertificationJob.partialKind(.certify):

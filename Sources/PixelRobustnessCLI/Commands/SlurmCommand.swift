@@ -14,7 +14,8 @@ extension PixelRobustCommand {
         Task i runs the command with --shard i/n --output RUN/shard-i; the merge job (sbatch \
         --dependency=afterok on the array) writes RUN/merged, the result one unsharded run writes. The \
         scripts go to RUN/slurm (shards.sbatch, merge.sbatch, submit.sh), the logs to RUN/logs. \
-        Shardable commands: evaluate, gradient-map, attack (bounded attacks), smooth predict, smooth certify. \
+        Shardable commands: evaluate, gradient-map, attack (bounded attacks), masked-sweep, transfer, \
+        smooth predict, smooth certify, defense-table. \
         Kubernetes Indexed Jobs run the same way with --shard $JOB_COMPLETION_INDEX/n.
         """)
 
@@ -35,6 +36,9 @@ extension PixelRobustCommand {
     @Argument(parsing: .allUnrecognized, help: "The pixelrobust command to shard and its options (without --shard and --output).")
     var command: [String] = []
 
+    /// The commands with --shard (besides smooth predict and certify).
+    static let shardable = ["evaluate", "gradient-map", "attack", "masked-sweep", "transfer", "defense-table"]
+
     var jobArray: SlurmJobArray {
       let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
       return SlurmJobArray(executable: Self.executablePath, command: command, shards: shards,
@@ -52,8 +56,8 @@ extension PixelRobustCommand {
       let array = jobArray
       if let problem = array.problem { throw ValidationError(problem + ".") }
       let words = command.prefix(2).joined(separator: " ")
-      guard ["evaluate", "gradient-map", "attack"].contains(command.first ?? "") || ["smooth predict", "smooth certify"].contains(words) else {
-        throw ValidationError("'\(words)' cannot be sharded; use one of evaluate, gradient-map, attack, smooth predict, smooth certify.")
+      guard Self.shardable.contains(command.first ?? "") || ["smooth predict", "smooth certify"].contains(words) else {
+        throw ValidationError("'\(words)' cannot be sharded; use one of \(Self.shardable.joined(separator: ", ")), smooth predict, smooth certify.")
       }
       // The wrapped command is checked as task 0 would run it, so a typo fails here and not on the cluster.
       let parsed: ParsableCommand

@@ -20,6 +20,7 @@ extension PixelRobustCommand {
     @OptionGroup var options: AttackOptions
     @Option(help: "Output folder.")
     var output: String
+    @OptionGroup var sharding: ShardOptions
 
     func validate() throws {
       guard models.values.count >= 2 else { throw ValidationError("--models needs at least two checkpoints.") }
@@ -40,13 +41,11 @@ extension PixelRobustCommand {
         }
         try dataset.checkLabels(classes: m.spec.classes)
       }
-      let settings = options.settings
       let meter = Console.ImageMeter("transfer")
-      let matrix = try TransferMatrix.run(models: loaded, data: dataset, attack: try settings.attacks()[0], norm: settings.norm,
-                                          epsilons: settings.epsilons, targeted: settings.targeted, runner: settings.runner,
-                                          progress: Console.note, imagesDone: meter.update)
+      let markdown = try TransferJob(settings: options.settings, shard: try sharding.value())
+        .run(models: loaded, data: dataset, into: URL(cliPath: output), progress: Console.note, imagesDone: meter.update)
       Console.note(meter.summary)
-      print(try matrix.write(to: URL(cliPath: output)))
+      print(markdown)
     }
   }
 }
