@@ -20,6 +20,9 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    // MPI's handles are C macros: a few plain C functions wrap the calls data-parallel training makes.
+    .target(name: "CMPIShim", dependencies: ["CMPI"]),
 
     // MARK: - Public API
     // Each target declares exactly the modules it imports (checked by PackageManifestTests).
@@ -37,7 +40,7 @@ let package = Package(
     .target(name: "PixelONNX", dependencies: ["PixelTensor", "PixelNN",
                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
-    .target(name: "PixelCluster", dependencies: ["PixelTensor", "PixelData"], exclude: ["README.md"]),
+    .target(name: "PixelCluster", dependencies: ["PixelTensor", "PixelData", "PixelTraining", "CMPIShim"], exclude: ["README.md"]),
     .target(name: "PixelBenchmarks", dependencies: ["CBLAS", "PixelTensor", "PixelNN", "PixelData", "PixelTraining",
                                                     "PixelAttacks", "PixelAnalysis", "PixelDefenses", "PixelONNX"]),
 

@@ -5,7 +5,7 @@
 # passes slurm-wlm and munge).
 set -euo pipefail
 
-packages=(libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev pkg-config dataset-fashion-mnist "$@")
+packages=(libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev libopenmpi-dev openmpi-bin pkg-config dataset-fashion-mnist "$@")
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: 'swift' is not on PATH. Install Swift 6 (https://www.swift.org/install/linux/) first." >&2

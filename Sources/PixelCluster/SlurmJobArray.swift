@@ -93,8 +93,8 @@ public struct SlurmJobArray: Sendable, Equatable {
     let lines = header(name: name, log: "shard-%a") + [
       "#SBATCH --array=0-\(shards - 1)",
       "set -euo pipefail",
-      "# One BLAS thread per allocated CPU.",
-      "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
+      "# One compute thread per allocated CPU.",
+      "export PIXELROBUST_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
       "i=\"$SLURM_ARRAY_TASK_ID\"",
       "exec " + ([executable] + command).map(Self.quoted).joined(separator: " ")
         + " --shard \"$i/\(shards)\" --output " + Self.quoted(run.path) + "/shard-\"$i\"",

@@ -54,15 +54,23 @@ public final class Trainer {
   /// When set, only the top-level layer with this name trains; every other layer stays frozen
   /// and in inference mode (a PRM trained in front of a pretrained classifier).
   public let trainableLayer: String?
+  /// Data-parallel training: this process computes its ``DataParallelGroup/slice(of:)`` of every
+  /// global batch of `settings.batchSize`, and each update applies the group's summed gradient
+  /// of the global batch's mean loss, so every process holds the same weights. Batch norm uses
+  /// each process's own batch statistics (as PyTorch's DistributedDataParallel); its running
+  /// statistics are rank 0's in the checkpoint. `nil`: a single process.
+  public let group: (any DataParallelGroup)?
 
-  /// A trainer of `model` (only `trainableLayer` when given) under `objective` with `optimizer`.
+  /// A trainer of `model` (only `trainableLayer` when given) under `objective` with `optimizer`,
+  /// alone or as one process of `group`.
   public init(model: Model, optimizer: any Optimizer, objective: any TrainingObjective, settings: TrainingSettings,
-              trainableLayer: String? = nil) {
+              trainableLayer: String? = nil, group: (any DataParallelGroup)? = nil) {
     self.model = model
     self.optimizer = optimizer
     self.objective = objective
     self.settings = settings
     self.trainableLayer = trainableLayer
+    self.group = group
   }
 
   /// The parameters the optimizer updates.
@@ -93,7 +101,8 @@ public final class Trainer {
     var augmentRNG = SeededGenerator(seed: seed &+ 1)
     var objectiveRNG = SeededGenerator(seed: seed &+ 3)
     var termSums: [String: Double] = [:]
-    model.reseedTrainingDraws(seed &+ 2)
+    // Each process draws its own dropout masks (rank 0 the single process's).
+    model.reseedTrainingDraws(seed &+ 2 &+ UInt64(group?.rank ?? 0) &* 0xA24B_AED4_963E_E407)
     // Layers that draw at inference too (parametric noise, a randomized defense under training)
     // restart per epoch as well, so a resumed run draws what an uninterrupted one draws.
     model.reseedRandomizedLayers(seed &+ 4)
@@ -106,12 +115,17 @@ public final class Trainer {
     for (i, batch) in batches.enumerated() {
       let iteration = (epoch - 1) * batches.count + i
       rate = schedule.rate(base: settings.learningRate, iteration: iteration, totalIterations: totalIterations)
-      let inputs = settings.augmentation.apply(batch.images, using: &augmentRNG)
-      let value = step(inputs: inputs, labels: batch.labels, learningRate: rate, parameters: parameters, using: &objectiveRNG)
-      let n = batch.labels.count
+      // The whole global batch is augmented on every process, so a process's slice is augmented
+      // as in a single process.
+      let augmented = settings.augmentation.apply(batch.images, using: &augmentRNG)
+      let rows = group?.slice(of: batch.labels.count) ?? 0..<batch.labels.count
+      let labels = Array(batch.labels[rows])
+      let n = labels.count
+      guard let value = step(inputs: group == nil ? augmented : augmented.rows(rows), labels: labels, learningRate: rate, parameters: parameters,
+                             globalBatch: batch.labels.count, using: &objectiveRNG) else { continue }
       lossSum += Double(value.loss.item) * Double(n)
       for (name, v) in value.terms { termSums[name, default: 0] += Double(v) * Double(n) }
-      correct += zip(value.logits.detached().argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+      correct += zip(value.logits.detached().argmax(alongAxis: 1), labels).filter { $0 == $1 }.count
       seen += n
       let elapsed = (clock.now - start).seconds
       progress(BatchProgress(epoch: epoch, batch: i + 1, batches: batches.count, imagesSeen: seen,
@@ -119,6 +133,14 @@ public final class Trainer {
     }
     let seconds = (clock.now - start).seconds
     model.setMode(.inference)
+    if let group {
+      // The epoch's statistics over every process's examples.
+      let names = termSums.keys.sorted()
+      var totals = [lossSum, Double(correct), Double(seen)] + names.map { termSums[$0]! }
+      group.allReduceSum(&totals)
+      (lossSum, correct, seen) = (totals[0], Int(totals[1]), Int(totals[2]))
+      for (k, name) in names.enumerated() { termSums[name] = totals[3 + k] }
+    }
     return EpochReport(epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
                        trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), testAccuracy: nil, testLoss: nil,
                        learningRate: Double(rate), seconds: seconds, imagesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
@@ -136,9 +158,32 @@ extension Trainer {
   @discardableResult
   public func step(inputs: Tensor, labels: [Int], learningRate: Float,
                    parameters: [(name: String, parameter: Parameter)], using rng: inout SeededGenerator) -> ObjectiveValue {
+    step(inputs: inputs, labels: labels, learningRate: learningRate, parameters: parameters, globalBatch: labels.count, using: &rng)!
+  }
+
+  /// One step of data-parallel training: `inputs` and `labels` are this process's slice of a
+  /// global batch of `globalBatch` examples; its gradient of the slice's mean loss is weighted
+  /// by `n / globalBatch` and summed over the group: the gradient of the global batch's mean loss.
+  /// - Returns: the objective's value on the slice, `nil` for an empty slice (which still takes
+  ///   part in the sum and the update).
+  func step(inputs: Tensor, labels: [Int], learningRate: Float, parameters: [(name: String, parameter: Parameter)],
+            globalBatch: Int, using rng: inout SeededGenerator) -> ObjectiveValue? {
     optimizer.learningRate = learningRate
-    let value = objective.loss(model: model, inputs: inputs, labels: labels, using: &rng)
-    let grads = gradients(of: value.loss, wrt: parameters.map { $0.parameter.value })
+    let value = labels.isEmpty ? nil : objective.loss(model: model, inputs: inputs, labels: labels, using: &rng)
+    var grads = value.map { gradients(of: $0.loss, wrt: parameters.map { $0.parameter.value }) }
+      ?? parameters.map { Tensor.zeros($0.parameter.value.shape) }
+    if let group {
+      let weight = Float(labels.count) / Float(globalBatch)
+      var flat: [Float] = []
+      flat.reserveCapacity(grads.reduce(0) { $0 + $1.elementCount })
+      for g in grads { flat += g.scalars.map { $0 * weight } }
+      group.allReduceSum(&flat)
+      var offset = 0
+      grads = grads.map { g in
+        defer { offset += g.elementCount }
+        return Tensor(Array(flat[offset..<(offset + g.elementCount)]), shape: g.shape)
+      }
+    }
     var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
     if let clip = settings.gradientClipNorm { clipGradientNorm(&byName, maxNorm: clip) }
     optimizer.update(parameters, gradients: byName)

@@ -42,12 +42,17 @@ public struct TrainingJob {
   public var initialState: [String: Tensor]
   /// The layer kinds `spec` may use (also when resuming from the checkpoint).
   public var builder: ModelBuilder
+  /// Data-parallel training as one process of `group` (see ``Trainer/group``): every process
+  /// trains the same weights; rank 0 alone takes the lock, evaluates the test split and writes
+  /// the checkpoint, state and log, and with `resume` every process reads them.
+  public var group: (any DataParallelGroup)?
 
   /// A job training `spec` under `objective` into `output`; without an objective, plain
   /// cross-entropy with `settings.labelSmoothing`.
   public init(spec: ModelSpec, settings: TrainingSettings, output: URL, objective: (any TrainingObjective)? = nil,
               metadata: [String: String] = [:], trainableLayer: String? = nil, initialState: [String: Tensor] = [:],
-              builder: ModelBuilder = .standard) {
+              builder: ModelBuilder = .standard, group: (any DataParallelGroup)? = nil) {
+    self.group = group
     self.spec = spec
     self.settings = settings
     self.output = output
@@ -101,29 +106,30 @@ public struct TrainingJob {
     if let problem = settings.validationError() { throw TrainingJobError.invalidSettings(problem) }
     try train.checkLabels(classes: spec.classes)
     try test?.checkLabels(classes: spec.classes)
-    let lock = try acquireLock()
-    defer { close(lock) }
+    let writes = (group?.rank ?? 0) == 0
+    let lock = writes ? try acquireLock() : -1
+    defer { if lock >= 0 { close(lock) } }
     let model: Model
     var optimizer = settings.makeOptimizer()
     var firstEpoch = 1
     var reports: [EpochReport] = []
     if resume {
-      (model, firstEpoch, reports) = try resumeState(into: &optimizer)
+      (model, firstEpoch, reports) = try resumeState(into: &optimizer, repairingLog: writes)
     } else {
       model = try Model(spec: spec, seed: settings.seed, builder: builder)
       if !initialState.isEmpty { try model.loadState(initialState, source: "initial weights", strict: false) }
     }
     let trainer = Trainer(model: model, optimizer: optimizer, objective: objective, settings: settings,
-                          trainableLayer: trainableLayer)
+                          trainableLayer: trainableLayer, group: group)
     if firstEpoch > settings.epochs { return (model, reports) }
     for epoch in firstEpoch...settings.epochs {
       var report = trainer.trainEpoch(epoch, on: train, progress: progress)
-      if let test {
+      if let test, writes {
         let (eval, _) = evaluate(model, on: test)
         report.testAccuracy = eval.accuracy
         report.testLoss = eval.meanLoss
       }
-      try save(model: model, optimizer: trainer.optimizer, epoch: epoch, report: report, freshLog: !resume && epoch == 1)
+      if writes { try save(model: model, optimizer: trainer.optimizer, epoch: epoch, report: report, freshLog: !resume && epoch == 1) }
       reports.append(report)
       epochEnd(report)
     }
@@ -164,7 +170,8 @@ public struct TrainingJob {
     return fd
   }
 
-  func resumeState(into optimizer: inout any Optimizer) throws -> (Model, Int, [EpochReport]) {
+  /// - Parameter repairingLog: rewrite the log to the committed epochs (the writing process only).
+  func resumeState(into optimizer: inout any Optimizer, repairingLog: Bool = true) throws -> (Model, Int, [EpochReport]) {
     let fm = FileManager.default
     guard fm.fileExists(atPath: output.path) else {
       throw TrainingJobError.cannotResume(path: output.path, reason: "no checkpoint to resume from")
@@ -198,7 +205,7 @@ public struct TrainingJob {
       reports = reports.filter { $0.epoch < epoch } + [last]
     }
     // The log holds exactly the committed epochs again (a kill may have cut its last line).
-    try AtomicFile.write(Data(reports.map { stableJSON($0) + "\n" }.joined().utf8), to: logURL)
+    if repairingLog { try AtomicFile.write(Data(reports.map { stableJSON($0) + "\n" }.joined().utf8), to: logURL) }
     return (model, epoch + 1, reports)
   }
 

@@ -68,19 +68,23 @@ extension PixelRobustCommand {
       let spec = try PRMModels.spec(classifier: cSpec, designated: d, width: prm.width, depth: prm.depth, mix: mix)
       let objective = PRMObjective(lambda: lambda, designated: d.mask(height: train.imageShape[1], width: train.imageShape[2]),
                                    channels: train.imageShape[0], reconstructionWeight: prm.reconstruction)
-      let job = TrainingJob(spec: spec, settings: training.settings(data: data), output: URL(cliPath: output), objective: objective,
-                            metadata: ["pixelrobust.prm.lambda": "\(lambda)", "pixelrobust.prm.mix": "\(mix)"],
-                            trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState,
-                            builder: modelBuilder)
-      let bar = Console.ProgressBar()
-      try job.run(train: train, test: test, resume: resume, progress: { p in
-        bar.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
-                   detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
-      }, epochEnd: { r in
-        Console.note(String(format: "epoch %d: train loss %.4f, test accuracy (first %d) %.2f%%", r.epoch, r.trainLoss, test.count,
-                            (r.testAccuracy ?? .nan) * 100))
-      })
-      print("wrote \(output)")
+      try withDataParallelGroup { group in
+        let job = TrainingJob(spec: spec, settings: training.settings(data: data), output: URL(cliPath: output), objective: objective,
+                              metadata: ["pixelrobust.prm.lambda": "\(lambda)", "pixelrobust.prm.mix": "\(mix)"],
+                              trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState,
+                              builder: modelBuilder, group: group)
+        let lead = (group?.rank ?? 0) == 0
+        let bar = lead ? Console.ProgressBar() : nil
+        try job.run(train: train, test: test, resume: resume, progress: { p in
+          bar?.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
+                      detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
+        }, epochEnd: { r in
+          guard lead else { return }
+          Console.note(String(format: "epoch %d: train loss %.4f, test accuracy (first %d) %.2f%%", r.epoch, r.trainLoss, test.count,
+                              (r.testAccuracy ?? .nan) * 100))
+        })
+        if lead { print("wrote \(output)") }
+      }
     }
   }
 

@@ -121,21 +121,25 @@ extension PixelRobustCommand {
         throw ValidationError("the teacher \(objective.teacher!) has inputs \(teacher.spec.input) and \(teacher.spec.classes) classes; "
                               + "the student has \(spec.input) and \(spec.classes)")
       }
-      let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output),
-                            objective: try (settings.objective ?? ObjectiveSettings()).makeObjective(teacher: teacher,
-                                                                                                    labelSmoothing: labelSmoothing),
-                            metadata: initial.map { ["pixelrobust.init": $0] } ?? [:], initialState: start?.stateTensors ?? [:],
-                            builder: modelBuilder)
-      Console.note("objective: \(objective.kind.rawValue)" + (initial.map { ", starting from \($0)" } ?? ""))
-      let bar = Console.ProgressBar()
-      try job.run(train: train, test: test, resume: resume, progress: { p in
-        bar.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,
-                   detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
-      }, epochEnd: { r in
-        Console.note(String(format: "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f images/s, %.1f s",
-                            r.epoch, r.trainLoss, r.trainAccuracy * 100, (r.testAccuracy ?? .nan) * 100, r.imagesPerSecond, r.seconds))
-      })
-      print("wrote \(output), \(job.stateURL.path) and \(job.logURL.path)")
+      try withDataParallelGroup { group in
+        let job = TrainingJob(spec: spec, settings: settings, output: URL(cliPath: output),
+                              objective: try (settings.objective ?? ObjectiveSettings()).makeObjective(teacher: teacher,
+                                                                                                      labelSmoothing: labelSmoothing),
+                              metadata: initial.map { ["pixelrobust.init": $0] } ?? [:], initialState: start?.stateTensors ?? [:],
+                              builder: modelBuilder, group: group)
+        let lead = (group?.rank ?? 0) == 0
+        if lead { Console.note("objective: \(objective.kind.rawValue)" + (initial.map { ", starting from \($0)" } ?? "")) }
+        let bar = lead ? Console.ProgressBar() : nil
+        try job.run(train: train, test: test, resume: resume, progress: { p in
+          bar?.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,
+                      detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
+        }, epochEnd: { r in
+          guard lead else { return }
+          Console.note(String(format: "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f images/s, %.1f s",
+                              r.epoch, r.trainLoss, r.trainAccuracy * 100, (r.testAccuracy ?? .nan) * 100, r.imagesPerSecond, r.seconds))
+        })
+        if lead { print("wrote \(output), \(job.stateURL.path) and \(job.logURL.path)") }
+      }
     }
   }
 }

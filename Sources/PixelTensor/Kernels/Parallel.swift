@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 
 /// A mutable pointer that may cross into ``parallelRanges(_:grain:_:)`` chunks; the caller
@@ -55,8 +56,10 @@ func parallelPartialSums(_ count: Int, parts: Int, size: Int, into dst: UnsafeMu
 
 /// Process-wide kernel settings.
 public enum KernelConfig {
-  /// Threads used by the Swift-side kernels (elementwise, im2col): the active cores.
-  public static let workerCount: Int = Swift.max(1, ProcessInfoCores.active)
+  /// Threads used by the Swift-side kernels (elementwise, im2col): `PIXELROBUST_THREADS` when
+  /// set (1…1024), else the CPUs this process may run on (its affinity mask, which Slurm's and
+  /// mpirun's CPU binding narrow), else the online cores.
+  public static let workerCount: Int = ProcessInfoCores.workers(environment: ProcessInfo.processInfo.environment)
   /// Elements per chunk below which memory-bound loops stay single-threaded.
   @usableFromInline static let memoryBoundGrain = 1 << 17
   /// GEMMs below this many FLOPs run as one OpenBLAS call on the calling thread.
@@ -66,12 +69,30 @@ public enum KernelConfig {
 }
 
 enum ProcessInfoCores {
+  /// See ``KernelConfig/workerCount``; an unusable `PIXELROBUST_THREADS` is ignored.
+  static func workers(environment: [String: String]) -> Int {
+    if let text = environment["PIXELROBUST_THREADS"], let n = Int(text), (1...1024).contains(n) { return n }
+    return Swift.max(1, allowed ?? active)
+  }
+
   static var active: Int {
     #if canImport(Glibc)
     return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     #else
     return 1
     #endif
+  }
+
+  /// The CPUs of this process's affinity mask, from the `Cpus_allowed` hex mask of
+  /// `/proc/self/status` (Glibc's `sched_getaffinity` needs `_GNU_SOURCE`, which Swift's Glibc
+  /// module does not define).
+  static var allowed: Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+    let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { total, c in
+      total + (c.hexDigitValue.map { $0.nonzeroBitCount } ?? 0)
+    }
+    return count > 0 ? count : nil
   }
 }
 
