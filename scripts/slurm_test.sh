@@ -10,78 +10,11 @@ bin="$(realpath "${1:?usage: slurm_test.sh PIXELROBUST}")"
 bash "$(dirname "$0")/setup.sh" slurm-wlm munge >/dev/null
 
 work="$(mktemp -d /tmp/pixelrobust-slurm.XXXXXX)"
-chmod 755 "$work"
-pids=()
-cleanup() {
-  status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if [ "$status" -ne 0 ]; then
-    echo "test-slurm: FAILED; logs:" >&2
-    for f in "$work"/*.log "$work"/runs/*/logs/*; do [ -s "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/slurm_cluster.sh"
+trap 'status=$?; [ "$status" -ne 0 ] && slurm_cluster_logs "$work"; slurm_cluster_stop; rm -rf "$work"; exit "$status"' EXIT
 started=$(date +%s)
-
-# munge: an own key, socket and state in the temporary folder.
-mkdir -p "$work/munge"
-dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
-chown -R munge:munge "$work/munge"
-chmod 700 "$work/munge"
-chmod 400 "$work/munge/munge.key"
-# setpriv execs munged itself (no wrapper process), so $! is the daemon's PID.
-setpriv --reuid=munge --regid=munge --init-groups munged --foreground --force --key-file="$work/munge/munge.key" \
-  --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
-  --seed-file="$work/munge/munged.seed" > "$work/munged.log" 2>&1 &
-pids+=($!)
-
-host="$(hostname -s)"
-mkdir -p "$work/state" "$work/spool"
-cat > "$work/slurm.conf" <<CONF
-ClusterName=pixelrobust-test
-SlurmctldHost=$host
-AuthType=auth/munge
-AuthInfo=socket=$work/munge/munge.socket
-CredType=cred/munge
-SlurmUser=root
-SlurmdUser=root
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-MpiDefault=none
-ReturnToService=2
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SchedulerType=sched/backfill
-StateSaveLocation=$work/state
-SlurmdSpoolDir=$work/spool
-SlurmctldPidFile=$work/slurmctld.pid
-SlurmdPidFile=$work/slurmd.pid
-SlurmctldLogFile=$work/slurmctld.log
-SlurmdLogFile=$work/slurmd.log
-NodeName=$host CPUs=2 State=UNKNOWN
-PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
-CONF
-export SLURM_CONF="$work/slurm.conf"
-for _ in $(seq 50); do [ -S "$work/munge/munge.socket" ] && break; sleep 0.1; done
-slurmctld -D -f "$SLURM_CONF" > "$work/slurmctld.out.log" 2>&1 &
-pids+=($!)
-slurmd -D -f "$SLURM_CONF" > "$work/slurmd.out.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 120); do
-  state="$(sinfo -h -n "$host" -o %t 2>/dev/null || true)"
-  [ "$state" = "idle" ] && break
-  sleep 0.5
-done
-[ "$state" = "idle" ] || { echo "test-slurm: the node did not come up (state '$state')" >&2; exit 1; }
-echo "test-slurm: single-node cluster up ($host, 2 CPUs) in $(( $(date +%s) - started )) s"
+slurm_cluster_start "$work"
+echo "test-slurm: single-node cluster up ($(hostname -s), 2 CPUs) in $(( $(date +%s) - started )) s"
 
 cd "$work"
 model="$work/model.safetensors"
@@ -93,13 +26,11 @@ data=(--data fashion-mnist --limit 60)
 check() {
   local name="$1" mode="$2"; shift 2
   local t0; t0=$(date +%s)
-  "$bin" "$@" --output "$work/single-$name" >/dev/null
-  "$bin" slurm "$@" --shards 3 --run "$work/runs/$name" --submit
-  local merge; merge="$(cut -d' ' -f2 "$work/runs/$name/slurm/jobs.txt")"
-  for _ in $(seq 600); do
-    [ -z "$(squeue -h -j "$merge" 2>/dev/null)" ] && break
-    sleep 0.5
-  done
+  PIXELROBUST_THREADS=2 "$bin" "$@" --output "$work/single-$name" >/dev/null
+  # The tasks get 2 CPUs (the default --cpus-per-task), so both sides use 2 engine threads: the same
+  # GEMM blocking, the same bits.
+  "$bin" slurm "$@" --shards 3 --cpus-per-task 2 --run "$work/runs/$name" --submit
+  slurm_wait "$(cut -d' ' -f2 "$work/runs/$name/slurm/jobs.txt")" 300
   [ -f "$work/runs/$name/merged/manifest.json" ] || { echo "test-slurm: $name: the merge job left no result" >&2; exit 1; }
   local a="$work/single-$name" b="$work/runs/$name/merged"
   local files; files="$(cd "$b" && ls)"
