@@ -83,23 +83,28 @@ public struct MinimalAttackRunner: Sendable {
   }
 
   /// Attacks every example of `data` and measures the perturbations it returns.
+  ///
+  /// Each batch's random draws (the attack's, and the model's randomized layers, reseeded) come
+  /// from the stream `(seed, first + b)` of its first example's global index, so a data set cut
+  /// into shards at batch boundaries gives the single run's sizes.
   /// - Parameters:
+  ///   - first: the global index of `data`'s first example (a shard's offset).
   ///   - epsilons: the curve's budgets; `nil` spans 0 to the largest size found.
   ///   - progress: after every batch, the images attacked so far and the total.
   ///   - onBatch: each batch's clean images, adversarial images and labels.
-  public func run(_ attack: any MinimalAttack, model: Model, data: Dataset, domain: PixelDomain, targeted: Bool = false,
+  public func run(_ attack: any MinimalAttack, model: Model, data: Dataset, first: Int = 0, domain: PixelDomain, targeted: Bool = false,
                   epsilons: [Double]? = nil, progress: (Int, Int) -> Void = { _, _ in },
                   onBatch: (Tensor, Tensor, [Int]) -> Void = { _, _, _ in }) -> MinimalAttackResult {
-    var rng = SeededGenerator(seed: seed)
-    var norms: [Double?] = [], correct: [Bool] = []
+    var norms: [Double?] = []
     var audit = PerturbationAudit(mask: domain.mask, bounds: domain.bounds)
     var health = GradientHealth()
     let classes = model.spec.classes
     let started = ContinuousClock.now
-    model.reseedRandomizedLayers(seed)
     model.withMode(.inference) {
       var done = 0
       for (x, y) in MiniBatches(data, batchSize: batchSize) {
+        var rng = SeededGenerator(seed: seed, stream: first + done)
+        model.reseedRandomizedLayers(rng.next())
         let criterion: Criterion = targeted ? .nextClassTargets(y, classes: classes) : .misclassification(labels: y)
         let cleanPredictions = withoutGradients { model.logits(x).argmax(alongAxis: 1) }
         health.record(domain.gate(attackGradient(x, criterion: criterion, model: model)))
@@ -108,9 +113,7 @@ public struct MinimalAttackRunner: Sendable {
         let delta = withoutGradients { xAdv - x }
         let sizes = attack.norm.sizes(delta)
         for i in y.indices {
-          let isCorrect = cleanPredictions[i] == y[i]
-          correct.append(isCorrect)
-          norms.append(isCorrect ? (fooled[i] ? sizes[i] : nil) : 0)
+          norms.append(cleanPredictions[i] == y[i] ? (fooled[i] ? sizes[i] : nil) : 0)
         }
         audit.record(delta: delta, adversarial: xAdv)
         onBatch(x, xAdv, y)
@@ -118,18 +121,10 @@ public struct MinimalAttackRunner: Sendable {
         progress(done, data.count)
       }
     }
-    let seconds = (ContinuousClock.now - started).seconds
-    let successes = zip(norms, correct).compactMap { size, isCorrect in isCorrect ? size : nil }.sorted()
-    let attempted = correct.filter { $0 }.count
-    let grid = epsilons ?? MinimalAttackResult.grid(norms: norms, norm: attack.norm)
-    return MinimalAttackResult(
-      attack: attack.name, norm: attack.norm.rawValue, targeted: targeted, maskFraction: audit.maskFraction, count: data.count,
-      cleanAccuracy: Double(attempted) / Double(Swift.max(data.count, 1)),
-      successRate: Double(successes.count) / Double(Swift.max(attempted, 1)),
-      medianNorm: Self.median(successes), meanNorm: successes.isEmpty ? nil : successes.reduce(0, +) / Double(successes.count),
-      norms: norms, curve: grid.map { .init(epsilon: $0, accuracy: MinimalAttackResult.accuracy(norms: norms, clean: correct, at: $0)) },
-      maxOffMaskChange: audit.maxOffMaskChange, withinBounds: audit.withinBounds, secondsPerImage: seconds / Double(Swift.max(data.count, 1)),
-      gradientHealth: health)
+    return MinimalAttackResult(attack: attack.name, norm: attack.norm, targeted: targeted, maskFraction: audit.maskFraction,
+                               norms: norms, epsilons: epsilons, maxOffMaskChange: audit.maxOffMaskChange,
+                               withinBounds: audit.withinBounds, seconds: (ContinuousClock.now - started).seconds,
+                               gradientHealth: health)
   }
 
   /// The median of sorted values (the mean of the middle two for an even count).
@@ -137,5 +132,47 @@ public struct MinimalAttackRunner: Sendable {
     guard !sorted.isEmpty else { return nil }
     let m = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+  }
+}
+
+extension MinimalAttackResult {
+  /// The result of per-example `norms` (data order; 0 for an example misclassified when clean,
+  /// `nil` where the attack failed): clean accuracy, success rate, median and mean size over
+  /// the fooled examples, and the curve at `epsilons` (`nil`: 0 to the largest size).
+  /// - Parameter seconds: the attack's wall-clock time over all examples.
+  public init(attack: String, norm: PerturbationNorm, targeted: Bool, maskFraction: Double, norms: [Double?], epsilons: [Double]?,
+              maxOffMaskChange: Double, withinBounds: Bool, seconds: Double, gradientHealth: GradientHealth) {
+    // A correctly classified example is never fooled by a zero perturbation, so size 0 marks the misclassified ones.
+    let correct = norms.map { $0 != 0 }
+    let successes = zip(norms, correct).compactMap { size, isCorrect in isCorrect ? size : nil }.sorted()
+    let attempted = correct.filter { $0 }.count
+    let count = norms.count
+    let grid = epsilons ?? Self.grid(norms: norms, norm: norm)
+    self.init(attack: attack, norm: norm.rawValue, targeted: targeted, maskFraction: maskFraction, count: count,
+              cleanAccuracy: Double(attempted) / Double(Swift.max(count, 1)),
+              successRate: Double(successes.count) / Double(Swift.max(attempted, 1)),
+              medianNorm: MinimalAttackRunner.median(successes),
+              meanNorm: successes.isEmpty ? nil : successes.reduce(0, +) / Double(successes.count),
+              norms: norms, curve: grid.map { .init(epsilon: $0, accuracy: Self.accuracy(norms: norms, clean: correct, at: $0)) },
+              maxOffMaskChange: maxOffMaskChange, withinBounds: withinBounds, secondsPerImage: seconds / Double(Swift.max(count, 1)),
+              gradientHealth: gradientHealth)
+  }
+
+  /// The result of consecutive parts of one data set attacked alike, as one run over all of it
+  /// (its curve spans the sizes of every part); the time per image is the parts' mean.
+  /// - Returns: `nil` when the parts are of different attacks, norms, targeting or masks.
+  public static func merging(_ parts: [MinimalAttackResult], epsilons: [Double]? = nil) -> MinimalAttackResult? {
+    guard let first = parts.first, let norm = PerturbationNorm(rawValue: first.norm),
+          parts.allSatisfy({ $0.attack == first.attack && $0.norm == first.norm && $0.targeted == first.targeted
+                             && $0.maskFraction == first.maskFraction && $0.norms.count == $0.count }) else { return nil }
+    var health = GradientHealth()
+    for p in parts {
+      health.examples += p.gradientHealth.examples; health.zero += p.gradientHealth.zero; health.nonFinite += p.gradientHealth.nonFinite
+    }
+    return MinimalAttackResult(attack: first.attack, norm: norm, targeted: first.targeted, maskFraction: first.maskFraction,
+                               norms: parts.flatMap(\.norms), epsilons: epsilons,
+                               maxOffMaskChange: parts.map(\.maxOffMaskChange).max() ?? 0,
+                               withinBounds: parts.allSatisfy(\.withinBounds),
+                               seconds: parts.reduce(0) { $0 + $1.secondsPerImage * Double($1.count) }, gradientHealth: health)
   }
 }

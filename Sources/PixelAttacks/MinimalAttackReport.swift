@@ -19,19 +19,32 @@ public struct MinimalAttackReport: Codable, Sendable {
 
   /// Runs every attack of `attacks` on `data`.
   /// - Parameters:
+  ///   - first: the global index of `data`'s first example (a shard's offset).
   ///   - epsilons: the curve's budgets (per attack's norm); `nil` spans each attack's sizes.
   ///   - onBatch: attack name, clean images, adversarial images and labels of every batch.
-  public static func evaluate(_ attacks: [any MinimalAttack], model: Model, modelName: String, data: Dataset,
+  public static func evaluate(_ attacks: [any MinimalAttack], model: Model, modelName: String, data: Dataset, first: Int = 0,
                               domain: PixelDomain, targeted: Bool, epsilons: [Double]? = nil, runner: MinimalAttackRunner,
                               progress: (String) -> Void = { _ in }, imagesDone: (Int, Int) -> Void = { _, _ in },
                               onBatch: (String, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) -> MinimalAttackReport {
     var results: [MinimalAttackResult] = []
     for attack in attacks {
       progress(attack.name)
-      results.append(runner.run(attack, model: model, data: data, domain: domain, targeted: targeted, epsilons: epsilons,
+      results.append(runner.run(attack, model: model, data: data, first: first, domain: domain, targeted: targeted, epsilons: epsilons,
                                 progress: imagesDone, onBatch: { onBatch(attack.name, $0, $1, $2) }))
     }
     return MinimalAttackReport(model: modelName, data: data.name, results: results, warnings: guards(results))
+  }
+
+  /// The report of consecutive parts of one data set, as one run over all of it; `nil` when the
+  /// parts ran other attacks.
+  public static func merging(_ parts: [MinimalAttackReport], data: String) -> MinimalAttackReport? {
+    guard let first = parts.first, parts.allSatisfy({ $0.results.count == first.results.count }) else { return nil }
+    var results: [MinimalAttackResult] = []
+    for r in first.results.indices {
+      guard let merged = MinimalAttackResult.merging(parts.map { $0.results[r] }) else { return nil }
+      results.append(merged)
+    }
+    return MinimalAttackReport(model: first.model, data: data, results: results, warnings: guards(results))
   }
 
   static func guards(_ results: [MinimalAttackResult]) -> [String] {

@@ -21,20 +21,14 @@ struct AttackJobTests {
   func mergeIsTheSingleRun(_ shards: Int, _ ensemble: Bool) throws {
     let model = TinyModels.trained()
     let data = TinyModels.halves(26, seed: 5)
-    let root = temporaryFolder("attack-shards")
     let mask = Tensor((0..<64).map { Float($0 % 3 == 0 ? 1 : 0) }, shape: [1, 1, 8, 8])
     func job(_ shard: Shard?) -> AttackJob { AttackJob(settings: Self.settings(ensemble: ensemble), mask: mask, maskName: "thirds", shard: shard) }
-    let whole = root.appendingPathComponent("whole")
-    let report = try job(nil).run(model: model, modelName: "tiny", data: data, into: whole)
-    #expect(report.warnings.isEmpty, "\(report.warnings)")
-    #expect(report.results.allSatisfy { $0.count == 26 && $0.maxOffMaskChange == 0 })
-    let parts = try (0..<shards).map { i -> URL in
-      let folder = root.appendingPathComponent("part\(i)")
-      _ = try job(try Shard(index: i, count: shards)).run(model: model, modelName: "tiny", data: data, into: folder)
-      return folder
-    }
-    let merged = root.appendingPathComponent("merged")
-    try AttackJob.merge(parts.reversed(), into: merged)
+    let (whole, merged) = try wholeAndMerged(shards, "attack-shards", run: { shard, folder in
+      let report = try job(shard).run(model: model, modelName: "tiny", data: data, into: folder)
+      guard shard == nil else { return }
+      #expect(report.warnings.isEmpty, "\(report.warnings)")
+      #expect(report.results.allSatisfy { $0.count == 26 && $0.maxOffMaskChange == 0 })
+    }, merge: { try AttackJob.merge($0, into: $1) })
     #expect(try resultFiles(merged) == resultFiles(whole))
   }
 

@@ -79,17 +79,10 @@ struct CertificationJobTests {
   @Test("shards merge into the single job's files (but for timing), with global row indices and per-example noise",
         arguments: [1, 2, 4])
   func shardsMerge(_ shards: Int) throws {
-    let root = temporaryFolder("certify-shards")
-    defer { try? FileManager.default.removeItem(at: root) }
-    let whole = root.appendingPathComponent("whole")
-    try Self.job(whole).run(resume: false)
-    let parts = try (0..<shards).map { i -> URL in
-      let folder = root.appendingPathComponent("part\(i)")
-      try Self.job(folder, shard: try Shard(index: i, count: shards)).run(resume: false)
-      return folder
-    }
-    let merged = root.appendingPathComponent("merged")
-    let table = try CertificationJob.merge(parts.reversed(), into: merged)
+    var table = ""
+    let (whole, merged) = try wholeAndMerged(shards, "certify-shards", run: { shard, folder in
+      try Self.job(folder, shard: shard).run(resume: false)
+    }, merge: { table = try CertificationJob.merge($0, into: $1) })
     #expect(table.contains("| left | 0.5 |"))
     let expected = try resultFiles(whole, ignoring: Self.withoutTiming)
     let got = try resultFiles(merged, ignoring: Self.withoutTiming)

@@ -102,20 +102,13 @@ struct DefenseTableTests {
         arguments: [1, 2])
   func shardsMerge(_ shards: Int) throws {
     let (base, data) = try Self.setting()
-    let root = temporaryFolder("defense-table-shards")
-    defer { try? FileManager.default.removeItem(at: root) }
     let settings = DefenseTable.Settings(seeds: 2, classifications: 2, eotSamples: 2, batchSize: 4)
-    func run(_ shard: Shard?, _ name: String) throws -> URL {
-      let folder = root.appendingPathComponent(name)
+    var table: DefenseTable?
+    let (whole, merged) = try wholeAndMerged(shards, "defense-table-shards", run: { shard, folder in
       _ = try DefenseTable.run(settings, base: base, defenses: Self.defenses(base), attacks: Self.attacks, data: data, shard: shard,
                                folder: folder, fingerprint: ["model a"], identity: ["model": "a"], resume: false)
-      return folder
-    }
-    let whole = try run(nil, "whole")
-    let parts = try (0..<shards).map { try run(try Shard(index: $0, count: shards), "part\($0)") }
-    let merged = root.appendingPathComponent("merged")
-    let table = try DefenseTable.merge(parts.reversed(), into: merged)
-    #expect(table.count == 8)
+    }, merge: { table = try DefenseTable.merge($0, into: $1) })
+    #expect(table?.count == 8)
     let expected = try resultFiles(whole, ignoring: Self.withoutTiming), got = try resultFiles(merged, ignoring: Self.withoutTiming)
     #expect(got.keys.sorted() == expected.keys.sorted())
     for name in expected.keys.sorted() where name != "manifest.json" { #expect(got[name] == expected[name], "\(name)") }

@@ -12,22 +12,15 @@ struct EvaluationJobTests {
   func mergeIsTheSingleRun(_ shards: Int) throws {
     let model = try Model(spec: TrainingTests.spec, seed: 3)
     let data = TrainingTests.halves(37, seed: 9)
-    let root = temporaryFolder("evaluate-shards")
-    let job = { (shard: Shard?) in EvaluationJob(batchSize: 8, shard: shard) }
-    let whole = root.appendingPathComponent("whole")
-    let (report, bad) = try job(nil).run(model: model, modelName: "m", data: data, into: whole)
-    #expect(report.count == 37 && bad == 0)
-    // The folder's report is the library's evaluation of the same data.
-    let direct = evaluate(model, on: data, batchSize: 8).report
-    #expect(report.accuracy == direct.accuracy && report.confusion == direct.confusion)
-    #expect(Swift.abs(report.meanLoss - direct.meanLoss) < 1e-5)
-    let parts = try (0..<shards).map { i -> URL in
-      let folder = root.appendingPathComponent("part\(i)")
-      _ = try job(try Shard(index: i, count: shards)).run(model: model, modelName: "m", data: data, into: folder)
-      return folder
-    }
-    let merged = root.appendingPathComponent("merged")
-    try EvaluationJob.merge(parts.reversed(), into: merged)
+    let (whole, merged) = try wholeAndMerged(shards, "evaluate-shards", run: { shard, folder in
+      let (report, bad) = try EvaluationJob(batchSize: 8, shard: shard).run(model: model, modelName: "m", data: data, into: folder)
+      guard shard == nil else { return }
+      #expect(report.count == 37 && bad == 0)
+      // The folder's report is the library's evaluation of the same data.
+      let direct = evaluate(model, on: data, batchSize: 8).report
+      #expect(report.accuracy == direct.accuracy && report.confusion == direct.confusion)
+      #expect(Swift.abs(report.meanLoss - direct.meanLoss) < 1e-5)
+    }, merge: { try EvaluationJob.merge($0, into: $1) })
     #expect(try resultFiles(merged) == resultFiles(whole))
   }
 

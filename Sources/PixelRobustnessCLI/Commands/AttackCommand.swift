@@ -54,8 +54,8 @@ extension PixelRobustCommand {
       }
       if sharding.shard != nil {
         if output == nil { throw ValidationError("--shard writes its part into --output DIR: add it.") }
-        if isMinimal || repeats > 1 || baseline != nil || saveExamples != nil {
-          throw ValidationError("--shard splits a single bounded-attack run: drop --repeats, --baseline and --save-examples (minimal attacks are not sharded yet).")
+        if repeats > 1 || baseline != nil {
+          throw ValidationError("--shard splits a single run: drop --repeats and --baseline.")
         }
       }
       if output != nil && !isMinimal && (repeats > 1 || baseline != nil) {
@@ -128,19 +128,22 @@ extension PixelRobustCommand {
       let examples = saveExamples.map {
         AdversarialExamples(folder: URL(cliPath: $0), model: net, title: masking.mask.map { "mask " + $0 } ?? "")
       }
-      let report = MinimalAttackReport.evaluate(
-        [attack], model: net, modelName: model, data: dataset, domain: try PixelDomain(mask: maskTensor),
-        targeted: settings.targeted, runner: settings.minimalRunner, progress: Console.note, imagesDone: meter.update,
-        onBatch: { examples?.record(attack: $0, clean: $1, adversarial: $2, labels: $3) })
+      let record: (String, Tensor, Tensor, [Int]) -> Void = { examples?.record(attack: $0, clean: $1, adversarial: $2, labels: $3) }
+      let report: MinimalAttackReport
+      if let output {
+        report = try MinimalAttackJob(settings: settings, mask: maskTensor, maskName: masking.mask, shard: try sharding.value())
+          .run(model: net, modelName: model, data: dataset, into: URL(cliPath: output), progress: Console.note,
+               imagesDone: meter.update, onBatch: record)
+      } else {
+        report = MinimalAttackReport.evaluate(
+          [attack], model: net, modelName: model, data: dataset, domain: try PixelDomain(mask: maskTensor),
+          targeted: settings.targeted, runner: settings.minimalRunner, progress: Console.note, imagesDone: meter.update,
+          onBatch: record)
+      }
       print(report.markdown)
       Console.note(meter.summary)
       try examples?.finish()
       if let json { try AtomicFile.writeJSON(report, to: URL(cliPath: json)) }
-      if let output {
-        try AttackCurves.write(report, title: "\(attack.name) on \(dataset.name) (\(dataset.count) images)",
-                               identity: ["model": model, "model_hash": Checkpoint.contentHash(of: net), "data": dataset.name],
-                               to: URL(cliPath: output))
-      }
     }
   }
 }

@@ -14,9 +14,9 @@ extension PixelRobustCommand {
       commandName: "merge",
       abstract: "Merge the shard folders of a --shard i/n job into the result one unsharded run writes.",
       discussion: """
-        Recognises the kind of partial result from the folders' manifests (evaluate, gradient-map, attack, \
+        Recognises the kind of partial result from the folders' manifests (evaluate, gradient-map, attack, minimal-attack, \
         masked-sweep, transfer, smooth predict, smooth certify, defense-table) and writes exactly what one \
-        unsharded run writes (smoothing and the defense table: but for their timing columns). Refuses a missing, repeated or foreign shard (another model digest, data \
+        unsharded run writes (smoothing, minimal attacks and the defense table: but for their timing columns). Refuses a missing, repeated or foreign shard (another model digest, data \
         set, setting or seed) and an unfinished one (no complete manifest), naming the folder.
         """)
 
@@ -47,6 +47,8 @@ extension PixelRobustCommand {
         print(try TransferJob.merge(urls, into: out))
       case DefenseTable.partialKind:
         print(try DefenseTable.merge(urls, into: out).markdown())
+      case MinimalAttackJob.kind:
+        print(try MinimalAttackJob.merge(urls, into: out).markdown)
       case AttackJob.kind:
         print(try AttackJob.merge(urls, into: out).markdown)
       case CertificationJob.partialKind(.predict), CertificationJob.partialKind(.certify):

@@ -14,7 +14,7 @@ extension PixelRobustCommand {
         Task i runs the command with --shard i/n --output RUN/shard-i; the merge job (sbatch \
         --dependency=afterok on the array) writes RUN/merged, the result one unsharded run writes. The \
         scripts go to RUN/slurm (shards.sbatch, merge.sbatch, submit.sh), the logs to RUN/logs. \
-        Shardable commands: evaluate, gradient-map, attack (bounded attacks), masked-sweep, transfer, \
+        Shardable commands: evaluate, gradient-map, attack, masked-sweep, transfer, \
         smooth predict, smooth certify, defense-table. \
         Kubernetes Indexed Jobs run the same way with --shard $JOB_COMPLETION_INDEX/n.
         """)
@@ -60,14 +60,10 @@ extension PixelRobustCommand {
         throw ValidationError("'\(words)' cannot be sharded; use one of \(Self.shardable.joined(separator: ", ")), smooth predict, smooth certify.")
       }
       // The wrapped command is checked as task 0 would run it, so a typo fails here and not on the cluster.
-      let parsed: ParsableCommand
       do {
-        parsed = try PixelRobustCommand.parseAsRoot(command + ["--shard", "0/\(shards)", "--output", array.shardFolder(0).path])
+        _ = try PixelRobustCommand.parseAsRoot(command + ["--shard", "0/\(shards)", "--output", array.shardFolder(0).path])
       } catch {
         throw ValidationError("the command to shard does not parse: \(PixelRobustCommand.message(for: error))")
-      }
-      if let attack = parsed as? AttackCommand, attack.isMinimal {
-        throw ValidationError("minimal attacks (deepfool, cw, jsma) are not sharded yet; shard a bounded attack.")
       }
     }
 
