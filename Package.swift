@@ -46,7 +46,7 @@ let package = Package(
 
     // MARK: - Fuzzing (libFuzzer targets; `make fuzz` builds them with -sanitize=fuzzer,address)
     .target(name: "PixelFuzzTargets", dependencies: ["PixelTensor", "PixelNN", "PixelImaging", "PixelData", "PixelDefenses",
-                                                    "PixelONNX"]),
+                                                    "PixelONNX", "PixelAttacks", "PixelTraining"]),
     .executableTarget(name: "FuzzIDX", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzCIFAR", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzPNG", dependencies: ["PixelFuzzTargets"]),
@@ -56,6 +56,7 @@ let package = Package(
     .executableTarget(name: "FuzzCheckpoint", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzONNX", dependencies: ["PixelFuzzTargets"]),
     .executableTarget(name: "FuzzJPEG", dependencies: ["PixelFuzzTargets"]),
+    .executableTarget(name: "FuzzMerge", dependencies: ["PixelFuzzTargets"]),
 
     // MARK: - Command-line tool
     .target(name: "PixelRobustnessCLI", dependencies: [

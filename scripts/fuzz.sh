@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(IDX CIFAR PNG SafeTensors NumPy ModelSpec Checkpoint ONNX JPEG)
+[ ${#targets[@]} -gt 0 ] || targets=(IDX CIFAR PNG SafeTensors NumPy ModelSpec Checkpoint ONNX JPEG Merge)
 declare -A corpus=([IDX]=idx [CIFAR]=cifar [PNG]=png [SafeTensors]=safetensors [NumPy]=npy
-                   [ModelSpec]=model-spec [Checkpoint]=checkpoint [ONNX]=onnx [JPEG]=jpeg)
+                   [ModelSpec]=model-spec [Checkpoint]=checkpoint [ONNX]=onnx [JPEG]=jpeg [Merge]=merge)
 scratch=.build-fuzz
 # NOTE: lld, not gold: gold fails with an internal error on the sanitized objects.
 flags=(-c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld)

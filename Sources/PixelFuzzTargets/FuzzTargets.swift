@@ -1,10 +1,12 @@
 import Foundation
+import PixelAttacks
 import PixelData
 import PixelDefenses
 import PixelImaging
 import PixelNN
 import PixelONNX
 import PixelTensor
+import PixelTraining
 
 /// The parsers of untrusted files, each as a function of raw bytes that must return normally
 /// (a typed error is a normal outcome) and never trap, leak or hang: the bodies of the libFuzzer
@@ -13,7 +15,7 @@ public enum FuzzTargets {
   /// Every target by the name of its corpus folder (`Tests/PixelFuzzTargetsTests/Corpus/<name>`).
   public static let all: [(name: String, run: @Sendable (Data) -> Void)] = [
     ("idx", idx), ("cifar", cifar), ("png", png), ("safetensors", safetensors), ("npy", npy),
-    ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx), ("jpeg", jpeg),
+    ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx), ("jpeg", jpeg), ("merge", merge),
   ]
 
   /// A folder of this process's own, where each input is written under the name its parser expects.
@@ -80,6 +82,41 @@ public enum FuzzTargets {
   /// An ONNX model file, decoded and translated (external data would have to sit in the scratch folder).
   @Sendable public static func onnx(_ data: Data) {
     _ = try? ONNXImporter.read(file("model.onnx", data))
+  }
+
+  /// What `pixelrobust merge` reads of a shard folder. The first byte picks the file the rest
+  /// becomes: the manifest itself, or (behind a manifest that verifies, so the reader is reached)
+  /// an evaluation's `outcomes.csv`, an attack's `outcomes.json` or a certification's rows.
+  @Sendable public static func merge(_ data: Data) {
+    guard let selector = data.first else { return }
+    let body = data.dropFirst()
+    let part = scratch.appendingPathComponent("part")
+    try? FileManager.default.removeItem(at: part)
+    try? FileManager.default.createDirectory(at: part, withIntermediateDirectories: true)
+    let out = scratch.appendingPathComponent("merged")
+    func partial(kind: String, files: [(String, Data)]) {
+      for (name, bytes) in files { try? bytes.write(to: part.appendingPathComponent(name)) }
+      let identity = PartialResult(kind: kind, shard: .whole, range: 0..<2, examples: 2, job: ["model_hash": "0"]).manifestIdentity
+      _ = try? FolderManifest.write(folder: part, files: files.map(\.0), identity: identity)
+    }
+    switch selector % 4 {
+    case 0:
+      try? body.write(to: part.appendingPathComponent(FolderManifest.fileName))
+      _ = try? PartialResult.collect([part])
+    case 1:
+      let logits = NumPy.encode(Tensor.zeros([2, 10]))
+      partial(kind: EvaluationJob.kind, files: [("outcomes.csv", Data(body)), ("logits.npy", logits)])
+      _ = try? EvaluationJob.merge([part], into: out)
+    case 2:
+      partial(kind: AttackJob.kind, files: [("outcomes.json", Data(body))])
+      _ = try? AttackJob.merge([part], into: out)
+    default:
+      let run = CertificationRun(settings: .init(kind: .certify, sigma: 0.25, samples: 10), model: "m", data: "d", maskFraction: 1,
+                                 rows: [], seconds: 0)
+      let summary = (try? JSONEncoder().encode([run])) ?? Data()
+      partial(kind: CertificationJob.partialKind(.certify), files: [(run.rowsFile, Data(body)), ("summary.json", summary)])
+      _ = try? CertificationJob.merge([part], into: out)
+    }
   }
 
   /// The program of a fuzz target: built with `-DFUZZING -sanitize=fuzzer,address`, libFuzzer's
