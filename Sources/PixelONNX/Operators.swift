@@ -10,7 +10,6 @@ extension GraphTranslation {
 
   /// Operators that are not translated, with what to do instead.
   static let alternatives: [String: String] = [
-    "Pad": "fold the padding into the next Conv (nn.Conv2d(padding=…)) before exporting",
     "Gelu": "supported activations are Relu, LeakyRelu, Sigmoid, Tanh, Softplus and Clip",
     "Elu": "supported activations are Relu, LeakyRelu, Sigmoid, Tanh, Softplus and Clip",
     "Selu": "supported activations are Relu, LeakyRelu, Sigmoid, Tanh, Softplus and Clip",
@@ -32,7 +31,7 @@ extension GraphTranslation {
   static let supported = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus",
                           "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Add",
                           "Sub", "Mul", "Div", "Concat", "BatchNormalization", "Dropout", "Identity", "Constant", "Transpose",
-                          "Softmax", "LogSoftmax"]
+                          "Softmax", "LogSoftmax", "Pad"]
 
   mutating func translate(_ node: Onnx_NodeProto, label: String) throws {
     let a = NodeAttributes(node, label: label, file: file)
@@ -62,6 +61,7 @@ extension GraphTranslation {
       let (x, shape) = try tensor(a, 0)
       try define(emit(LayerSpec(type: "leaky_relu", slope: try a.float("alpha", default: 0.01)), on: x, output: output, shape: shape))
     case "Clip": try define(clip(a, output: output))
+    case "Pad": try define(pad(a, output: output))
     case "MaxPool", "AveragePool": try define(pooling(a, output: output))
     case "GlobalAveragePool":
       try a.requireOnly([])
@@ -286,6 +286,52 @@ extension GraphTranslation {
     try layer.setOption("min", lower.flatMap { $0.isFinite ? $0 : nil })
     try layer.setOption("max", upper.flatMap { $0.isFinite ? $0 : nil })
     return emit(layer, on: x, output: output, shape: shape)
+  }
+
+  /// `Pad` in constant mode with value 0 on the spatial axes of an image (nn.ZeroPad2d, or the
+  /// explicit padding of an asymmetric export); pads on the batch or channel axis, negative pads
+  /// (crops), other values and the reflect, edge and wrap modes are refused.
+  mutating func pad(_ a: NodeAttributes, output: String) throws -> Value {
+    let (x, shape) = try tensor(a, 0)
+    guard shape.count == 3 else { throw a.unsupported("Pad is supported on images [N, C, H, W], got per-example \(shape)") }
+    var pads: [Int], value: Float = 0, axes = [0, 1, 2, 3]
+    if opset < 11 {
+      try a.requireOnly(["mode", "pads", "value"])
+      pads = try a.ints("pads") ?? []
+      value = try a.float("value", default: 0)
+    } else {
+      try a.requireOnly(["mode"])
+      guard let p = try constantInput(a, 1).integers else { throw a.unsupported("the pads must be a constant integer list") }
+      pads = p.map { Int(clamping: $0) }
+      if let c = try optionalConstant(a, 2) {
+        guard c.count == 1 else { throw a.unsupported("the constant value must be a scalar") }
+        value = c.floats[0]
+      }
+      if let given = try optionalConstant(a, 3) {
+        guard let list = given.integers, !list.isEmpty, list.allSatisfy({ (-4...3).contains($0) }) else {
+          throw a.malformed("axes must be integers in -4...3")
+        }
+        axes = list.map { Int($0 < 0 ? $0 + 4 : $0) }
+        guard Set(axes).count == axes.count else { throw a.malformed("axes \(list) repeat an axis") }
+      }
+    }
+    let mode = try a.string("mode", default: "constant")
+    guard mode == "constant" else { throw a.unsupported("Pad mode '\(mode)' is not supported (only constant zero padding)") }
+    guard value == 0 else { throw a.unsupported("Pad with the value \(value) is not supported (only zeros)") }
+    guard pads.count == 2 * axes.count else { throw a.malformed("\(pads.count) pads for \(axes.count) axes") }
+    var before = [0, 0, 0, 0], after = [0, 0, 0, 0]
+    for (k, axis) in axes.enumerated() { (before[axis], after[axis]) = (pads[k], pads[k + axes.count]) }
+    guard before[0] == 0, after[0] == 0, before[1] == 0, after[1] == 0 else {
+      throw a.unsupported("Pad on the batch or channel axis is not supported (only height and width)")
+    }
+    guard (before + after).allSatisfy({ $0 >= 0 }) else { throw a.unsupported("negative pads (crops) are not supported") }
+    guard (before + after).allSatisfy({ $0 <= LayerBuildContext.maximumExtent }) else {
+      throw a.malformed("pads \(pads) exceed \(LayerBuildContext.maximumExtent)")
+    }
+    var layer = LayerSpec(type: "pad2d")
+    try layer.setOption("pads", [before[2], after[2], before[3], after[3]])
+    let (top, bottom, left, right) = (before[2], after[2], before[3], after[3])
+    return emit(layer, on: x, output: output, shape: [shape[0], shape[1] + top + bottom, shape[2] + left + right])
   }
 
   mutating func pooling(_ a: NodeAttributes, output: String) throws -> Value {

@@ -8,7 +8,7 @@ extension ModelBuilder {
     activation("relu") { ReLU() }, activation("softplus") { Softplus() }, activation("tanh") { Tanh() },
     activation("sigmoid") { Sigmoid() }, leakyReLU,
     maxPool, pooling("avgpool2d") { s, k, stride, pad, _ in AvgPool2D(kernelSize: k, stride: stride, padding: pad) },
-    globalAveragePool, flatten, batchNorm2D, batchNorm1D, dropout, normalize, residual, clip, reshape, graph,
+    globalAveragePool, flatten, batchNorm2D, batchNorm1D, dropout, normalize, residual, clip, reshape, pad2D, graph,
   ])
 
   static let conv2D = LayerBuilder(type: "conv2d") { s, input, context in
@@ -62,6 +62,21 @@ extension ModelBuilder {
       throw context.invalid("clip needs min ≤ max (not NaN), got \(lower), \(upper)")
     }
     return (Clip(range: lower...upper), input)
+  }
+
+  /// `pad2d` with option `pads` = `[top, bottom, left, right]`: zero rows and columns around each image.
+  static let pad2D = LayerBuilder(type: "pad2d", options: ["pads"]) { s, input, context in
+    let (c, h, w) = try context.image(input, for: s.type)
+    let pads = try context.required(context.option(s, "pads", as: [Int].self), "pads", for: s.type)
+    guard pads.count == 4, pads.allSatisfy({ (0...LayerBuildContext.maximumExtent).contains($0) }) else {
+      throw context.invalid("pad2d needs pads [top, bottom, left, right], each in 0...\(LayerBuildContext.maximumExtent), got \(pads)")
+    }
+    let (oh, ow) = (h + pads[0] + pads[1], w + pads[2] + pads[3])
+    guard oh <= LayerBuildContext.maximumExtent, ow <= LayerBuildContext.maximumExtent else {
+      throw context.invalid("pad2d makes a \(oh)×\(ow) image, beyond \(LayerBuildContext.maximumExtent)")
+    }
+    _ = try context.elementCount([c, oh, ow], of: "the padded image")
+    return (Pad2D(top: pads[0], bottom: pads[1], left: pads[2], right: pads[3]), [c, oh, ow])
   }
 
   static let reshape = LayerBuilder(type: "reshape", options: ["shape"]) { s, input, context in
