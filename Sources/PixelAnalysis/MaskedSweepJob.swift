@@ -34,10 +34,8 @@ public struct MaskedSweepJob {
                                    imagesDone: imagesDone)
     let setting = attacks.count == 1 && settings.epsilons.count == 1
       ? "\(attacks[0].name) \(settings.norm.rawValue) eps=\(settings.epsilons[0])" : settings.norm.rawValue
-    var digest = FNV1a()
-    map.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
     let job = ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
-               "examples": String(data.count), "map": mapName, "map_fnv1a64": digest.hex, "settings": "\(settings)",
+               "examples": String(data.count), "map": mapName, "map_fnv1a64": map.fnv1a64, "settings": "\(settings)",
                "sweep": "\(sweep.kinds.map(\.rawValue)) \(sweep.percents) \(sweep.randomSeeds)",
                "title": "\(setting) on \(data.name) (\(data.count) images)"]
     let identity = shard.map { PartialResult(kind: Self.kind, shard: $0, range: range, examples: data.count, job: job).manifestIdentity } ?? job

@@ -35,14 +35,8 @@ public struct MinimalAttackJob {
     let report = MinimalAttackReport.evaluate([attack], model: model, modelName: modelName, data: data.subset(Array(range)),
                                               first: range.lowerBound, domain: try PixelDomain(mask: mask), targeted: settings.targeted,
                                               runner: settings.minimalRunner, progress: progress, imagesDone: imagesDone, onBatch: onBatch)
-    var job = ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
-               "examples": String(data.count), "settings": "\(settings)", "mask": maskName ?? "none",
-               "title": "\(attack.name) on \(data.name) (\(data.count) images)"]
-    if let mask {
-      var digest = FNV1a()
-      mask.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
-      job["mask_fnv1a64"] = digest.hex
-    }
+    var job = AttackJob.identity(settings: settings, mask: mask, maskName: maskName, model: model, modelName: modelName, data: data)
+    job["title"] = "\(attack.name) on \(data.name) (\(data.count) images)"
     let identity = shard.map { PartialResult(kind: Self.kind, shard: $0, range: range, examples: data.count, job: job).manifestIdentity } ?? job
     _ = try AttackCurves.write(report, title: job["title"]!, identity: identity, to: folder)
     return report

@@ -42,18 +42,22 @@ public struct AttackJob {
     // NOTE: the randomization probe reads the whole data set's first images, so every shard
     // records the single run's answer.
     let randomized = AttackReport.isRandomized(model, data: data)
-    var job = ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
-               "examples": String(data.count), "settings": "\(settings)", "mask": maskName ?? "none",
-               "randomized": String(randomized)]
-    if let mask {
-      var digest = FNV1a()
-      mask.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
-      job["mask_fnv1a64"] = digest.hex
-    }
+    var job = Self.identity(settings: settings, mask: mask, maskName: maskName, model: model, modelName: modelName, data: data)
+    job["randomized"] = String(randomized)
     let identity = shard.map { PartialResult(kind: Self.kind, shard: $0, range: range, examples: data.count, job: job).manifestIdentity } ?? job
     let report = AttackReport(outcomes, model: modelName, data: data.name, randomized: randomized)
     try Self.write(report, outcomes: outcomes, identity: identity, to: folder)
     return report
+  }
+
+  /// What every part of an attack job shares: the model's digest, the data set and its size,
+  /// every setting and the seed, the mask's name and digest.
+  public static func identity(settings: AttackSettings, mask: Tensor?, maskName: String?, model: Model, modelName: String,
+                              data: Dataset) -> [String: String] {
+    var job = ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
+               "examples": String(data.count), "settings": "\(settings)", "mask": maskName ?? "none"]
+    job["mask_fnv1a64"] = mask?.fnv1a64
+    return job
   }
 
   static func write(_ report: AttackReport, outcomes: AttackOutcomeSet, identity: [String: String], to folder: URL) throws {

@@ -92,16 +92,10 @@ public struct CertificationJob {
       + identity.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     return head + runs.map { settings, region in
       let json = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-      return "\(region.label ?? "whole image") \(region.mask.map(Self.hash) ?? "-") \(json)"
+      return "\(region.label ?? "whole image") \(region.mask.map(\.fnv1a64) ?? "-") \(json)"
     }
   }
 
-  /// FNV-1a of a mask's bytes, as hex.
-  static func hash(_ mask: Tensor) -> String {
-    var digest = FNV1a()
-    mask.withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
-    return digest.hex
-  }
 
   /// Runs the job (continuing its journal with `resume`), writes the outputs and returns the
   /// summary table.

@@ -92,3 +92,13 @@ public enum FolderManifestError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+extension Tensor {
+  /// FNV-1a of the tensor's scalars as bytes, as 16 hex digits: what a job records to tell masks
+  /// and maps apart.
+  public var fnv1a64: String {
+    var digest = FNV1a()
+    withUnsafeBufferPointer { digest.mix(UnsafeRawBufferPointer($0)) }
+    return digest.hex
+  }
+}
