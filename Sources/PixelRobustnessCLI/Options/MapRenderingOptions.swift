@@ -3,7 +3,7 @@ import Foundation
 import PixelAnalysis
 import PixelImaging
 
-/// How `gradient-map` and `merge-maps` render a map folder.
+/// How `gradient-map` renders a map folder (a merge renders as its shards recorded).
 struct MapRenderingOptions: ParsableArguments {
   @Flag(help: "Also write per-class maps and their grid.")
   var perClass = false
