@@ -83,7 +83,7 @@ public func convTranspose2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                && (outputPadding.0 < stride.0 || outputPadding.0 < dilation.0)
                && (outputPadding.1 < stride.1 || outputPadding.1 < dilation.1),
                "output padding must be smaller than stride or dilation")
-  let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+  let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
   let cout = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
   let hout = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
   let wout = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
