@@ -42,8 +42,7 @@ public struct GradientMapJob {
   /// - Returns: the summary and the names of the files written.
   public func run(model: Model, modelName: String, data: Dataset,
                   progress: (Int, Int) -> Void = { _, _ in }) throws -> (summary: MapSummary, files: [String]) {
-    let range = shard?.range(of: data.count, batchSize: batchSize) ?? 0..<data.count
-    let part = data.subset(Array(range))
+    let (range, part) = data.part(shard, batchSize: batchSize)
     let acc = InputGradientMap.accumulate(model: model, data: part, target: target, batchSize: batchSize, progress: progress)
     let imageSum = Self.imageSum(part)
     let summary = MapSummary(acc, model: modelName, data: data.name, target: target, shard: shard?.description)

@@ -27,9 +27,9 @@ public struct MaskedSweepJob {
   /// - Returns: the Markdown tables.
   public func run(model: Model, modelName: String, data: Dataset, map: Tensor, mapName: String, into folder: URL,
                   progress: (String) -> Void = { _ in }, imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> (rows: [MaskedSweep.Row], markdown: String) {
-    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
+    let (range, part) = data.part(shard, batchSize: settings.batchSize)
     let attacks = try settings.attacks()
-    let cells = try sweep.outcomes(model: model, data: data.subset(Array(range)), first: range.lowerBound, map: map, attacks: attacks,
+    let cells = try sweep.outcomes(model: model, data: part, first: range.lowerBound, map: map, attacks: attacks,
                                    norm: settings.norm, epsilons: settings.epsilons, runner: settings.runner, progress: progress,
                                    imagesDone: imagesDone)
     let setting = attacks.count == 1 && settings.epsilons.count == 1

@@ -30,9 +30,9 @@ public struct MinimalAttackJob {
   public func run(model: Model, modelName: String, data: Dataset, into folder: URL, progress: (String) -> Void = { _ in },
                   imagesDone: (Int, Int) -> Void = { _, _ in },
                   onBatch: (String, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> MinimalAttackReport {
-    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
+    let (range, part) = data.part(shard, batchSize: settings.batchSize)
     let attack = try settings.minimalAttack()
-    let report = MinimalAttackReport.evaluate([attack], model: model, modelName: modelName, data: data.subset(Array(range)),
+    let report = MinimalAttackReport.evaluate([attack], model: model, modelName: modelName, data: part,
                                               first: range.lowerBound, domain: try PixelDomain(mask: mask), targeted: settings.targeted,
                                               runner: settings.minimalRunner, progress: progress, imagesDone: imagesDone, onBatch: onBatch)
     var job = AttackJob.identity(settings: settings, mask: mask, maskName: maskName, model: model, modelName: modelName, data: data)

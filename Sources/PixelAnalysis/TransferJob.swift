@@ -26,9 +26,9 @@ public struct TransferJob {
   /// - Returns: the Markdown matrix.
   public func run(models: [(name: String, model: Model)], data: Dataset, into folder: URL, progress: (String) -> Void = { _ in },
                   imagesDone: (Int, Int) -> Void = { _, _ in }) throws -> String {
-    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
+    let (range, part) = data.part(shard, batchSize: settings.batchSize)
     let attack = try settings.attacks()[0]
-    let counts = try TransferMatrix.Counts.measure(models: models, data: data.subset(Array(range)), first: range.lowerBound, probe: data,
+    let counts = try TransferMatrix.Counts.measure(models: models, data: part, first: range.lowerBound, probe: data,
                                                    attack: attack, norm: settings.norm, epsilons: settings.epsilons,
                                                    targeted: settings.targeted, runner: settings.runner, progress: progress,
                                                    imagesDone: imagesDone)
@@ -68,9 +68,10 @@ public struct TransferJob {
       all.append(counts)
     }
     guard let norm = Norm(rawValue: template.norm) else { throw CSVError.malformed(path: first.path, detail: "norm \(template.norm)") }
-    let matrix = TransferMatrix(.adding(all), models: template.models, data: template.data, attack: template.attack, norm: norm,
+    let counts = TransferMatrix.Counts.adding(all)
+    let matrix = TransferMatrix(counts, models: template.models, data: template.data, attack: template.attack, norm: norm,
                                 epsilons: template.epsilons.map { Float($0) }, targeted: template.targeted)
-    try AtomicFile.writeJSON(TransferMatrix.Counts.adding(all), to: folder.appendingPathComponent("counts.json"))
+    try AtomicFile.writeJSON(counts, to: folder.appendingPathComponent("counts.json"))
     return try matrix.write(to: folder, identity: parts[0].part.job, alongside: ["counts.json"])
   }
 }

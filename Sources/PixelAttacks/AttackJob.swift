@@ -34,8 +34,8 @@ public struct AttackJob {
   public func run(model: Model, modelName: String, data: Dataset, into folder: URL, progress: (String) -> Void = { _ in },
                   imagesDone: (Int, Int) -> Void = { _, _ in },
                   onBatch: (Float, Tensor, Tensor, [Int]) -> Void = { _, _, _, _ in }) throws -> AttackReport {
-    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
-    let outcomes = try AttackOutcomeSet.run(try settings.attacks(), model: model, data: data.subset(Array(range)),
+    let (range, part) = data.part(shard, batchSize: settings.batchSize)
+    let outcomes = try AttackOutcomeSet.run(try settings.attacks(), model: model, data: part,
                                             first: range.lowerBound, norm: settings.norm, epsilons: settings.epsilons, mask: mask,
                                             targeted: settings.targeted, runner: settings.runner, progress: progress,
                                             imagesDone: imagesDone, onBatch: onBatch)

@@ -58,3 +58,18 @@ public enum ShardError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+extension Dataset {
+  /// The examples `shard` covers (whole batches of `batchSize`) with their global index range,
+  /// keeping the data set's name; without a shard, the data set itself, not copied.
+  public func part(_ shard: Shard?, batchSize: Int) -> (range: Range<Int>, data: Dataset) {
+    let range = shard?.range(of: count, batchSize: batchSize) ?? 0..<count
+    return (range, examples(range))
+  }
+
+  /// The contiguous examples `range`, keeping the name; all of them is the data set itself, not copied.
+  public func examples(_ range: Range<Int>) -> Dataset {
+    if range == 0..<count { return self }
+    return Dataset(name: name, images: images.rows(range), labels: Array(labels[range]), classNames: classNames)
+  }
+}

@@ -400,14 +400,12 @@ extension DefenseTable {
       journal = saved
       progress("resuming: \(saved.cells.count) cells finished")
     }
-    let range = shard?.range(of: data.count, batchSize: settings.batchSize) ?? 0..<data.count
-    var table = try run(settings, base: base, defenses: defenses, attacks: attacks, data: data.subset(Array(range)),
+    let (range, part) = data.part(shard, batchSize: settings.batchSize)
+    let table = try run(settings, base: base, defenses: defenses, attacks: attacks, data: part,
                         first: range.lowerBound, completed: journal.cells, onCell: { cell in
       journal.cells.append(cell)
       try AtomicFile.writeJSON(journal, to: url)
     }, progress: progress)
-    // A part's table names the whole data set; its counts are the part's.
-    table.data = data.name
     let whole = identity.merging(["examples": String(data.count), "job": job.joined(separator: "\n")]) { a, _ in a }
     try table.write(to: folder, identity: shard.map {
       PartialResult(kind: partialKind, shard: $0, range: range, examples: data.count, job: whole).manifestIdentity

@@ -29,8 +29,8 @@ public struct EvaluationJob {
   ///   logits are NaN or infinite.
   public func run(model: Model, modelName: String, data: Dataset, into folder: URL,
                   progress: (Int, Int) -> Void = { _, _ in }) throws -> (report: EvaluationReport, nonFiniteLogits: Int) {
-    let range = shard?.range(of: data.count, batchSize: batchSize) ?? 0..<data.count
-    let outcomes = EvaluationOutcomes.compute(model, on: data.subset(Array(range)), batchSize: batchSize, progress: progress)
+    let (range, part) = data.part(shard, batchSize: batchSize)
+    let outcomes = EvaluationOutcomes.compute(model, on: part, batchSize: batchSize, progress: progress)
     let job = ["model": modelName, "model_hash": Checkpoint.contentHash(of: model), "data": data.name,
                "examples": String(data.count), "class_names": data.classNames.joined(separator: "\n"),
                "batch_size": String(batchSize)]

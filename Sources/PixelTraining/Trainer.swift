@@ -173,15 +173,25 @@ extension Trainer {
     var grads = value.map { gradients(of: $0.loss, wrt: parameters.map { $0.parameter.value }) }
       ?? parameters.map { Tensor.zeros($0.parameter.value.shape) }
     if let group {
+      // One buffer for every gradient, so a step makes one all-reduce call and one copy each way.
       let weight = Float(labels.count) / Float(globalBatch)
-      var flat: [Float] = []
-      flat.reserveCapacity(grads.reduce(0) { $0 + $1.elementCount })
-      for g in grads { flat += g.scalars.map { $0 * weight } }
+      var flat = [Float](repeating: 0, count: grads.reduce(0) { $0 + $1.elementCount })
+      flat.withUnsafeMutableBufferPointer { out in
+        var offset = 0
+        for g in grads {
+          g.withUnsafeBufferPointer { b in for i in b.indices { out[offset + i] = b[i] * weight } }
+          offset += g.elementCount
+        }
+      }
       group.allReduceSum(&flat)
-      var offset = 0
-      grads = grads.map { g in
-        defer { offset += g.elementCount }
-        return Tensor(Array(flat[offset..<(offset + g.elementCount)]), shape: g.shape)
+      flat.withUnsafeBufferPointer { summed in
+        var offset = 0
+        for k in grads.indices {
+          var g = Tensor.zeros(grads[k].shape)
+          g.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = summed[offset + i] } }
+          offset += g.elementCount
+          grads[k] = g
+        }
       }
     }
     var byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))

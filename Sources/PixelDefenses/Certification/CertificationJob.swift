@@ -57,10 +57,6 @@ public struct CertificationJob {
   /// The ``PartialResult`` kind of a shard's folder for runs of `kind`.
   public static func partialKind(_ kind: CertificationRun.Kind) -> String { "smooth-" + kind.rawValue }
 
-  /// The examples this job covers.
-  var range: Range<Int> {
-    shard?.range(of: data.count, batchSize: runs.first?.settings.batchSize ?? 1) ?? 0..<data.count
-  }
 
   /// What the manifest records: the caller's identity, the model, data, size, radii, title and
   /// every run's fingerprint line (settings, seed, region), which shards of one job share.
@@ -112,7 +108,7 @@ public struct CertificationJob {
       note("resuming: \(saved.finished.count) of \(runs.count) runs finished" + (saved.partial.isEmpty ? "" : ", \(saved.partial.count) images of the next"))
     }
     var results = journal.finished
-    let part = data.subset(Array(range))
+    let (range, part) = data.part(shard, batchSize: runs.first?.settings.batchSize ?? 1)
     for (settings, region) in runs.dropFirst(results.count) {
       note("σ = \(settings.sigma)" + (region.label.map { ", noise on \($0)" } ?? ""))
       var run = try CertificationRun.run(settings, model: model, modelName: modelName, data: part, first: range.lowerBound, mask: region.mask,

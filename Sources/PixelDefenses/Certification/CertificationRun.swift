@@ -126,7 +126,7 @@ public struct CertificationRun: Codable, Sendable {
     var rows = done
     let started = ContinuousClock.now
     let earlierSeconds = done.reduce(0) { $0 + $1.seconds }
-    let rest = data.subset(Array(done.count..<data.count))
+    let rest = data.examples(done.count..<data.count)
     try model.withMode(.inference) {
       for (x, y) in MiniBatches(rest, batchSize: settings.batchSize) {
         let t0 = ContinuousClock.now

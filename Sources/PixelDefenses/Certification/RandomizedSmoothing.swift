@@ -48,20 +48,19 @@ public struct RandomizedSmoothing {
   public func noisy(_ x: Tensor, rows: [Int], streams: inout [SeededGenerator]) -> Tensor {
     precondition(streams.count == x.shape[0], "one stream per example")
     let per = x.elementCount / Swift.max(x.shape[0], 1)
-    var noise = [Float](repeating: 0, count: rows.count * per)
-    for (k, r) in rows.enumerated() {
-      var i = 0
-      while i < per {
-        let (z0, z1) = streams[r].nextStandardNormalPair()
-        noise[k * per + i] = sigma * z0
-        if i + 1 < per { noise[k * per + i + 1] = sigma * z1 }
-        i += 2
+    var e = Tensor.zeros(Shape([rows.count] + Array(x.shape.dims.dropFirst())))
+    e.withUnsafeMutableBufferPointer { noise in
+      for (k, r) in rows.enumerated() {
+        var i = 0
+        while i < per {
+          let (z0, z1) = streams[r].nextStandardNormalPair()
+          noise[k * per + i] = sigma * z0
+          if i + 1 < per { noise[k * per + i + 1] = sigma * z1 }
+          i += 2
+        }
       }
     }
-    return withoutGradients {
-      let e = Tensor(noise, shape: Shape([rows.count] + Array(x.shape.dims.dropFirst())))
-      return x.rows(at: rows) + (mask.map { e * $0 } ?? e)
-    }
+    return withoutGradients { x.rows(at: rows) + (mask.map { e * $0 } ?? e) }
   }
 
   /// One stream per example of a batch of `count`, seeded from `rng` (for callers without

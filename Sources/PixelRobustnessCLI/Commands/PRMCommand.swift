@@ -74,11 +74,8 @@ extension PixelRobustCommand {
                               trainableLayer: prm.freezeClassifier ? PRMModels.layerName : nil, initialState: cState,
                               builder: modelBuilder, group: group)
         let lead = (group?.rank ?? 0) == 0
-        let bar = lead ? Console.ProgressBar() : nil
-        try job.run(train: train, test: test, resume: resume, progress: { p in
-          bar?.update(label: "epoch \(p.epoch)/\(training.epochs)", done: p.batch, total: p.batches,
-                      detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
-        }, epochEnd: { r in
+        try job.run(train: train, test: test, resume: resume, progress: Console.epochProgress(lead: lead, epochs: training.epochs),
+                    epochEnd: { r in
           guard lead else { return }
           Console.note(String(format: "epoch %d: train loss %.4f, test accuracy (first %d) %.2f%%", r.epoch, r.trainLoss, test.count,
                               (r.testAccuracy ?? .nan) * 100))

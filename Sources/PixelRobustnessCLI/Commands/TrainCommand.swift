@@ -129,11 +129,8 @@ extension PixelRobustCommand {
                               builder: modelBuilder, group: group)
         let lead = (group?.rank ?? 0) == 0
         if lead { Console.note("objective: \(objective.kind.rawValue)" + (initial.map { ", starting from \($0)" } ?? "")) }
-        let bar = lead ? Console.ProgressBar() : nil
-        try job.run(train: train, test: test, resume: resume, progress: { p in
-          bar?.update(label: "epoch \(p.epoch)/\(settings.epochs)", done: p.batch, total: p.batches,
-                      detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
-        }, epochEnd: { r in
+        try job.run(train: train, test: test, resume: resume, progress: Console.epochProgress(lead: lead, epochs: settings.epochs),
+                    epochEnd: { r in
           guard lead else { return }
           Console.note(String(format: "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f images/s, %.1f s",
                               r.epoch, r.trainLoss, r.trainAccuracy * 100, (r.testAccuracy ?? .nan) * 100, r.imagesPerSecond, r.seconds))

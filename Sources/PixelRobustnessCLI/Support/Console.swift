@@ -1,4 +1,5 @@
 import Foundation
+import PixelTraining
 import PixelTensor
 
 /// Standard-error output for progress and notes (standard output carries results).
@@ -32,6 +33,17 @@ enum Console {
   }
 
   /// A progress bar that redraws in place on a terminal and prints a line per tenth otherwise.
+  /// The batch-progress callback of a training run of `epochs`: a bar of the epoch's batches with
+  /// the running loss and throughput, drawn only by the process that reports (`lead`: rank 0 of
+  /// a data-parallel run, or the only process).
+  static func epochProgress(lead: Bool, epochs: Int) -> (BatchProgress) -> Void {
+    let bar = lead ? ProgressBar() : nil
+    return { p in
+      bar?.update(label: "epoch \(p.epoch)/\(epochs)", done: p.batch, total: p.batches,
+                  detail: String(format: "loss %.4f, %.0f images/s", p.runningLoss, p.imagesPerSecond))
+    }
+  }
+
   final class ProgressBar {
     private var lastTenth = -1
     private var lastDraw = Date.distantPast
