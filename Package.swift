@@ -23,10 +23,13 @@ let package = Package(
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     // MPI's handles are C macros: a few plain C functions wrap the calls data-parallel training makes.
     .target(name: "CMPIShim", dependencies: ["CMPI"]),
+    // Direct convolution and a row-deterministic GEMM: AVX2 + FMA chosen at run time, portable C
+    // otherwise, the same bits either way.
+    .target(name: "CKernels"),
 
     // MARK: - Public API
     // Each target declares exactly the modules it imports (checked by PackageManifestTests).
-    .target(name: "PixelTensor", dependencies: ["CBLAS"], exclude: ["README.md"]),
+    .target(name: "PixelTensor", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"]),
     .target(name: "PixelMasks", dependencies: ["PixelTensor"], exclude: ["README.md"]),
     .target(name: "PixelNN", dependencies: ["PixelTensor"], exclude: ["README.md"]),
     .target(name: "PixelImaging", dependencies: ["PixelTensor", "CPNG", "CTurboJPEG"], exclude: ["README.md"]),

@@ -65,6 +65,10 @@ enum ConvolutionKernels {
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                       epilogue: (@Sendable (Range<Int>) -> Void)? = nil) {
+    if DirectConvolution.handles(g, inputGradient: false) {
+      DirectConvolution.forward(g, x: x, w: w, outChannels: o, bias: bias, y: y, epilogue: epilogue)
+      return
+    }
     let xs = UnsafeSharedConst(x), ws = UnsafeSharedConst(w), ys = UnsafeShared(y)
     let bs = bias.map { UnsafeSharedConst($0) }
     let l = g.outHeight * g.outWidth, k = g.patchSize, image = g.channels * g.height * g.width
@@ -83,6 +87,10 @@ enum ConvolutionKernels {
   /// `dx[n] = col2im(Wᵀ · gy[n])`: the adjoint of ``forward`` in `x` (a transposed convolution).
   static func inputGradient(_ g: ConvGeometry, gy: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                             dx: UnsafeMutablePointer<Float>) {
+    if DirectConvolution.handles(g, inputGradient: true) {
+      DirectConvolution.inputGradient(g, gy: gy, w: w, outChannels: o, dx: dx)
+      return
+    }
     let gs = UnsafeSharedConst(gy), ws = UnsafeSharedConst(w), ds = UnsafeShared(dx)
     let l = g.outHeight * g.outWidth, k = g.patchSize, image = g.channels * g.height * g.width
     forEachChunk(g, outChannels: o) { samples in

@@ -1,0 +1,273 @@
+// Direct convolution and a row-deterministic GEMM.
+//
+// Why our own kernels beside OpenBLAS: an im2col + GEMM convolution rounds an output differently
+// depending on where its column falls in OpenBLAS's blocking, on the batch size and on the kernel
+// OpenBLAS picks for the CPU (Haswell and SkylakeX differ), so identical patches could give
+// different bits and max-pool ties broke differently from PyTorch. Here every output is one chain
+// of fused multiply-adds in a fixed order; the AVX2 path and the portable path perform the same
+// chain, so they agree bit for bit. Direct convolution also skips the 9× im2col copy and the
+// col2im pass that dominated the CIFAR ResNets' profiles.
+#include "CKernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define PR_HAVE_X86 1
+#endif
+
+enum { PR_BLOCK = 4, PR_POSITIONS = 3, PR_LANES = 8, PR_ROWS = 6, PR_COLUMNS = 16 };
+
+int32_t pr_kernel_resolved_path(PRKernelPath path) {
+#if PR_HAVE_X86
+  if (path == PRKernelPathAutomatic && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+#else
+  (void)path;
+#endif
+  return 1;
+}
+
+// MARK: - Direct convolution
+
+typedef struct {
+  ptrdiff_t input, output;
+  int32_t lanes;
+  int32_t live;  // 0 for a repeat of the tile's last position (computed, not stored)
+} Position;
+
+static void position_of(const PRDirectConvolution *p, int32_t vectors, int32_t positions, int32_t q, Position *out) {
+  out->live = q < positions;
+  if (!out->live) q = positions - 1;
+  int32_t y = q / vectors, v = q % vectors, x = v * PR_LANES;
+  out->input = (ptrdiff_t)y * p->inputRowPitch + x;
+  out->output = (ptrdiff_t)y * p->outputRowPitch + (ptrdiff_t)x * p->outputColumnStride;
+  int32_t rest = p->outWidth - x;
+  out->lanes = rest < PR_LANES ? rest : PR_LANES;
+}
+
+static void store_lanes(const PRDirectConvolution *p, int32_t channel, const Position *at, const float *lanes) {
+  float *dst = p->output + (ptrdiff_t)channel * p->outputChannelPitch + at->output;
+  for (int32_t l = 0; l < at->lanes; l++) dst[l * p->outputColumnStride] = lanes[l];
+}
+
+static void block_portable(const PRDirectConvolution *p, int32_t block) {
+  const int32_t vectors = (p->outWidth + PR_LANES - 1) / PR_LANES, positions = p->outHeight * vectors;
+  const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
+  float start[PR_BLOCK];
+  for (int32_t j = 0; j < PR_BLOCK; j++) {
+    int32_t c = block * PR_BLOCK + j;
+    start[j] = (p->bias && c < p->outChannels) ? p->bias[c] : 0.0f;
+  }
+  for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
+    Position at[PR_POSITIONS];
+    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, vectors, positions, q + k, &at[k]);
+    float acc[PR_BLOCK][PR_POSITIONS][PR_LANES];
+    for (int32_t j = 0; j < PR_BLOCK; j++)
+      for (int32_t k = 0; k < PR_POSITIONS; k++)
+        for (int32_t l = 0; l < PR_LANES; l++) acc[j][k][l] = start[j];
+    for (int32_t t = 0; t < p->taps; t++) {
+      const float *src = p->input + p->tapOffsets[t];
+      const float *w = wb + (ptrdiff_t)t * PR_BLOCK;
+      for (int32_t j = 0; j < PR_BLOCK; j++)
+        for (int32_t k = 0; k < PR_POSITIONS; k++)
+          for (int32_t l = 0; l < PR_LANES; l++) acc[j][k][l] = fmaf(w[j], src[at[k].input + l], acc[j][k][l]);
+    }
+    for (int32_t j = 0; j < PR_BLOCK; j++) {
+      int32_t c = block * PR_BLOCK + j;
+      if (c >= p->outChannels) break;
+      for (int32_t k = 0; k < PR_POSITIONS; k++)
+        if (at[k].live) store_lanes(p, c, &at[k], acc[j][k]);
+    }
+  }
+}
+
+#if PR_HAVE_X86
+__attribute__((target("avx2,fma")))
+static inline void store_vector(const PRDirectConvolution *p, int32_t channel, const Position *at, __m256 v) {
+  if (!at->live) return;
+  if (at->lanes == PR_LANES && p->outputColumnStride == 1) {
+    _mm256_storeu_ps(p->output + (ptrdiff_t)channel * p->outputChannelPitch + at->output, v);
+  } else {
+    float lanes[PR_LANES];
+    _mm256_storeu_ps(lanes, v);
+    store_lanes(p, channel, at, lanes);
+  }
+}
+
+__attribute__((target("avx2,fma")))
+static void block_avx2(const PRDirectConvolution *p, int32_t block) {
+  const int32_t vectors = (p->outWidth + PR_LANES - 1) / PR_LANES, positions = p->outHeight * vectors;
+  const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
+  __m256 start[PR_BLOCK];
+  for (int32_t j = 0; j < PR_BLOCK; j++) {
+    int32_t c = block * PR_BLOCK + j;
+    start[j] = _mm256_set1_ps((p->bias && c < p->outChannels) ? p->bias[c] : 0.0f);
+  }
+  const int32_t *offsets = p->tapOffsets;
+  for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
+    Position at[PR_POSITIONS];
+    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, vectors, positions, q + k, &at[k]);
+    const float *in0 = p->input + at[0].input, *in1 = p->input + at[1].input, *in2 = p->input + at[2].input;
+    __m256 a00 = start[0], a01 = start[0], a02 = start[0];
+    __m256 a10 = start[1], a11 = start[1], a12 = start[1];
+    __m256 a20 = start[2], a21 = start[2], a22 = start[2];
+    __m256 a30 = start[3], a31 = start[3], a32 = start[3];
+    // Twelve accumulators, three input vectors and a broadcast take all sixteen registers. In C,
+    // clang spilled one accumulator to the stack in this loop (a store and reload every tap, which
+    // halved the speed), so the loop is written out; it is the same multiply-adds in the same order
+    // as block_portable.
+    if (p->taps > 0) {
+      const float *w = wb;
+      const int32_t *off = offsets, *end = offsets + p->taps;
+      __asm__ volatile(
+      "1:\n\t"
+      "movslq (%[off]), %%rax\n\t"
+      "vmovups (%[i0],%%rax,4), %%ymm12\n\t"
+      "vmovups (%[i1],%%rax,4), %%ymm13\n\t"
+      "vmovups (%[i2],%%rax,4), %%ymm14\n\t"
+      "vbroadcastss 0(%[w]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm12, %%ymm15, %[a00]\n\t"
+      "vfmadd231ps %%ymm13, %%ymm15, %[a01]\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %[a02]\n\t"
+      "vbroadcastss 4(%[w]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm12, %%ymm15, %[a10]\n\t"
+      "vfmadd231ps %%ymm13, %%ymm15, %[a11]\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %[a12]\n\t"
+      "vbroadcastss 8(%[w]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm12, %%ymm15, %[a20]\n\t"
+      "vfmadd231ps %%ymm13, %%ymm15, %[a21]\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %[a22]\n\t"
+      "vbroadcastss 12(%[w]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm12, %%ymm15, %[a30]\n\t"
+      "vfmadd231ps %%ymm13, %%ymm15, %[a31]\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %[a32]\n\t"
+      "addq $4, %[off]\n\t"
+      "addq $16, %[w]\n\t"
+      "cmpq %[end], %[off]\n\t"
+      "jne 1b\n\t"
+      : [a00] "+x"(a00), [a01] "+x"(a01), [a02] "+x"(a02), [a10] "+x"(a10), [a11] "+x"(a11), [a12] "+x"(a12),
+        [a20] "+x"(a20), [a21] "+x"(a21), [a22] "+x"(a22), [a30] "+x"(a30), [a31] "+x"(a31), [a32] "+x"(a32),
+        [off] "+r"(off), [w] "+r"(w)
+      : [i0] "r"(in0), [i1] "r"(in1), [i2] "r"(in2), [end] "r"(end)
+      : "rax", "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+    }
+    __m256 acc[PR_BLOCK][PR_POSITIONS] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+    for (int32_t j = 0; j < PR_BLOCK; j++) {
+      int32_t c = block * PR_BLOCK + j;
+      if (c >= p->outChannels) break;
+      for (int32_t k = 0; k < PR_POSITIONS; k++) store_vector(p, c, &at[k], acc[j][k]);
+    }
+  }
+}
+#endif
+
+void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount) {
+  if (plan->outHeight <= 0 || plan->outWidth <= 0) return;
+  int32_t resolved = pr_kernel_resolved_path(plan->path);
+  for (int32_t b = firstBlock; b < firstBlock + blockCount; b++) {
+#if PR_HAVE_X86
+    if (resolved == 2) { block_avx2(plan, b); continue; }
+#endif
+    (void)resolved;
+    block_portable(plan, b);
+  }
+}
+
+void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t insertion,
+                       int32_t top, int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
+                       float *dst, ptrdiff_t dstCount) {
+  memset(dst, 0, (size_t)dstCount * sizeof(float));
+  const ptrdiff_t ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride;
+  const ptrdiff_t plane = ph * pw, perChannel = plane * stride * stride;
+  for (int32_t c = 0; c < channels; c++) {
+    const float *s = src + (ptrdiff_t)c * height * width;
+    float *d = dst + c * perChannel;
+    for (int32_t y = 0; y < height; y++) {
+      ptrdiff_t py = top + (ptrdiff_t)y * insertion;
+      float *rowBase = d + (py % stride) * stride * plane + (py / stride) * pw;
+      if (stride == 1 && insertion == 1) {
+        memcpy(rowBase + left, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
+        continue;
+      }
+      for (int32_t x = 0; x < width; x++) {
+        ptrdiff_t px = left + (ptrdiff_t)x * insertion;
+        rowBase[(px % stride) * plane + px / stride] = s[(ptrdiff_t)y * width + x];
+      }
+    }
+  }
+}
+
+// MARK: - Row-deterministic GEMM
+
+static void gemm_tile_portable(int32_t rows, int32_t columns, int32_t k, const float *a[PR_ROWS],
+                               const float *b, ptrdiff_t ldb, const float *bias, float *c[PR_ROWS]) {
+  float acc[PR_ROWS][PR_COLUMNS];
+  for (int32_t i = 0; i < PR_ROWS; i++)
+    for (int32_t j = 0; j < PR_COLUMNS; j++) acc[i][j] = (bias && j < columns) ? bias[j] : 0.0f;
+  for (int32_t kk = 0; kk < k; kk++) {
+    const float *row = b + (ptrdiff_t)kk * ldb;
+    for (int32_t i = 0; i < PR_ROWS; i++) {
+      float v = a[i][kk];
+      for (int32_t j = 0; j < columns; j++) acc[i][j] = fmaf(v, row[j], acc[i][j]);
+    }
+  }
+  for (int32_t i = 0; i < rows; i++) memcpy(c[i], acc[i], (size_t)columns * sizeof(float));
+}
+
+#if PR_HAVE_X86
+__attribute__((target("avx2,fma")))
+static void gemm_tile_avx2(int32_t rows, int32_t columns, int32_t k, const float *a[PR_ROWS],
+                           const float *b, ptrdiff_t ldb, const float *bias, float *c[PR_ROWS]) {
+  if (columns < PR_COLUMNS) {
+    gemm_tile_portable(rows, columns, k, a, b, ldb, bias, c);
+    return;
+  }
+  __m256 s0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  __m256 s1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+  __m256 c00 = s0, c01 = s1, c10 = s0, c11 = s1, c20 = s0, c21 = s1;
+  __m256 c30 = s0, c31 = s1, c40 = s0, c41 = s1, c50 = s0, c51 = s1;
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+  for (int32_t kk = 0; kk < k; kk++) {
+    const float *row = b + (ptrdiff_t)kk * ldb;
+    __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8), v;
+    v = _mm256_broadcast_ss(a0 + kk); c00 = _mm256_fmadd_ps(v, b0, c00); c01 = _mm256_fmadd_ps(v, b1, c01);
+    v = _mm256_broadcast_ss(a1 + kk); c10 = _mm256_fmadd_ps(v, b0, c10); c11 = _mm256_fmadd_ps(v, b1, c11);
+    v = _mm256_broadcast_ss(a2 + kk); c20 = _mm256_fmadd_ps(v, b0, c20); c21 = _mm256_fmadd_ps(v, b1, c21);
+    v = _mm256_broadcast_ss(a3 + kk); c30 = _mm256_fmadd_ps(v, b0, c30); c31 = _mm256_fmadd_ps(v, b1, c31);
+    v = _mm256_broadcast_ss(a4 + kk); c40 = _mm256_fmadd_ps(v, b0, c40); c41 = _mm256_fmadd_ps(v, b1, c41);
+    v = _mm256_broadcast_ss(a5 + kk); c50 = _mm256_fmadd_ps(v, b0, c50); c51 = _mm256_fmadd_ps(v, b1, c51);
+  }
+  __m256 out[PR_ROWS][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int32_t i = 0; i < rows; i++) {
+    _mm256_storeu_ps(c[i], out[i][0]);
+    _mm256_storeu_ps(c[i] + 8, out[i][1]);
+  }
+}
+#endif
+
+void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const float *a, ptrdiff_t lda,
+                 const float *b, ptrdiff_t ldb, const float *bias, float *c, ptrdiff_t ldc, PRKernelPath path) {
+  int32_t resolved = pr_kernel_resolved_path(path);
+  for (int32_t m0 = firstRow; m0 < firstRow + rowCount; m0 += PR_ROWS) {
+    int32_t rows = firstRow + rowCount - m0;
+    if (rows > PR_ROWS) rows = PR_ROWS;
+    for (int32_t n0 = 0; n0 < n; n0 += PR_COLUMNS) {
+      int32_t columns = n - n0 < PR_COLUMNS ? n - n0 : PR_COLUMNS;
+      const float *ap[PR_ROWS];
+      float *cp[PR_ROWS];
+      // Missing rows repeat the tile's last row: computed, never stored.
+      for (int32_t i = 0; i < PR_ROWS; i++) {
+        int32_t r = m0 + (i < rows ? i : rows - 1);
+        ap[i] = a + (ptrdiff_t)r * lda;
+        cp[i] = c + (ptrdiff_t)r * ldc + n0;
+      }
+      const float *bp = b + n0, *biasp = bias ? bias + n0 : NULL;
+#if PR_HAVE_X86
+      if (resolved == 2) { gemm_tile_avx2(rows, columns, k, ap, bp, ldb, biasp, cp); continue; }
+#endif
+      (void)resolved;
+      gemm_tile_portable(rows, columns, k, ap, bp, ldb, biasp, cp);
+    }
+  }
+}

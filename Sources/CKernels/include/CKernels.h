@@ -1,0 +1,59 @@
+#ifndef PIXELROBUST_CKERNELS_H
+#define PIXELROBUST_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Which instruction set the kernels below use. Every path performs the same fused multiply-adds
+/// in the same order, so all of them give identical bits; the choice changes speed only.
+typedef enum {
+  PRKernelPathAutomatic = 0,  ///< AVX2 + FMA when the CPU has them, else portable.
+  PRKernelPathPortable = 1,   ///< Plain C with fmaf.
+} PRKernelPath;
+
+/// The path `PRKernelPathAutomatic` resolves to on this CPU: 1 for portable, 2 for AVX2 + FMA.
+int32_t pr_kernel_resolved_path(PRKernelPath path);
+
+/// One sample's direct convolution over a prepared input (see pr_prepare_planes):
+///   out[o, y, x] = bias[o] + Σ_t w[o, t] · in[tapOffsets[t] + y·inputRowPitch + x]
+/// summed with one fused multiply-add per tap in tap order, starting from the bias (or +0). The
+/// value of an output therefore depends only on the inputs it reads, never on where it sits,
+/// on the batch, or on the instruction set.
+typedef struct {
+  const float *input;
+  ptrdiff_t inputRowPitch;
+  const int32_t *tapOffsets;
+  int32_t taps;
+  /// Packed weights: [ceil(outChannels / 4)][taps][4], zero past outChannels.
+  const float *weights;
+  /// [outChannels], or NULL for none.
+  const float *bias;
+  int32_t outChannels, outHeight, outWidth;
+  float *output;
+  ptrdiff_t outputChannelPitch, outputRowPitch, outputColumnStride;
+  PRKernelPath path;
+} PRDirectConvolution;
+
+/// Computes output channels 4·firstBlock ..< 4·(firstBlock + blockCount) of `plan`. Reads up
+/// to 8 floats past each output row's last input (callers leave that much readable slack).
+void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount);
+
+/// Writes the zero-padded, phase-split input a strided convolution reads contiguously:
+///   padded[c, top + y·insertion, left + x·insertion] = src[c, y, x], 0 elsewhere, size
+///   paddedHeight × paddedWidth per channel;
+///   dst[c, ry, rx, i, j] = padded[c, i·stride + ry, j·stride + rx], each phase plane
+///   ceil(paddedHeight / stride) × ceil(paddedWidth / stride).
+/// `dstCount` floats are written in all (zeros past the planes, the slack the kernel reads).
+void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t insertion,
+                       int32_t top, int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
+                       float *dst, ptrdiff_t dstCount);
+
+/// C[m, n] = bias[n] + Σ_k A[m, k] · B[k, n] for rows `firstRow ..< firstRow + rowCount`, the sum
+/// one fused multiply-add per k in increasing k, starting from the bias (or +0): a row's result
+/// depends on that row of A and on B only, never on M, on the row's position or on the
+/// instruction set. A is row-major with leading dimension lda, B row-major [K, N] with ldb, C
+/// with ldc; `bias` may be NULL.
+void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const float *a, ptrdiff_t lda,
+                 const float *b, ptrdiff_t ldb, const float *bias, float *c, ptrdiff_t ldc, PRKernelPath path);
+
+#endif
