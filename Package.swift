@@ -73,7 +73,7 @@ let package = Package(
     .target(name: "_TestSupport", dependencies: ["PixelTensor", "PixelData"], resources: [.copy("Fixtures")]),
 
     // MARK: - Unit test bundles
-    .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "_TestSupport"],
+    .testTarget(name: "PixelTensorTests", dependencies: ["PixelTensor", "CKernels", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "PixelMasksTests", dependencies: ["PixelMasks", "PixelTensor"]),
     .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTensor", "_TestSupport"]),

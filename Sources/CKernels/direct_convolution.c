@@ -174,8 +174,8 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
   }
 }
 
-void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t insertion,
-                       int32_t top, int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
+void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
+                       int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount) {
   memset(dst, 0, (size_t)dstCount * sizeof(float));
   const ptrdiff_t ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride;
@@ -184,14 +184,14 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
     const float *s = src + (ptrdiff_t)c * height * width;
     float *d = dst + c * perChannel;
     for (int32_t y = 0; y < height; y++) {
-      ptrdiff_t py = top + (ptrdiff_t)y * insertion;
+      ptrdiff_t py = top + (ptrdiff_t)y;
       float *rowBase = d + (py % stride) * stride * plane + (py / stride) * pw;
-      if (stride == 1 && insertion == 1) {
+      if (stride == 1) {
         memcpy(rowBase + left, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
         continue;
       }
       for (int32_t x = 0; x < width; x++) {
-        ptrdiff_t px = left + (ptrdiff_t)x * insertion;
+        ptrdiff_t px = left + (ptrdiff_t)x;
         rowBase[(px % stride) * plane + px / stride] = s[(ptrdiff_t)y * width + x];
       }
     }

@@ -1,3 +1,4 @@
+import PixelTensor
 import Foundation
 
 /// One measured figure: a median time and the rates derived from it.
@@ -30,6 +31,8 @@ public struct BenchmarkEnvironment: Codable, Sendable {
   /// Threads inside one OpenBLAS call (the engine splits large GEMMs across workers itself).
   public var openBLASThreadsPerCall: Int
   public var openBLASConfiguration: String
+  /// The instruction set of the direct convolution and row GEMM (`avx2-fma` or `portable`).
+  public var directKernels: String
   /// Workers that GEMM blocks, im2col and elementwise loops are split across.
   public var workers: Int
   public var cpuModel: String
@@ -58,7 +61,7 @@ public struct BenchmarkReport: Codable, Sendable {
       return left ? fill + s : s + fill
     }
     func number(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
-    var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, "
+    var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, convolutions \(environment.directKernels), "
                  + "\(environment.openBLASThreadsPerCall) thread per OpenBLAS call, \(environment.workers) workers; \(environment.cpuModel)",
                  pad("benchmark", 40) + pad("median ms", 12, left: true) + pad("GFLOP/s", 10, left: true)
                  + pad("rate", 20, left: true) + pad("peak MiB", 10, left: true)]
@@ -82,6 +85,6 @@ extension BenchmarkEnvironment {
     let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
       .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown"
     return .init(openBLASCoreType: blasCore, openBLASThreadsPerCall: blasThreads, openBLASConfiguration: blasConfig,
-                 workers: workers, cpuModel: model, avx512: cpuinfo.contains(" avx512f"))
+                 directKernels: KernelConfig.directKernels, workers: workers, cpuModel: model, avx512: cpuinfo.contains(" avx512f"))
   }
 }

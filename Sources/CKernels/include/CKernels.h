@@ -39,13 +39,13 @@ typedef struct {
 void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount);
 
 /// Writes the zero-padded, phase-split input a strided convolution reads contiguously:
-///   padded[c, top + y·insertion, left + x·insertion] = src[c, y, x], 0 elsewhere, size
+///   padded[c, top + y, left + x] = src[c, y, x], 0 elsewhere, size
 ///   paddedHeight × paddedWidth per channel;
 ///   dst[c, ry, rx, i, j] = padded[c, i·stride + ry, j·stride + rx], each phase plane
 ///   ceil(paddedHeight / stride) × ceil(paddedWidth / stride).
 /// `dstCount` floats are written in all (zeros past the planes, the slack the kernel reads).
-void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t insertion,
-                       int32_t top, int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
+void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
+                       int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount);
 
 /// C[m, n] = bias[n] + Σ_k A[m, k] · B[k, n] for rows `firstRow ..< firstRow + rowCount`, the sum

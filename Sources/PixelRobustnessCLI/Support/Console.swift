@@ -25,7 +25,7 @@ enum Console {
   /// Says which OpenBLAS kernels and how many threads this run uses (long-running commands
   /// call this first), with a hint when an inherited OPENBLAS_CORETYPE keeps AVX-512 off.
   static func announceRuntime() {
-    note("pixelrobust: OpenBLAS \(BLASRuntime.coreName) kernels, one OpenBLAS thread per call, \(KernelConfig.workerCount) worker\(KernelConfig.workerCount == 1 ? "" : "s")")
+    note("pixelrobust: OpenBLAS \(BLASRuntime.coreName) kernels, one OpenBLAS thread per call, convolutions \(KernelConfig.directKernels), \(KernelConfig.workerCount) worker\(KernelConfig.workerCount == 1 ? "" : "s")")
     if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], forced != "SkylakeX",
        BLASKernelSelection.cpuHasAVX512F {
       note("note: OPENBLAS_CORETYPE=\(forced) is set in the environment, so OpenBLAS's AVX-512 kernels are off; unset it to let pixelrobust pick SkylakeX")

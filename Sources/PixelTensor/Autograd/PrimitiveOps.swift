@@ -221,31 +221,43 @@ private func matmulExtents(_ a: Tensor, _ b: Tensor, _ tA: Bool, _ tB: Bool) -> 
   return (m, k, n)
 }
 
-/// Matrix product `op(a)·op(b)` of 2-D tensors through OpenBLAS, where `op` transposes when
-/// asked (without copying).
+/// `c = op(a)·op(b) (+ bias[n])`: row by row in a fixed order when `a` is not transposed (its
+/// rows are usually examples, whose results must not depend on the batch: ``RowGEMM``), else
+/// through OpenBLAS (a sum over the rows of `a`, such as a weight gradient).
+private func product(_ a: Tensor, _ b: Tensor, _ tA: Bool, _ tB: Bool, m: Int, n: Int, k: Int,
+                     columnBias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+  if !tA {
+    RowGEMM.multiply(m: m, n: n, k: k, a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1],
+                     transposeB: tB, bias: columnBias, c: out, ldc: n)
+    return
+  }
+  if let columnBias {
+    for i in 0..<m { (out + i * n).update(from: columnBias, count: n) }
+  }
+  sgemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a.storage.base, lda: a.shape[1],
+        b: b.storage.base, ldb: b.shape[1], beta: columnBias == nil ? 0 : 1, c: out, ldc: n)
+}
+
+/// Matrix product `op(a)·op(b)` of 2-D tensors, where `op` transposes when asked.
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
   let (m, k, n) = matmulExtents(a, b, transposeA, transposeB)
   let out = TensorStorage(uninitializedCount: m * n)
-  sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-        a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1], c: out.base, ldc: n)
+  product(a, b, transposeA, transposeB, m: m, n: n, k: k, columnBias: nil, into: out.base)
   return .recorded(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b], shape: [m, n], storage: out)
 }
 
-/// `op(a)·op(b) + bias` in one GEMM: the bias (`[m]` per row, or `[n]` per column) is written
-/// into the output first and accumulated with `beta = 1`.
+/// `op(a)·op(b) + bias` in one pass: the bias (`[m]` per row, or `[n]` per column) starts each
+/// output's sum (a per-row bias is added after the product).
 public func matmul(_ a: Tensor, _ b: Tensor, addingBias bias: Tensor, perRow: Bool,
                    transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
   let (m, k, n) = matmulExtents(a, b, transposeA, transposeB)
   precondition(bias.elementCount == (perRow ? m : n), "bias of \(bias.elementCount) for a \(m)×\(n) product \(perRow ? "per row" : "per column")")
   let out = TensorStorage(uninitializedCount: m * n)
   let bp = bias.storage.base
+  product(a, b, transposeA, transposeB, m: m, n: n, k: k, columnBias: perRow ? nil : bp, into: out.base)
   if perRow {
-    for i in 0..<m { (out.base + i * n).initialize(repeating: bp[i], count: n) }
-  } else {
-    for i in 0..<m { (out.base + i * n).update(from: bp, count: n) }
+    for i in 0..<m { for j in 0..<n { out.base[i * n + j] += bp[i] } }
   }
-  sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-        a: a.storage.base, lda: a.shape[1], b: b.storage.base, ldb: b.shape[1], beta: 1, c: out.base, ldc: n)
   return .recorded(.matmulBias(transposeA: transposeA, transposeB: transposeB, perRow: perRow), [a, b, bias],
                    shape: [m, n], storage: out)
 }

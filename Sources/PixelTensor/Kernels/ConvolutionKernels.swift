@@ -65,7 +65,7 @@ enum ConvolutionKernels {
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                       epilogue: (@Sendable (Range<Int>) -> Void)? = nil) {
-    if DirectConvolution.handles(g, inputGradient: false) {
+    if DirectConvolution.handles(g) {
       DirectConvolution.forward(g, x: x, w: w, outChannels: o, bias: bias, y: y, epilogue: epilogue)
       return
     }
@@ -87,7 +87,7 @@ enum ConvolutionKernels {
   /// `dx[n] = col2im(Wᵀ · gy[n])`: the adjoint of ``forward`` in `x` (a transposed convolution).
   static func inputGradient(_ g: ConvGeometry, gy: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                             dx: UnsafeMutablePointer<Float>) {
-    if DirectConvolution.handles(g, inputGradient: true) {
+    if DirectConvolution.handles(g) {
       DirectConvolution.inputGradient(g, gy: gy, w: w, outChannels: o, dx: dx)
       return
     }

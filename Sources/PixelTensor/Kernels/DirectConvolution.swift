@@ -8,56 +8,78 @@ import CKernels
 ///
 /// The input of each sample is copied once into a zero-padded buffer split into `stride²` phase
 /// planes, so a strided convolution reads contiguous rows; the input gradient of a convolution is
-/// the convolution of the zero-inserted output gradient with the flipped, transposed kernel.
+/// a convolution of the padded output gradient with the flipped, transposed kernel (one per
+/// output phase when strided).
 enum DirectConvolution {
   /// The instruction set the kernels use: `PIXELROBUST_KERNELS=portable` forces plain C (the
-  /// same bits, slower), to check the claim above on any machine.
-  static let path: PRKernelPath = {
+  /// same bits, slower), to check the claim above on any machine; tests scope a choice with
+  /// ``withPath(_:_:)``.
+  static var path: PRKernelPath { pathOverride ?? environmentPath }
+
+  private static let environmentPath: PRKernelPath = {
     if let v = getenv("PIXELROBUST_KERNELS"), String(cString: v) == "portable" { return PRKernelPathPortable }
     return PRKernelPathAutomatic
   }()
 
-  /// The name of the path the kernels run on this CPU: `avx2-fma` or `portable`.
-  static func pathName(_ p: PRKernelPath = path) -> String { pr_kernel_resolved_path(p) == 2 ? "avx2-fma" : "portable" }
+  @TaskLocal private static var pathOverride: PRKernelPath?
 
-  /// Whether the direct kernels handle `g`: equal strides on both axes (the phase split is
-  /// square) and, for the input gradient, padding within the kernel's reach.
-  static func handles(_ g: ConvGeometry, inputGradient: Bool) -> Bool {
-    guard g.strideY == g.strideX else { return false }
-    if !inputGradient { return true }
-    return g.paddingY <= (g.kernelHeight - 1) * g.dilationY && g.paddingX <= (g.kernelWidth - 1) * g.dilationX
+  /// Runs `body` with the kernels on `path` (read where a kernel is called, so it reaches the
+  /// worker threads a kernel splits into).
+  static func withPath<T>(_ path: PRKernelPath, _ body: () throws -> T) rethrows -> T {
+    try $pathOverride.withValue(path, operation: body)
   }
 
-  /// A convolution of one sample's `channels` planes over a prepared buffer: where the source
-  /// planes go in the padded image, the phase split, the taps and the packed weights.
-  struct Plan: Sendable {
-    var channels: Int, height: Int, width: Int       // source planes
-    var insertion: Int, top: Int, left: Int           // placement in the padded image
-    var paddedHeight: Int, paddedWidth: Int, stride: Int
-    var outChannels: Int, outHeight: Int, outWidth: Int
+
+  /// Whether the direct kernels handle `g`: equal strides on both axes (the phase split is square).
+  static func handles(_ g: ConvGeometry) -> Bool {
+    g.strideY == g.strideX
+  }
+
+  /// Where one sample's source planes go in the prepared buffer: `channels` planes of
+  /// `height × width` at (`top`, `left`) of a zero `paddedHeight × paddedWidth` image, split into
+  /// `stride²` phase planes.
+  struct Placement: Sendable {
+    var channels: Int, height: Int, width: Int
+    var top: Int, left: Int
+    var paddedHeight: Int, paddedWidth: Int, stride = 1
+
+    var phaseHeight: Int { (paddedHeight + stride - 1) / stride }
+    var phaseWidth: Int { (paddedWidth + stride - 1) / stride }
+
+    /// The buffer offset of `(channel, row, column)` of the padded image.
+    func offset(channel: Int, row: Int, column: Int) -> Int {
+      let plane = phaseHeight * phaseWidth
+      return channel * plane * stride * stride + ((row % stride) * stride + column % stride) * plane
+        + (row / stride) * phaseWidth + column / stride
+    }
+  }
+
+  /// One kernel call per sample: its taps in summation order, packed weights, and where its
+  /// outputs go within a sample's output (`[outChannels, …]`, the given pitches).
+  struct Pass: Sendable {
     var offsets: [Int32]
-    var rowPitch: Int
+    var weights: TensorStorage
+    var outHeight: Int, outWidth: Int
+    var outputOffset = 0, channelPitch: Int, rowPitch: Int, columnStride = 1
+  }
+
+  /// The placement, the passes, and the buffer they read.
+  struct Plan: Sendable {
+    var placement: Placement
+    var outChannels: Int
+    var outputImage: Int
+    var passes: [Pass]
     var bufferCount: Int
 
-    /// `taps` lists `(source channel, row, column)` in the padded image's stride-1 frame, in
-    /// summation order.
-    init(channels: Int, height: Int, width: Int, insertion: Int, top: Int, left: Int, paddedHeight: Int,
-         paddedWidth: Int, stride: Int, outChannels: Int, outHeight: Int, outWidth: Int,
-         taps: [(channel: Int, row: Int, column: Int)]) {
-      (self.channels, self.height, self.width) = (channels, height, width)
-      (self.insertion, self.top, self.left) = (insertion, top, left)
-      (self.paddedHeight, self.paddedWidth, self.stride) = (paddedHeight, paddedWidth, stride)
-      (self.outChannels, self.outHeight, self.outWidth) = (outChannels, outHeight, outWidth)
-      let ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride
-      let plane = ph * pw, perChannel = plane * stride * stride
-      offsets = taps.map { t in
-        Int32(t.channel * perChannel + ((t.row % stride) * stride + t.column % stride) * plane
-              + (t.row / stride) * pw + t.column / stride)
+    init(placement: Placement, outChannels: Int, outputImage: Int, passes: [Pass]) {
+      (self.placement, self.outChannels, self.outputImage, self.passes) = (placement, outChannels, outputImage, passes)
+      // The kernel reads whole 8-lane vectors, up to 7 floats past a row's last output.
+      let pw = placement.phaseWidth
+      let reads = passes.filter { $0.outHeight > 0 && $0.outWidth > 0 }.map { pass in
+        Int(pass.offsets.max() ?? 0) + (pass.outHeight - 1) * pw + (pass.outWidth + 7) / 8 * 8
       }
-      rowPitch = pw
-      let vectors = (outWidth + 7) / 8
-      let lastRead = Int(offsets.max() ?? 0) + (outHeight - 1) * pw + vectors * 8
-      bufferCount = Swift.max(channels * perChannel, lastRead)
+      let planes = placement.channels * placement.phaseHeight * pw * placement.stride * placement.stride
+      bufferCount = Swift.max(planes, reads.max() ?? 0)
     }
   }
 
@@ -65,50 +87,77 @@ enum DirectConvolution {
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                       epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath = path) {
-    let s = g.strideX
-    var taps: [(channel: Int, row: Int, column: Int)] = []
-    taps.reserveCapacity(g.patchSize)
+    let placement = Placement(channels: g.channels, height: g.height, width: g.width, top: g.paddingY, left: g.paddingX,
+                              paddedHeight: g.height + 2 * g.paddingY, paddedWidth: g.width + 2 * g.paddingX,
+                              stride: g.strideX)
+    var offsets: [Int32] = []
+    offsets.reserveCapacity(g.patchSize)
     for c in 0..<g.channels {
       for ki in 0..<g.kernelHeight {
-        for kj in 0..<g.kernelWidth { taps.append((c, ki * g.dilationY, kj * g.dilationX)) }
+        for kj in 0..<g.kernelWidth {
+          offsets.append(Int32(placement.offset(channel: c, row: ki * g.dilationY, column: kj * g.dilationX)))
+        }
       }
     }
-    let plan = Plan(channels: g.channels, height: g.height, width: g.width, insertion: 1, top: g.paddingY,
-                    left: g.paddingX, paddedHeight: g.height + 2 * g.paddingY, paddedWidth: g.width + 2 * g.paddingX,
-                    stride: s, outChannels: o, outHeight: g.outHeight, outWidth: g.outWidth, taps: taps)
-    let packed = pack(outChannels: o, taps: taps.count) { oc, t in w[oc * taps.count + t] }
-    run(plan, batch: g.batch, source: x, weights: packed, bias: bias, output: y, epilogue: epilogue, kernelPath: kernelPath)
+    let taps = g.patchSize
+    let pass = Pass(offsets: offsets, weights: pack(outChannels: o, taps: taps) { oc, t in w[oc * taps + t] },
+                    outHeight: g.outHeight, outWidth: g.outWidth, channelPitch: g.outHeight * g.outWidth,
+                    rowPitch: g.outWidth)
+    let plan = Plan(placement: placement, outChannels: o, outputImage: o * g.outHeight * g.outWidth, passes: [pass])
+    run(plan, batch: g.batch, source: x, bias: bias, output: y, epilogue: epilogue, kernelPath: kernelPath)
   }
 
-  /// `dx = convᵀ(gy, W)`: the adjoint of ``forward`` in `x`, as the stride-1 convolution of the
-  /// zero-inserted, padded `gy` with `W'[c, o, ki, kj] = W[o, c, kh−1−ki, kw−1−kj]`.
+  /// `dx = convᵀ(gy, W)`: the adjoint of ``forward`` in `x`.
+  ///
+  /// `dx[c, iy, ix] = Σ W[o, c, ki, kj]·gy[o, oy, ox]` over `oy·s − p + ki·d = iy` (and the same
+  /// in x). For stride `s`, the outputs with `iy ≡ ry`, `ix ≡ rx (mod s)` form one stride-1
+  /// convolution of the padded `gy` with just the taps that reach them — `s²` passes, no
+  /// multiplications by inserted zeros.
   static func inputGradient(_ g: ConvGeometry, gy: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                             dx: UnsafeMutablePointer<Float>, kernelPath: PRKernelPath = path) {
-    let (kh, kw, c) = (g.kernelHeight, g.kernelWidth, g.channels)
-    let reachY = (kh - 1) * g.dilationY, reachX = (kw - 1) * g.dilationX
-    var taps: [(channel: Int, row: Int, column: Int)] = []
-    taps.reserveCapacity(o * kh * kw)
-    for oc in 0..<o {
-      for ki in 0..<kh {
-        for kj in 0..<kw { taps.append((oc, ki * g.dilationY, kj * g.dilationX)) }
+    let (kh, kw, c, s) = (g.kernelHeight, g.kernelWidth, g.channels, g.strideX)
+    // Per axis and phase r: the kernel indices that reach rows ≡ r, each with its source row
+    // shift δ (dx row s·i + r reads gy row i + δ).
+    func reach(_ r: Int, kernel: Int, padding: Int, dilation: Int) -> [(k: Int, shift: Int)] {
+      (0..<kernel).compactMap { k in
+        let t = r + padding - k * dilation
+        return t.isMultiple(of: s) ? (k, t >= 0 ? t / s : -((-t) / s)) : nil
       }
     }
-    let plan = Plan(channels: o, height: g.outHeight, width: g.outWidth, insertion: g.strideX,
-                    top: reachY - g.paddingY, left: reachX - g.paddingX, paddedHeight: g.height + reachY,
-                    paddedWidth: g.width + reachX, stride: 1, outChannels: c, outHeight: g.height, outWidth: g.width,
-                    taps: taps)
-    let tapsPerChannel = kh * kw
-    let packed = pack(outChannels: c, taps: taps.count) { ic, t in
-      let oc = t / tapsPerChannel, ki = (t % tapsPerChannel) / kw, kj = t % kw
-      return w[((oc * c + ic) * kh + (kh - 1 - ki)) * kw + (kw - 1 - kj)]
+    let rows = (0..<s).map { reach($0, kernel: kh, padding: g.paddingY, dilation: g.dilationY) }
+    let columns = (0..<s).map { reach($0, kernel: kw, padding: g.paddingX, dilation: g.dilationX) }
+    let top = Swift.max(0, -(rows.flatMap { $0.map(\.shift) }.min() ?? 0))
+    let left = Swift.max(0, -(columns.flatMap { $0.map(\.shift) }.min() ?? 0))
+    func phaseCount(_ r: Int, _ extent: Int) -> Int { r < extent ? (extent - r + s - 1) / s : 0 }
+    let neededHeight = (0..<s).map { r in phaseCount(r, g.height) + top + (rows[r].map(\.shift).max() ?? 0) }.max() ?? 0
+    let neededWidth = (0..<s).map { r in phaseCount(r, g.width) + left + (columns[r].map(\.shift).max() ?? 0) }.max() ?? 0
+    let placement = Placement(channels: o, height: g.outHeight, width: g.outWidth, top: top, left: left,
+                              paddedHeight: Swift.max(g.outHeight + top, neededHeight),
+                              paddedWidth: Swift.max(g.outWidth + left, neededWidth))
+    var passes: [Pass] = []
+    for ry in 0..<s {
+      for rx in 0..<s {
+        let taps = (0..<o).flatMap { oc in rows[ry].flatMap { r in columns[rx].map { col in (oc, r, col) } } }
+        let offsets = taps.map { t in
+          Int32(placement.offset(channel: t.0, row: t.1.shift + top, column: t.2.shift + left))
+        }
+        let weights = pack(outChannels: c, taps: taps.count) { ic, t in
+          let (oc, r, col) = taps[t]
+          return w[((oc * c + ic) * kh + r.k) * kw + col.k]
+        }
+        passes.append(Pass(offsets: offsets, weights: weights, outHeight: phaseCount(ry, g.height),
+                           outWidth: phaseCount(rx, g.width), outputOffset: ry * g.width + rx,
+                           channelPitch: g.height * g.width, rowPitch: s * g.width, columnStride: s))
+      }
     }
-    run(plan, batch: g.batch, source: gy, weights: packed, bias: nil, output: dx, epilogue: nil, kernelPath: kernelPath)
+    let plan = Plan(placement: placement, outChannels: c, outputImage: c * g.height * g.width, passes: passes)
+    run(plan, batch: g.batch, source: gy, bias: nil, output: dx, epilogue: nil, kernelPath: kernelPath)
   }
 
   /// Weights in the kernel's layout, `[⌈O/4⌉][taps][4]`, zero past `O`.
   static func pack(outChannels o: Int, taps: Int, _ weight: (Int, Int) -> Float) -> TensorStorage {
     let blocks = (o + 3) / 4
-    let packed = TensorStorage(count: blocks * taps * 4, repeating: 0)
+    let packed = TensorStorage(count: Swift.max(1, blocks * taps * 4), repeating: 0)
     for b in 0..<blocks {
       for j in 0..<Swift.min(4, o - 4 * b) {
         for t in 0..<taps { packed.base[(b * taps + t) * 4 + j] = weight(4 * b + j, t) }
@@ -119,32 +168,33 @@ enum DirectConvolution {
 
   /// Runs `plan` on every sample: samples spread over the workers when there are enough of them,
   /// else each sample's output-channel blocks.
-  static func run(_ plan: Plan, batch: Int, source: UnsafePointer<Float>, weights: TensorStorage,
-                  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                  epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath) {
+  static func run(_ plan: Plan, batch: Int, source: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                  output: UnsafeMutablePointer<Float>, epilogue: (@Sendable (Range<Int>) -> Void)?,
+                  kernelPath: PRKernelPath) {
     let src = UnsafeSharedConst(source), out = UnsafeShared(output), bs = bias.map { UnsafeSharedConst($0) }
-    let offsets = plan.offsets
-    let sourceImage = plan.channels * plan.height * plan.width
-    let outImage = plan.outChannels * plan.outHeight * plan.outWidth
+    let p = plan.placement
+    let sourceImage = p.channels * p.height * p.width
     let blocks = (plan.outChannels + 3) / 4
     let workers = KernelConfig.workerCount
-    let perSampleWork = blocks * offsets.count * plan.outHeight * plan.outWidth
+    let perSampleWork = plan.passes.reduce(0) { $0 + blocks * $1.offsets.count * $1.outHeight * $1.outWidth }
     let bySample = batch >= workers || perSampleWork < KernelConfig.computeBoundGrain * 64
 
-    @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, blocks range: Range<Int>, prepare: Bool) {
-      if prepare {
-        pr_prepare_planes(src.pointer + n * sourceImage, Int32(plan.channels), Int32(plan.height), Int32(plan.width),
-                          Int32(plan.insertion), Int32(plan.top), Int32(plan.left), Int32(plan.paddedHeight),
-                          Int32(plan.paddedWidth), Int32(plan.stride), buffer, plan.bufferCount)
-      }
-      offsets.withUnsafeBufferPointer { offs in
-        var conv = PRDirectConvolution(
-          input: buffer, inputRowPitch: plan.rowPitch, tapOffsets: offs.baseAddress, taps: Int32(offs.count),
-          weights: weights.base, bias: bs?.pointer, outChannels: Int32(plan.outChannels),
-          outHeight: Int32(plan.outHeight), outWidth: Int32(plan.outWidth), output: out.pointer + n * outImage,
-          outputChannelPitch: plan.outHeight * plan.outWidth, outputRowPitch: plan.outWidth, outputColumnStride: 1,
-          path: kernelPath)
-        pr_direct_convolution(&conv, Int32(range.lowerBound), Int32(range.count))
+    @Sendable func prepare(_ buffer: UnsafeMutablePointer<Float>, sample n: Int) {
+      pr_prepare_planes(src.pointer + n * sourceImage, Int32(p.channels), Int32(p.height), Int32(p.width),
+                        Int32(p.top), Int32(p.left), Int32(p.paddedHeight), Int32(p.paddedWidth),
+                        Int32(p.stride), buffer, plan.bufferCount)
+    }
+    @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, blocks range: Range<Int>) {
+      for pass in plan.passes where pass.outHeight > 0 && pass.outWidth > 0 {
+        pass.offsets.withUnsafeBufferPointer { offs in
+          var conv = PRDirectConvolution(
+            input: buffer, inputRowPitch: p.phaseWidth, tapOffsets: offs.baseAddress, taps: Int32(offs.count),
+            weights: pass.weights.base, bias: bs?.pointer, outChannels: Int32(plan.outChannels),
+            outHeight: Int32(pass.outHeight), outWidth: Int32(pass.outWidth),
+            output: out.pointer + n * plan.outputImage + pass.outputOffset, outputChannelPitch: pass.channelPitch,
+            outputRowPitch: pass.rowPitch, outputColumnStride: pass.columnStride, path: kernelPath)
+          pr_direct_convolution(&conv, Int32(range.lowerBound), Int32(range.count))
+        }
       }
     }
 
@@ -152,7 +202,8 @@ enum DirectConvolution {
       parallelChunks(batch, chunks: Swift.min(workers, batch)) { _, samples in
         let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
         for n in samples {
-          compute(buffer.base, sample: n, blocks: 0..<blocks, prepare: true)
+          prepare(buffer.base, sample: n)
+          compute(buffer.base, sample: n, blocks: 0..<blocks)
           epilogue?(n..<(n + 1))
         }
       }
@@ -161,12 +212,20 @@ enum DirectConvolution {
     let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
     let shared = UnsafeShared(buffer.base)
     for n in 0..<batch {
-      compute(buffer.base, sample: n, blocks: 0..<0, prepare: true)
+      prepare(buffer.base, sample: n)
       parallelChunks(blocks, chunks: Swift.min(workers, blocks)) { _, range in
-        compute(shared.pointer, sample: n, blocks: range, prepare: false)
+        compute(shared.pointer, sample: n, blocks: range)
       }
       epilogue?(n..<(n + 1))
     }
+  }
+}
+
+extension KernelConfig {
+  /// The instruction set the direct convolution and row GEMM run here: `avx2-fma` or `portable`
+  /// (`PIXELROBUST_KERNELS=portable` forces the latter; both give the same bits).
+  public static var directKernels: String {
+    pr_kernel_resolved_path(DirectConvolution.path) == 2 ? "avx2-fma" : "portable"
   }
 }
 

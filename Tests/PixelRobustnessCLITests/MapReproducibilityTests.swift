@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import PixelData
+import PixelTensor
+
+/// A gradient map is a function of the model and the images only: not of the batch size, the
+/// OpenBLAS kernel type or the instruction set of our own kernels (issue #11's
+/// position-independence item, checked on the tool as a user runs it).
+@Suite("Gradient maps are bit-identical across batch sizes, OpenBLAS core types and kernel paths", .serialized)
+struct MapReproducibilityTests {
+  static let tool = CrashSafetyTests.tool
+
+  /// 28×28 images: a constant background around a random 10×10 patch, whose max-pool windows tie
+  /// exactly — the case where rounding that depended on a column's place used to move the map.
+  static func backgroundFolder(_ n: Int) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("maps-\(UUID().uuidString)")
+    var rng = SeededGenerator(seed: 5)
+    var pixels = [UInt8](repeating: 40, count: n * 28 * 28)
+    for i in 0..<n { for y in 9..<19 { for x in 9..<19 { pixels[(i * 28 + y) * 28 + x] = UInt8(rng.next() % 256) } } }
+    let labels = (0..<n).map { UInt8($0 % 10) }
+    for split in ["train", "t10k"] {
+      try IDX.write(dims: [n, 28, 28], bytes: pixels, to: dir.appendingPathComponent("\(split)-images-idx3-ubyte"))
+      try IDX.write(dims: [n], bytes: labels, to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+    }
+    return dir
+  }
+
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+    let p = Process()
+    p.executableURL = tool
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["PIXELROBUST_KERNELS"] = nil
+    env["OPENBLAS_CORETYPE"] = nil
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let errors = Pipe()
+    p.standardError = errors
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+  }
+
+  @Test("a trained small CNN's map: batch 64 with the machine's kernels = batch 7 under Haswell = batch 5 portable")
+  func identicalMaps() throws {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.tool.path), "build the tool first: \(Self.tool.path)")
+    let data = try Self.backgroundFolder(64)
+    defer { try? FileManager.default.removeItem(at: data) }
+    let model = data.appendingPathComponent("m.safetensors")
+    let trained = try Self.run(["train", "--data", "idx:\(data.path)", "--arch", "small-cnn", "--epochs", "1",
+                                "--batch-size", "16", "--seed", "3", "--output", model.path])
+    try #require(trained.status == 0, "\(trained.stderr)")
+    let runs: [(batch: Int, environment: [String: String])] = [
+      (64, [:]), (7, ["OPENBLAS_CORETYPE": "Haswell"]), (5, ["PIXELROBUST_KERNELS": "portable"]),
+    ]
+    var maps: [Data] = []
+    for (i, r) in runs.enumerated() {
+      let out = data.appendingPathComponent("map\(i)")
+      let result = try Self.run(["gradient-map", "--model", model.path, "--data", "idx:\(data.path)",
+                                 "--batch-size", "\(r.batch)", "--output", out.path], environment: r.environment)
+      try #require(result.status == 0, "\(result.stderr)")
+      maps.append(try Data(contentsOf: out.appendingPathComponent("G.npy")))
+    }
+    #expect(maps[0].count > 28 * 28 * 4)
+    #expect(maps[1] == maps[0], "OpenBLAS Haswell kernels at batch 7 changed the map")
+    #expect(maps[2] == maps[0], "the portable kernels at batch 5 changed the map")
+  }
+}

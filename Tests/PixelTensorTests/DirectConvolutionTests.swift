@@ -1,0 +1,182 @@
+import CKernels
+import Testing
+import _TestSupport
+@testable import PixelTensor
+
+/// The direct convolution and the row GEMM: values against double-precision loops, the AVX2 and
+/// portable paths bit for bit, and results that do not depend on where an example sits.
+@Suite("Direct convolution and row GEMM")
+struct DirectConvolutionTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    let g: ConvGeometry, outChannels: Int
+    var testDescription: String {
+      "\(g.inputShape) k\(g.kernelHeight)x\(g.kernelWidth) s\(g.strideY),\(g.strideX) p\(g.paddingY),\(g.paddingX) "
+        + "d\(g.dilationY),\(g.dilationX) → \(outChannels)"
+    }
+  }
+
+  static let cases: [Case] = [
+    Case(g: ConvGeometry(input: [2, 3, 32, 32], kernel: (3, 3), padding: (1, 1)), outChannels: 16),
+    Case(g: ConvGeometry(input: [3, 5, 8, 8], kernel: (3, 3), padding: (1, 1)), outChannels: 7),
+    Case(g: ConvGeometry(input: [2, 4, 16, 16], kernel: (3, 3), stride: (2, 2), padding: (1, 1)), outChannels: 9),
+    Case(g: ConvGeometry(input: [2, 4, 9, 11], kernel: (1, 1), stride: (2, 2)), outChannels: 6),
+    Case(g: ConvGeometry(input: [1, 1, 28, 28], kernel: (3, 3)), outChannels: 5),
+    Case(g: ConvGeometry(input: [2, 2, 13, 13], kernel: (3, 3)), outChannels: 3),
+    Case(g: ConvGeometry(input: [2, 2, 10, 12], kernel: (5, 5), stride: (3, 3), padding: (2, 2)), outChannels: 4),
+    Case(g: ConvGeometry(input: [1, 3, 12, 9], kernel: (3, 3), padding: (2, 2), dilation: (2, 2)), outChannels: 2),
+    Case(g: ConvGeometry(input: [1, 2, 7, 20], kernel: (2, 4), padding: (1, 3)), outChannels: 1),
+    // Padding past the kernel's reach, a stride past the kernel (phases no tap reaches), and
+    // unequal strides (which fall back to im2col).
+    Case(g: ConvGeometry(input: [2, 2, 3, 5], kernel: (1, 3), stride: (1, 1), padding: (0, 3)), outChannels: 3),
+    Case(g: ConvGeometry(input: [2, 3, 11, 10], kernel: (2, 2), stride: (3, 3), padding: (1, 1)), outChannels: 4),
+    Case(g: ConvGeometry(input: [1, 2, 9, 9], kernel: (3, 3), stride: (2, 2), padding: (3, 3), dilation: (2, 2)),
+         outChannels: 3),
+    Case(g: ConvGeometry(input: [1, 2, 4, 9], kernel: (3, 3), stride: (2, 3), padding: (1, 2)), outChannels: 5),
+  ]
+
+  /// `y[n, o, oy, ox] = b[o] + Σ w·x` in double precision.
+  static func naiveForward(_ x: [Float], _ w: [Float], _ b: [Float], _ g: ConvGeometry, _ o: Int) -> [Float] {
+    var y = [Float](repeating: 0, count: g.batch * o * g.outHeight * g.outWidth)
+    for n in 0..<g.batch { for oc in 0..<o { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+      var acc = Double(b[oc])
+      for c in 0..<g.channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY, ix = ox * g.strideX - g.paddingX + kj * g.dilationX
+        guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+        acc += Double(w[((oc * g.channels + c) * g.kernelHeight + ki) * g.kernelWidth + kj])
+          * Double(x[((n * g.channels + c) * g.height + iy) * g.width + ix])
+      } } }
+      y[((n * o + oc) * g.outHeight + oy) * g.outWidth + ox] = Float(acc)
+    } } } }
+    return y
+  }
+
+  /// The adjoint of ``naiveForward`` in `x` (no bias), in double precision.
+  static func naiveInputGradient(_ gy: [Float], _ w: [Float], _ g: ConvGeometry, _ o: Int) -> [Float] {
+    var dx = [Double](repeating: 0, count: g.inputShape.elementCount)
+    for n in 0..<g.batch { for oc in 0..<o { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+      let v = Double(gy[((n * o + oc) * g.outHeight + oy) * g.outWidth + ox])
+      for c in 0..<g.channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY, ix = ox * g.strideX - g.paddingX + kj * g.dilationX
+        guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+        dx[((n * g.channels + c) * g.height + iy) * g.width + ix] +=
+          v * Double(w[((oc * g.channels + c) * g.kernelHeight + ki) * g.kernelWidth + kj])
+      } } }
+    } } } }
+    return dx.map { Float($0) }
+  }
+
+  static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: ConvGeometry, _ o: Int, path: PRKernelPath) -> [Float] {
+    var y = [Float](repeating: .nan, count: g.batch * o * g.outHeight * g.outWidth)
+    y.withUnsafeMutableBufferPointer { yp in
+      if DirectConvolution.handles(g) {
+        DirectConvolution.forward(g, x: x.storage.base, w: w.storage.base, outChannels: o, bias: b.storage.base,
+                                  y: yp.baseAddress!, epilogue: nil, kernelPath: path)
+      } else {
+        ConvolutionKernels.forward(g, x: x.storage.base, w: w.storage.base, outChannels: o, bias: b.storage.base,
+                                   y: yp.baseAddress!)
+      }
+    }
+    return y
+  }
+
+  static func inputGradient(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry, _ o: Int, path: PRKernelPath) -> [Float] {
+    var dx = [Float](repeating: .nan, count: g.inputShape.elementCount)
+    dx.withUnsafeMutableBufferPointer { dp in
+      if DirectConvolution.handles(g) {
+        DirectConvolution.inputGradient(g, gy: gy.storage.base, w: w.storage.base, outChannels: o, dx: dp.baseAddress!,
+                                        kernelPath: path)
+      } else {
+        ConvolutionKernels.inputGradient(g, gy: gy.storage.base, w: w.storage.base, outChannels: o, dx: dp.baseAddress!)
+      }
+    }
+    return dx
+  }
+
+  static func maxRelative(_ a: [Float], _ b: [Float]) -> Float {
+    let scale = b.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
+    return zip(a, b).reduce(Float(0)) { Swift.max($0, Swift.abs($1.0 - $1.1)) } / Swift.max(scale, 1e-30)
+  }
+
+  @Test("forward and input gradient match double-precision loops; the AVX2 and portable paths agree bit for bit",
+        arguments: cases)
+  func values(_ c: Case) {
+    var rng = SeededGenerator(seed: 11)
+    let g = c.g, o = c.outChannels
+    let x = Tensor.normal(g.inputShape, using: &rng)
+    let w = Tensor.normal([o, g.channels, g.kernelHeight, g.kernelWidth], using: &rng)
+    let b = Tensor.normal([o], using: &rng)
+    let gy = Tensor.normal([g.batch, o, g.outHeight, g.outWidth], using: &rng)
+    let fast = Self.forward(x, w, b, g, o, path: PRKernelPathAutomatic)
+    #expect(Self.maxRelative(fast, Self.naiveForward(x.scalars, w.scalars, b.scalars, g, o)) < 1e-5)
+    #expect(fast == Self.forward(x, w, b, g, o, path: PRKernelPathPortable))
+    let dx = Self.inputGradient(gy, w, g, o, path: PRKernelPathAutomatic)
+    #expect(Self.maxRelative(dx, Self.naiveInputGradient(gy.scalars, w.scalars, g, o)) < 1e-5)
+    #expect(dx == Self.inputGradient(gy, w, g, o, path: PRKernelPathPortable))
+  }
+
+  @Test("an image's convolution and input gradient have the same bits at any batch position and batch size",
+        arguments: [cases[0], cases[2], cases[4]])
+  func positionIndependence(_ c: Case) {
+    var rng = SeededGenerator(seed: 12)
+    let one = ConvGeometry(input: [1, c.g.channels, c.g.height, c.g.width],
+                           kernel: (c.g.kernelHeight, c.g.kernelWidth), stride: (c.g.strideY, c.g.strideX),
+                           padding: (c.g.paddingY, c.g.paddingX), dilation: (c.g.dilationY, c.g.dilationX))
+    var seven = one
+    seven.batch = 7
+    let o = c.outChannels
+    let x = Tensor.normal(one.inputShape, using: &rng), gy = Tensor.normal([1, o, one.outHeight, one.outWidth], using: &rng)
+    let w = Tensor.normal([o, one.channels, one.kernelHeight, one.kernelWidth], using: &rng)
+    let b = Tensor.normal([o], using: &rng)
+    // The image at position 5 of 7, among other random images.
+    let others = Tensor.normal(seven.inputShape, using: &rng).scalars, otherGy = Tensor.normal([7, o, one.outHeight, one.outWidth], using: &rng).scalars
+    let image = one.inputShape.elementCount, plane = o * one.outHeight * one.outWidth
+    var batchX = others, batchGy = otherGy
+    batchX.replaceSubrange((5 * image)..<(6 * image), with: x.scalars)
+    batchGy.replaceSubrange((5 * plane)..<(6 * plane), with: gy.scalars)
+    let y1 = Self.forward(x, w, b, one, o, path: PRKernelPathAutomatic)
+    let y7 = Self.forward(Tensor(batchX, shape: seven.inputShape), w, b, seven, o, path: PRKernelPathAutomatic)
+    #expect(Array(y7[(5 * plane)..<(6 * plane)]) == y1)
+    let dx1 = Self.inputGradient(gy, w, one, o, path: PRKernelPathAutomatic)
+    let dx7 = Self.inputGradient(Tensor(batchGy, shape: [7, o, one.outHeight, one.outWidth]), w, seven, o,
+                                 path: PRKernelPathAutomatic)
+    #expect(Array(dx7[(5 * image)..<(6 * image)]) == dx1)
+  }
+
+  @Test("identical patches give identical outputs: a constant image's interior is one value per channel")
+  func identicalPatches() {
+    var rng = SeededGenerator(seed: 13)
+    let g = ConvGeometry(input: [1, 3, 20, 20], kernel: (3, 3), padding: (1, 1))
+    let x = Tensor.full(0.37, shape: g.inputShape)
+    let w = Tensor.normal([5, 3, 3, 3], using: &rng), b = Tensor.normal([5], using: &rng)
+    let y = Self.forward(x, w, b, g, 5, path: PRKernelPathAutomatic)
+    for oc in 0..<5 {
+      let interior = (1..<19).flatMap { oy in (1..<19).map { ox in y[(oc * 20 + oy) * 20 + ox] } }
+      #expect(Set(interior).count == 1)
+    }
+  }
+
+  @Test("row GEMM: a row's bits depend on neither M nor its place; AVX2 and portable agree; values match doubles")
+  func rowGEMM() {
+    var rng = SeededGenerator(seed: 14)
+    for (m, k, n, transposeB) in [(13, 37, 21, false), (40, 300, 16, true), (7, 5, 3, true), (1, 1600, 128, true)] {
+      let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
+      let bias = Tensor.normal([n], using: &rng)
+      func run(_ rows: Range<Int>, _ path: PRKernelPath) -> [Float] {
+        var c = [Float](repeating: .nan, count: rows.count * n)
+        c.withUnsafeMutableBufferPointer { cp in
+          RowGEMM.multiply(m: rows.count, n: n, k: k, a: a.storage.base + rows.lowerBound * k, lda: k,
+                           b: b.storage.base, ldb: transposeB ? k : n, transposeB: transposeB, bias: bias.storage.base,
+                           c: cp.baseAddress!, ldc: n, kernelPath: path)
+        }
+        return c
+      }
+      let all = run(0..<m, PRKernelPathAutomatic)
+      #expect(all == run(0..<m, PRKernelPathPortable))
+      let last = m - 1
+      #expect(run(last..<m, PRKernelPathAutomatic) == Array(all[(last * n)..<(m * n)]))
+      var reference = KernelTests.naiveMatmul(a.scalars, b.scalars, m: m, k: k, n: n, tA: false, tB: transposeB)
+      for i in 0..<m { for j in 0..<n { reference[i * n + j] += bias.scalars[j] } }
+      #expect(Self.maxRelative(all, reference) < 1e-5)
+    }
+  }
+}
