@@ -9,8 +9,8 @@ public final class MaxPool2D: Layer {
 
   /// - Parameters:
   ///   - stride: defaults to the kernel size.
-  ///   - tieTolerance: ``MaxPoolTies/stable`` by default; ``MaxPoolTies/exact`` for PyTorch's exact first maximum.
-  public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, tieTolerance: Float = MaxPoolTies.stable) {
+  ///   - tieTolerance: ``MaxPoolTies/exact`` (PyTorch's first maximum) by default; ``MaxPoolTies/stable`` counts near-ties as ties.
+  public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, tieTolerance: Float = MaxPoolTies.exact) {
     self.kernelSize = kernelSize
     self.stride = stride ?? kernelSize
     self.padding = padding

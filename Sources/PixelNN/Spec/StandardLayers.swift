@@ -114,7 +114,7 @@ extension ModelBuilder {
 
   /// `maxpool2d` with option `tie_tolerance` (τ in [0, 2⁻¹⁰], default 2⁻¹⁷; 0 is the exact first maximum).
   static let maxPool = pooling("maxpool2d", options: ["tie_tolerance"]) { s, k, stride, pad, context in
-    let tolerance = try context.option(s, "tie_tolerance", as: Float.self) ?? MaxPoolTies.stable
+    let tolerance = try context.option(s, "tie_tolerance", as: Float.self) ?? MaxPoolTies.exact
     guard (0...MaxPoolTies.maximum).contains(tolerance) else {
       throw context.invalid("tie_tolerance must be in [0, \(MaxPoolTies.maximum)], got \(tolerance)")
     }

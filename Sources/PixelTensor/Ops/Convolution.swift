@@ -55,7 +55,7 @@ private func convolveGroup(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (
 public func conv2DMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                           padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                           poolKernel: (Int, Int), poolStride: (Int, Int)? = nil,
-                          poolPadding: (Int, Int) = (0, 0), tieTolerance: Float = MaxPoolTies.stable) -> Tensor {
+                          poolPadding: (Int, Int) = (0, 0), tieTolerance: Float = MaxPoolTies.exact) -> Tensor {
   precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                "conv2DMaxPool needs NCHW input and OIHW weight with groups = 1, got \(x.shape), \(weight.shape)")
   if let bias { precondition(bias.shape == [weight.shape[0]], "conv2D bias must be [\(weight.shape[0])], got \(bias.shape)") }
