@@ -51,14 +51,17 @@ static void store_lanes(const PRDirectConvolution *p, int32_t channel, const Pos
   for (int32_t l = 0; l < at->lanes; l++) dst[l * p->outputColumnStride] = lanes[l];
 }
 
+// The value a block's output chains start from: the channel's bias, or +0.
+static float start_value(const PRDirectConvolution *p, int32_t block, int32_t j) {
+  int32_t c = block * PR_BLOCK + j;
+  return (p->bias && c < p->outChannels) ? p->bias[c] : 0.0f;
+}
+
 static void block_portable(const PRDirectConvolution *p, int32_t block) {
   const int32_t vectors = (p->outWidth + PR_LANES - 1) / PR_LANES, positions = p->outHeight * vectors;
   const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
   float start[PR_BLOCK];
-  for (int32_t j = 0; j < PR_BLOCK; j++) {
-    int32_t c = block * PR_BLOCK + j;
-    start[j] = (p->bias && c < p->outChannels) ? p->bias[c] : 0.0f;
-  }
+  for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = start_value(p, block, j);
   for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
     Position at[PR_POSITIONS];
     for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, vectors, positions, q + k, &at[k]);
@@ -100,10 +103,7 @@ static void block_avx2(const PRDirectConvolution *p, int32_t block) {
   const int32_t vectors = (p->outWidth + PR_LANES - 1) / PR_LANES, positions = p->outHeight * vectors;
   const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
   __m256 start[PR_BLOCK];
-  for (int32_t j = 0; j < PR_BLOCK; j++) {
-    int32_t c = block * PR_BLOCK + j;
-    start[j] = _mm256_set1_ps((p->bias && c < p->outChannels) ? p->bias[c] : 0.0f);
-  }
+  for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = _mm256_set1_ps(start_value(p, block, j));
   const int32_t *offsets = p->tapOffsets;
   for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
     Position at[PR_POSITIONS];

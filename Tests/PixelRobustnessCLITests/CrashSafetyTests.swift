@@ -24,10 +24,18 @@ struct CrashSafetyTests {
     return dir
   }
 
-  static func run(_ arguments: [String], killAfter seconds: Double? = nil) throws -> (status: Int32, stderr: String) {
+  /// Runs the tool with `arguments`, its environment this process's with `changes` applied
+  /// (a nil value removes the variable), and returns its status and standard error.
+  static func run(_ arguments: [String], killAfter seconds: Double? = nil,
+                  environment changes: [String: String?] = [:]) throws -> (status: Int32, stderr: String) {
     let p = Process()
     p.executableURL = tool
     p.arguments = arguments
+    if !changes.isEmpty {
+      var env = ProcessInfo.processInfo.environment
+      for (key, value) in changes { env[key] = value }
+      p.environment = env
+    }
     let errors = Pipe()
     p.standardError = errors
     p.standardOutput = FileHandle.nullDevice

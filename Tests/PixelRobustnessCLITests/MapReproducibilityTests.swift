@@ -8,8 +8,6 @@ import PixelTensor
 /// position-independence item, checked on the tool as a user runs it).
 @Suite("Gradient maps are bit-identical across batch sizes, OpenBLAS core types and kernel paths", .serialized)
 struct MapReproducibilityTests {
-  static let tool = CrashSafetyTests.tool
-
   /// 28×28 images: a constant background around a random 10×10 patch, whose max-pool windows tie
   /// exactly — the case where rounding that depended on a column's place used to move the map.
   static func backgroundFolder(_ n: Int) throws -> URL {
@@ -25,41 +23,28 @@ struct MapReproducibilityTests {
     return dir
   }
 
-  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
-    let p = Process()
-    p.executableURL = tool
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["PIXELROBUST_KERNELS"] = nil
-    env["OPENBLAS_CORETYPE"] = nil
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let errors = Pipe()
-    p.standardError = errors
-    p.standardOutput = FileHandle.nullDevice
-    try p.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, text)
-  }
-
   @Test("a trained small CNN's map: batch 64 with the machine's kernels = batch 7 under Haswell = batch 5 portable")
   func identicalMaps() throws {
-    try #require(FileManager.default.isExecutableFile(atPath: Self.tool.path), "build the tool first: \(Self.tool.path)")
+    let tool = CrashSafetyTests.tool.path
+    try #require(FileManager.default.isExecutableFile(atPath: tool), "build the tool first: \(tool)")
     let data = try Self.backgroundFolder(64)
     defer { try? FileManager.default.removeItem(at: data) }
     let model = data.appendingPathComponent("m.safetensors")
-    let trained = try Self.run(["train", "--data", "idx:\(data.path)", "--arch", "small-cnn", "--epochs", "1",
-                                "--batch-size", "16", "--seed", "3", "--output", model.path])
+    // Neither variable inherited: each run below sets only its own.
+    let clean: [String: String?] = ["PIXELROBUST_KERNELS": nil, "OPENBLAS_CORETYPE": nil]
+    let trained = try CrashSafetyTests.run(["train", "--data", "idx:\(data.path)", "--arch", "small-cnn",
+                                            "--epochs", "1", "--batch-size", "16", "--seed", "3", "--output", model.path],
+                                           environment: clean)
     try #require(trained.status == 0, "\(trained.stderr)")
-    let runs: [(batch: Int, environment: [String: String])] = [
+    let runs: [(batch: Int, environment: [String: String?])] = [
       (64, [:]), (7, ["OPENBLAS_CORETYPE": "Haswell"]), (5, ["PIXELROBUST_KERNELS": "portable"]),
     ]
     var maps: [Data] = []
     for (i, r) in runs.enumerated() {
       let out = data.appendingPathComponent("map\(i)")
-      let result = try Self.run(["gradient-map", "--model", model.path, "--data", "idx:\(data.path)",
-                                 "--batch-size", "\(r.batch)", "--output", out.path], environment: r.environment)
+      let result = try CrashSafetyTests.run(["gradient-map", "--model", model.path, "--data", "idx:\(data.path)",
+                                             "--batch-size", "\(r.batch)", "--output", out.path],
+                                            environment: clean.merging(r.environment) { $1 })
       try #require(result.status == 0, "\(result.stderr)")
       maps.append(try Data(contentsOf: out.appendingPathComponent("G.npy")))
     }
