@@ -281,11 +281,13 @@ static void gemm_tile_avx2(int32_t rows, int32_t columns, int32_t k, const float
 void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const float *a, ptrdiff_t lda,
                  const float *b, ptrdiff_t ldb, const float *bias, float *c, ptrdiff_t ldc, PRKernelPath path) {
   int32_t resolved = pr_kernel_resolved_path(path);
-  for (int32_t m0 = firstRow; m0 < firstRow + rowCount; m0 += PR_ROWS) {
-    int32_t rows = firstRow + rowCount - m0;
-    if (rows > PR_ROWS) rows = PR_ROWS;
-    for (int32_t n0 = 0; n0 < n; n0 += PR_COLUMNS) {
-      int32_t columns = n - n0 < PR_COLUMNS ? n - n0 : PR_COLUMNS;
+  // Column panels outside, row tiles inside: a panel of B (k × 16 floats) stays in L2 while every
+  // row tile reads it, instead of all of B streaming from memory once per row tile.
+  for (int32_t n0 = 0; n0 < n; n0 += PR_COLUMNS) {
+    int32_t columns = n - n0 < PR_COLUMNS ? n - n0 : PR_COLUMNS;
+    for (int32_t m0 = firstRow; m0 < firstRow + rowCount; m0 += PR_ROWS) {
+      int32_t rows = firstRow + rowCount - m0;
+      if (rows > PR_ROWS) rows = PR_ROWS;
       const float *ap[PR_ROWS];
       float *cp[PR_ROWS];
       // Missing rows repeat the tile's last row: computed, never stored.
