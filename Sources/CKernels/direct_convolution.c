@@ -209,19 +209,34 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
 void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount) {
-  memset(dst, 0, (size_t)dstCount * sizeof(float));
   const ptrdiff_t ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride;
   const ptrdiff_t plane = ph * pw, perChannel = plane * stride * stride;
+  if (stride == 1) {
+    // One write per float: only the padding is zeroed around each copied row (this runs once per
+    // sample and convolution, and zeroing everything first wrote the interior twice).
+    const size_t right = (size_t)(pw - left - width);
+    for (int32_t c = 0; c < channels; c++) {
+      const float *s = src + (ptrdiff_t)c * height * width;
+      float *d = dst + c * perChannel;
+      memset(d, 0, (size_t)(top * pw) * sizeof(float));
+      for (int32_t y = 0; y < height; y++) {
+        float *row = d + (ptrdiff_t)(top + y) * pw;
+        memset(row, 0, (size_t)left * sizeof(float));
+        memcpy(row + left, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
+        memset(row + left + width, 0, right * sizeof(float));
+      }
+      memset(d + (ptrdiff_t)(top + height) * pw, 0, (size_t)((ph - top - height) * pw) * sizeof(float));
+    }
+    memset(dst + channels * perChannel, 0, (size_t)(dstCount - channels * perChannel) * sizeof(float));
+    return;
+  }
+  memset(dst, 0, (size_t)dstCount * sizeof(float));
   for (int32_t c = 0; c < channels; c++) {
     const float *s = src + (ptrdiff_t)c * height * width;
     float *d = dst + c * perChannel;
     for (int32_t y = 0; y < height; y++) {
       ptrdiff_t py = top + (ptrdiff_t)y;
       float *rowBase = d + (py % stride) * stride * plane + (py / stride) * pw;
-      if (stride == 1) {
-        memcpy(rowBase + left, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
-        continue;
-      }
       for (int32_t x = 0; x < width; x++) {
         ptrdiff_t px = left + (ptrdiff_t)x;
         rowBase[(px % stride) * plane + px / stride] = s[(ptrdiff_t)y * width + x];
