@@ -4,7 +4,7 @@
 // depending on where its column falls in OpenBLAS's blocking, on the batch size and on the kernel
 // OpenBLAS picks for the CPU (Haswell and SkylakeX differ), so identical patches could give
 // different bits and max-pool ties broke differently from PyTorch. Here every output is one chain
-// of fused multiply-adds in a fixed order; the AVX2 path and the portable path perform the same
+// of fused multiply-adds in a fixed order; the AVX-512, AVX2 and portable paths perform the same
 // chain, so they agree bit for bit. Direct convolution also skips the 9× im2col copy and the
 // col2im pass that dominated the CIFAR ResNets' profiles.
 #include "CKernels.h"
@@ -21,7 +21,10 @@ enum { PR_BLOCK = 4, PR_POSITIONS = 3, PR_LANES = 8, PR_ROWS = 6, PR_COLUMNS = 1
 
 int32_t pr_kernel_resolved_path(PRKernelPath path) {
 #if PR_HAVE_X86
-  if (path == PRKernelPathAutomatic && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+  if (path == PRKernelPathPortable) return 1;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 1;
+  if (path == PRKernelPathAutomatic && __builtin_cpu_supports("avx512f")) return 3;
+  return 2;
 #else
   (void)path;
 #endif
@@ -36,14 +39,16 @@ typedef struct {
   int32_t live;  // 0 for a repeat of the tile's last position (computed, not stored)
 } Position;
 
-static void position_of(const PRDirectConvolution *p, int32_t vectors, int32_t positions, int32_t q, Position *out) {
+// Position q of a plane cut into vectors of `width` lanes along each output row.
+static void position_of(const PRDirectConvolution *p, int32_t width, int32_t vectors, int32_t positions, int32_t q,
+                        Position *out) {
   out->live = q < positions;
   if (!out->live) q = positions - 1;
-  int32_t y = q / vectors, v = q % vectors, x = v * PR_LANES;
+  int32_t y = q / vectors, v = q % vectors, x = v * width;
   out->input = (ptrdiff_t)y * p->inputRowPitch + x;
   out->output = (ptrdiff_t)y * p->outputRowPitch + (ptrdiff_t)x * p->outputColumnStride;
   int32_t rest = p->outWidth - x;
-  out->lanes = rest < PR_LANES ? rest : PR_LANES;
+  out->lanes = rest < width ? rest : width;
 }
 
 static void store_lanes(const PRDirectConvolution *p, int32_t channel, const Position *at, const float *lanes) {
@@ -64,7 +69,7 @@ static void block_portable(const PRDirectConvolution *p, int32_t block) {
   for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = start_value(p, block, j);
   for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
     Position at[PR_POSITIONS];
-    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, vectors, positions, q + k, &at[k]);
+    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, PR_LANES, vectors, positions, q + k, &at[k]);
     float acc[PR_BLOCK][PR_POSITIONS][PR_LANES];
     for (int32_t j = 0; j < PR_BLOCK; j++)
       for (int32_t k = 0; k < PR_POSITIONS; k++)
@@ -107,7 +112,7 @@ static void block_avx2(const PRDirectConvolution *p, int32_t block) {
   const int32_t *offsets = p->tapOffsets;
   for (int32_t q = 0; q < positions; q += PR_POSITIONS) {
     Position at[PR_POSITIONS];
-    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, vectors, positions, q + k, &at[k]);
+    for (int32_t k = 0; k < PR_POSITIONS; k++) position_of(p, PR_LANES, vectors, positions, q + k, &at[k]);
     const float *in0 = p->input + at[0].input, *in1 = p->input + at[1].input, *in2 = p->input + at[2].input;
     __m256 a00 = start[0], a01 = start[0], a02 = start[0];
     __m256 a10 = start[1], a11 = start[1], a12 = start[1];
@@ -176,7 +181,7 @@ static void single_channel_avx2(const PRDirectConvolution *p, int32_t block) {
     const float *in[PR_SINGLE_POSITIONS];
     __m256 acc[PR_SINGLE_POSITIONS];
     for (int32_t k = 0; k < PR_SINGLE_POSITIONS; k++) {
-      position_of(p, vectors, positions, q + k, &at[k]);
+      position_of(p, PR_LANES, vectors, positions, q + k, &at[k]);
       in[k] = p->input + at[k].input;
       acc[k] = start;
     }
@@ -188,6 +193,201 @@ static void single_channel_avx2(const PRDirectConvolution *p, int32_t block) {
     for (int32_t k = 0; k < PR_SINGLE_POSITIONS; k++) store_vector(p, channel, &at[k], acc[k]);
   }
 }
+
+// AVX-512: four channels × six 16-lane positions, 24 of the 32 vector registers as accumulators.
+// The wider tile reads each loaded input vector four times and each broadcast weight six times.
+// It is used for rows wider than 8 outputs (block_avx512_pairs takes narrower ones). Same
+// multiply-adds, same order.
+enum { PR_WIDE_LANES = 16, PR_WIDE_POSITIONS = 6 };
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline void store_wide(const PRDirectConvolution *p, int32_t channel, const Position *at, __m512 v) {
+  if (!at->live) return;
+  float *dst = p->output + (ptrdiff_t)channel * p->outputChannelPitch + at->output;
+  if (p->outputColumnStride == 1) {
+    if (at->lanes == PR_WIDE_LANES) _mm512_storeu_ps(dst, v);
+    else _mm512_mask_storeu_ps(dst, (__mmask16)((1u << at->lanes) - 1), v);
+  } else {
+    float lanes[PR_WIDE_LANES];
+    _mm512_storeu_ps(lanes, v);
+    store_lanes(p, channel, at, lanes);
+  }
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void block_avx512(const PRDirectConvolution *p, int32_t block) {
+  const int32_t vectors = (p->outWidth + PR_WIDE_LANES - 1) / PR_WIDE_LANES, positions = p->outHeight * vectors;
+  const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
+  __m512 start[PR_BLOCK];
+  for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = _mm512_set1_ps(start_value(p, block, j));
+  for (int32_t q = 0; q < positions; q += PR_WIDE_POSITIONS) {
+    Position at[PR_WIDE_POSITIONS];
+    for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) position_of(p, PR_WIDE_LANES, vectors, positions, q + k, &at[k]);
+    const float *in0 = p->input + at[0].input, *in1 = p->input + at[1].input, *in2 = p->input + at[2].input;
+    const float *in3 = p->input + at[3].input, *in4 = p->input + at[4].input, *in5 = p->input + at[5].input;
+    __m512 a00 = start[0], a01 = start[0], a02 = start[0], a03 = start[0], a04 = start[0], a05 = start[0];
+    __m512 a10 = start[1], a11 = start[1], a12 = start[1], a13 = start[1], a14 = start[1], a15 = start[1];
+    __m512 a20 = start[2], a21 = start[2], a22 = start[2], a23 = start[2], a24 = start[2], a25 = start[2];
+    __m512 a30 = start[3], a31 = start[3], a32 = start[3], a33 = start[3], a34 = start[3], a35 = start[3];
+    // Written out for the reason block_avx2 is: all 24 accumulators must stay in registers.
+    if (p->taps > 0) {
+      const float *w = wb;
+      const int32_t *off = p->tapOffsets, *end = p->tapOffsets + p->taps;
+      __asm__ volatile(
+      "1:\n\t"
+      "movslq (%[off]), %%rax\n\t"
+      "vmovups (%[i0],%%rax,4), %%zmm26\n\t"
+      "vmovups (%[i1],%%rax,4), %%zmm27\n\t"
+      "vmovups (%[i2],%%rax,4), %%zmm28\n\t"
+      "vmovups (%[i3],%%rax,4), %%zmm29\n\t"
+      "vmovups (%[i4],%%rax,4), %%zmm30\n\t"
+      "vmovups (%[i5],%%rax,4), %%zmm31\n\t"
+      "vbroadcastss 0(%[w]), %%zmm25\n\t"
+      "vfmadd231ps %%zmm26, %%zmm25, %[a00]\n\t"
+      "vfmadd231ps %%zmm27, %%zmm25, %[a01]\n\t"
+      "vfmadd231ps %%zmm28, %%zmm25, %[a02]\n\t"
+      "vfmadd231ps %%zmm29, %%zmm25, %[a03]\n\t"
+      "vfmadd231ps %%zmm30, %%zmm25, %[a04]\n\t"
+      "vfmadd231ps %%zmm31, %%zmm25, %[a05]\n\t"
+      "vbroadcastss 4(%[w]), %%zmm25\n\t"
+      "vfmadd231ps %%zmm26, %%zmm25, %[a10]\n\t"
+      "vfmadd231ps %%zmm27, %%zmm25, %[a11]\n\t"
+      "vfmadd231ps %%zmm28, %%zmm25, %[a12]\n\t"
+      "vfmadd231ps %%zmm29, %%zmm25, %[a13]\n\t"
+      "vfmadd231ps %%zmm30, %%zmm25, %[a14]\n\t"
+      "vfmadd231ps %%zmm31, %%zmm25, %[a15]\n\t"
+      "vbroadcastss 8(%[w]), %%zmm25\n\t"
+      "vfmadd231ps %%zmm26, %%zmm25, %[a20]\n\t"
+      "vfmadd231ps %%zmm27, %%zmm25, %[a21]\n\t"
+      "vfmadd231ps %%zmm28, %%zmm25, %[a22]\n\t"
+      "vfmadd231ps %%zmm29, %%zmm25, %[a23]\n\t"
+      "vfmadd231ps %%zmm30, %%zmm25, %[a24]\n\t"
+      "vfmadd231ps %%zmm31, %%zmm25, %[a25]\n\t"
+      "vbroadcastss 12(%[w]), %%zmm25\n\t"
+      "vfmadd231ps %%zmm26, %%zmm25, %[a30]\n\t"
+      "vfmadd231ps %%zmm27, %%zmm25, %[a31]\n\t"
+      "vfmadd231ps %%zmm28, %%zmm25, %[a32]\n\t"
+      "vfmadd231ps %%zmm29, %%zmm25, %[a33]\n\t"
+      "vfmadd231ps %%zmm30, %%zmm25, %[a34]\n\t"
+      "vfmadd231ps %%zmm31, %%zmm25, %[a35]\n\t"
+      "addq $4, %[off]\n\t"
+      "addq $16, %[w]\n\t"
+      "cmpq %[end], %[off]\n\t"
+      "jne 1b\n\t"
+      : [a00] "+v"(a00), [a01] "+v"(a01), [a02] "+v"(a02), [a03] "+v"(a03), [a04] "+v"(a04), [a05] "+v"(a05),
+        [a10] "+v"(a10), [a11] "+v"(a11), [a12] "+v"(a12), [a13] "+v"(a13), [a14] "+v"(a14), [a15] "+v"(a15),
+        [a20] "+v"(a20), [a21] "+v"(a21), [a22] "+v"(a22), [a23] "+v"(a23), [a24] "+v"(a24), [a25] "+v"(a25),
+        [a30] "+v"(a30), [a31] "+v"(a31), [a32] "+v"(a32), [a33] "+v"(a33), [a34] "+v"(a34), [a35] "+v"(a35),
+        [off] "+r"(off), [w] "+r"(w)
+      : [i0] "r"(in0), [i1] "r"(in1), [i2] "r"(in2), [i3] "r"(in3), [i4] "r"(in4), [i5] "r"(in5), [end] "r"(end)
+      : "rax", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31", "memory", "cc");
+    }
+    __m512 acc[PR_BLOCK][PR_WIDE_POSITIONS] = {
+      {a00, a01, a02, a03, a04, a05}, {a10, a11, a12, a13, a14, a15},
+      {a20, a21, a22, a23, a24, a25}, {a30, a31, a32, a33, a34, a35}};
+    for (int32_t j = 0; j < PR_BLOCK; j++) {
+      int32_t c = block * PR_BLOCK + j;
+      if (c >= p->outChannels) break;
+      for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) store_wide(p, c, &at[k], acc[j][k]);
+    }
+  }
+}
+
+// AVX-512 for rows of at most 8 outputs (a ResNet's last stage, 8×8): each 16-lane position holds
+// two output rows, row y in lanes 0–7 and row y + 1 in lanes 8–15, loaded as two 8-float halves.
+// A last odd row repeats itself in the upper half (computed, not stored). Same multiply-adds in
+// the same order as every other tile.
+typedef struct {
+  ptrdiff_t input, output;
+  int32_t upper;  // whether lanes 8–15 are a live row
+  int32_t live;
+} RowPair;
+
+static void row_pair_of(const PRDirectConvolution *p, int32_t pairs, int32_t q, RowPair *out) {
+  out->live = q < pairs;
+  if (!out->live) q = pairs - 1;
+  int32_t y = 2 * q;
+  out->upper = y + 1 < p->outHeight;
+  out->input = (ptrdiff_t)y * p->inputRowPitch;
+  out->output = (ptrdiff_t)y * p->outputRowPitch;
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline void store_pair(const PRDirectConvolution *p, int32_t channel, const RowPair *at, __m512 v) {
+  if (!at->live) return;
+  float *dst = p->output + (ptrdiff_t)channel * p->outputChannelPitch + at->output;
+  const int32_t w = p->outWidth;
+  if (at->upper && w == PR_LANES && p->outputColumnStride == 1 && p->outputRowPitch == PR_LANES) {
+    _mm512_storeu_ps(dst, v);
+    return;
+  }
+  float lanes[PR_WIDE_LANES];
+  _mm512_storeu_ps(lanes, v);
+  const ptrdiff_t cs = p->outputColumnStride;
+  for (int32_t l = 0; l < w; l++) dst[l * cs] = lanes[l];
+  if (at->upper)
+    for (int32_t l = 0; l < w; l++) dst[p->outputRowPitch + l * cs] = lanes[PR_LANES + l];
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static inline __m512 pair_load(const float *lower, const float *upper) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(lower))),
+                                             _mm256_castps_pd(_mm256_loadu_ps(upper)), 1));
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void block_avx512_pairs(const PRDirectConvolution *p, int32_t block) {
+  const int32_t pairs = (p->outHeight + 1) / 2;
+  const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
+  __m512 start[PR_BLOCK];
+  for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = _mm512_set1_ps(start_value(p, block, j));
+  for (int32_t q = 0; q < pairs; q += PR_WIDE_POSITIONS) {
+    RowPair at[PR_WIDE_POSITIONS];
+    for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) row_pair_of(p, pairs, q + k, &at[k]);
+    const float *in0 = p->input + at[0].input, *in1 = p->input + at[1].input, *in2 = p->input + at[2].input;
+    const float *in3 = p->input + at[3].input, *in4 = p->input + at[4].input, *in5 = p->input + at[5].input;
+    // The upper half's distance in floats: one input row, or none for a repeated last row.
+    const ptrdiff_t up0 = at[0].upper ? p->inputRowPitch : 0, up1 = at[1].upper ? p->inputRowPitch : 0;
+    const ptrdiff_t up2 = at[2].upper ? p->inputRowPitch : 0, up3 = at[3].upper ? p->inputRowPitch : 0;
+    const ptrdiff_t up4 = at[4].upper ? p->inputRowPitch : 0, up5 = at[5].upper ? p->inputRowPitch : 0;
+    const float *hi0 = in0 + up0, *hi1 = in1 + up1, *hi2 = in2 + up2, *hi3 = in3 + up3, *hi4 = in4 + up4,
+                *hi5 = in5 + up5;
+    __m512 a00 = start[0], a01 = start[0], a02 = start[0], a03 = start[0], a04 = start[0], a05 = start[0];
+    __m512 a10 = start[1], a11 = start[1], a12 = start[1], a13 = start[1], a14 = start[1], a15 = start[1];
+    __m512 a20 = start[2], a21 = start[2], a22 = start[2], a23 = start[2], a24 = start[2], a25 = start[2];
+    __m512 a30 = start[3], a31 = start[3], a32 = start[3], a33 = start[3], a34 = start[3], a35 = start[3];
+    for (int32_t t = 0; t < p->taps; t++) {
+      const ptrdiff_t o = p->tapOffsets[t];
+      const __m512 x0 = pair_load(in0 + o, hi0 + o);
+      const __m512 x1 = pair_load(in1 + o, hi1 + o);
+      const __m512 x2 = pair_load(in2 + o, hi2 + o);
+      const __m512 x3 = pair_load(in3 + o, hi3 + o);
+      const __m512 x4 = pair_load(in4 + o, hi4 + o);
+      const __m512 x5 = pair_load(in5 + o, hi5 + o);
+      const float *w = wb + (ptrdiff_t)t * PR_BLOCK;
+      __m512 v = _mm512_set1_ps(w[0]);
+      a00 = _mm512_fmadd_ps(v, x0, a00); a01 = _mm512_fmadd_ps(v, x1, a01); a02 = _mm512_fmadd_ps(v, x2, a02);
+      a03 = _mm512_fmadd_ps(v, x3, a03); a04 = _mm512_fmadd_ps(v, x4, a04); a05 = _mm512_fmadd_ps(v, x5, a05);
+      v = _mm512_set1_ps(w[1]);
+      a10 = _mm512_fmadd_ps(v, x0, a10); a11 = _mm512_fmadd_ps(v, x1, a11); a12 = _mm512_fmadd_ps(v, x2, a12);
+      a13 = _mm512_fmadd_ps(v, x3, a13); a14 = _mm512_fmadd_ps(v, x4, a14); a15 = _mm512_fmadd_ps(v, x5, a15);
+      v = _mm512_set1_ps(w[2]);
+      a20 = _mm512_fmadd_ps(v, x0, a20); a21 = _mm512_fmadd_ps(v, x1, a21); a22 = _mm512_fmadd_ps(v, x2, a22);
+      a23 = _mm512_fmadd_ps(v, x3, a23); a24 = _mm512_fmadd_ps(v, x4, a24); a25 = _mm512_fmadd_ps(v, x5, a25);
+      v = _mm512_set1_ps(w[3]);
+      a30 = _mm512_fmadd_ps(v, x0, a30); a31 = _mm512_fmadd_ps(v, x1, a31); a32 = _mm512_fmadd_ps(v, x2, a32);
+      a33 = _mm512_fmadd_ps(v, x3, a33); a34 = _mm512_fmadd_ps(v, x4, a34); a35 = _mm512_fmadd_ps(v, x5, a35);
+    }
+    __m512 acc[PR_BLOCK][PR_WIDE_POSITIONS] = {
+      {a00, a01, a02, a03, a04, a05}, {a10, a11, a12, a13, a14, a15},
+      {a20, a21, a22, a23, a24, a25}, {a30, a31, a32, a33, a34, a35}};
+    for (int32_t j = 0; j < PR_BLOCK; j++) {
+      int32_t c = block * PR_BLOCK + j;
+      if (c >= p->outChannels) break;
+      for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) store_pair(p, c, &at[k], acc[j][k]);
+    }
+  }
+}
 #endif
 
 void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount) {
@@ -195,8 +395,9 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
   int32_t resolved = pr_kernel_resolved_path(plan->path);
   for (int32_t b = firstBlock; b < firstBlock + blockCount; b++) {
 #if PR_HAVE_X86
-    if (resolved == 2) {
+    if (resolved >= 2) {
       if (plan->outChannels - b * PR_BLOCK == 1) single_channel_avx2(plan, b);
+      else if (resolved == 3) plan->outWidth > PR_LANES ? block_avx512(plan, b) : block_avx512_pairs(plan, b);
       else block_avx2(plan, b);
       continue;
     }
@@ -313,7 +514,7 @@ void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const
       }
       const float *bp = b + n0, *biasp = bias ? bias + n0 : NULL;
 #if PR_HAVE_X86
-      if (resolved == 2) { gemm_tile_avx2(rows, columns, k, ap, bp, ldb, biasp, cp); continue; }
+      if (resolved >= 2) { gemm_tile_avx2(rows, columns, k, ap, bp, ldb, biasp, cp); continue; }
 #endif
       (void)resolved;
       gemm_tile_portable(rows, columns, k, ap, bp, ldb, biasp, cp);

@@ -83,3 +83,52 @@ struct CommutationTests {
     #expect(zip(h1.scalars, h2.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * Swift.max(1, Swift.abs($1)) })
   }
 }
+
+@Suite("Sequential's inference batch-norm folding")
+struct BatchNormFoldingTests {
+  static func close(_ a: Tensor, _ b: Tensor, _ tolerance: Float) -> Bool {
+    let scale = b.scalars.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
+    return a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Swift.abs($0 - $1) <= tolerance * Swift.max(scale, 1e-20) }
+  }
+
+  @Test("a convolution and an inference batch norm fold into one convolution: values, first and second derivatives match the pair",
+        arguments: [(bias: true, groups: 1, stride: 1), (bias: false, groups: 1, stride: 2), (bias: true, groups: 2, stride: 1)])
+  func folds(_ c: (bias: Bool, groups: Int, stride: Int)) {
+    var rng = SeededGenerator(seed: 21)
+    let conv = Conv2D(inputChannels: 4, outputChannels: 6, kernelSize: 3, stride: c.stride, padding: 1, groups: c.groups,
+                      bias: c.bias, using: &rng)
+    let norm = BatchNorm(features: 6)
+    norm.runningMean.value = Tensor.normal([6], standardDeviation: 0.3, using: &rng)
+    norm.runningVar.value = Tensor.uniform([6], using: &rng) + 0.5
+    norm.weight.value = Tensor.uniform([6], using: &rng) + 0.5
+    norm.bias.value = Tensor.normal([6], standardDeviation: 0.2, using: &rng)
+    let folded = Sequential([conv, norm, ReLU()])
+    folded.setMode(.inference)
+    let x = Tensor.normal([3, 4, 7, 7], using: &rng).requiringGradient()
+    let y = folded(x)
+    let reference = norm(conv(x)).relu()
+    #expect(Self.close(y, reference, 1e-5))
+    let v = Tensor.normal(y.shape, using: &rng)
+    let wrt = [x, conv.weight.value, norm.weight.value, norm.bias.value]
+    let g1 = gradients(of: (y * y * v).sum(), wrt: wrt, createGraph: true)
+    let g2 = gradients(of: (reference * reference * v).sum(), wrt: wrt, createGraph: true)
+    for (a, b) in zip(g1, g2) { #expect(Self.close(a, b, 1e-5)) }
+    // Second order: the derivative of ‖∂/∂x‖² (double backprop's penalty) in the parameters.
+    let second = [conv.weight.value, norm.weight.value]
+    let h1 = gradients(of: (g1[0] * g1[0]).sum(), wrt: second)
+    let h2 = gradients(of: (g2[0] * g2[0]).sum(), wrt: second)
+    for (a, b) in zip(h1, h2) { #expect(Self.close(a, b, 1e-4)) }
+  }
+
+  @Test("a batch norm in training mode is not folded: batch statistics and running updates as before")
+  func trainingModeIsNotFolded() {
+    var rng = SeededGenerator(seed: 22)
+    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, using: &rng)
+    let norm = BatchNorm(features: 3)
+    let model = Sequential([conv, norm])
+    let x = Tensor.normal([4, 2, 5, 5], using: &rng)
+    let y = model(x)
+    #expect(y.scalars == BatchNorm(features: 3)(conv(x)).scalars)
+    #expect(norm.runningMean.value.scalars != [0, 0, 0])
+  }
+}

@@ -3,8 +3,8 @@ import Testing
 import _TestSupport
 @testable import PixelTensor
 
-/// The direct convolution and the row GEMM: values against double-precision loops, the AVX2 and
-/// portable paths bit for bit, and results that do not depend on where an example sits.
+/// The direct convolution and the row GEMM: values against double-precision loops, the AVX-512,
+/// AVX2 and portable paths bit for bit, and results that do not depend on where an example sits.
 @Suite("Direct convolution and row GEMM")
 struct DirectConvolutionTests {
   struct Case: Sendable, CustomTestStringConvertible {
@@ -25,6 +25,12 @@ struct DirectConvolutionTests {
     Case(g: ConvGeometry(input: [2, 2, 10, 12], kernel: (5, 5), stride: (3, 3), padding: (2, 2)), outChannels: 4),
     Case(g: ConvGeometry(input: [1, 3, 12, 9], kernel: (3, 3), padding: (2, 2), dilation: (2, 2)), outChannels: 2),
     Case(g: ConvGeometry(input: [1, 2, 7, 20], kernel: (2, 4), padding: (1, 3)), outChannels: 1),
+    // Rows of three 16-lane vectors, the last with 5 live lanes, and a column stride of 2 in the
+    // strided input gradient's phases.
+    Case(g: ConvGeometry(input: [1, 3, 5, 37], kernel: (3, 3), padding: (1, 1)), outChannels: 10),
+    Case(g: ConvGeometry(input: [1, 2, 6, 70], kernel: (3, 3), stride: (2, 2), padding: (1, 1)), outChannels: 5),
+    // Rows of at most 8 outputs, two per vector, with an odd last row.
+    Case(g: ConvGeometry(input: [2, 3, 7, 7], kernel: (3, 3), padding: (1, 1)), outChannels: 12),
     // Padding past the kernel's reach, a stride past the kernel (phases no tap reaches), and
     // unequal strides (which fall back to im2col).
     Case(g: ConvGeometry(input: [2, 2, 3, 5], kernel: (1, 3), stride: (1, 1), padding: (0, 3)), outChannels: 3),
@@ -97,7 +103,7 @@ struct DirectConvolutionTests {
     return zip(a, b).reduce(Float(0)) { Swift.max($0, Swift.abs($1.0 - $1.1)) } / Swift.max(scale, 1e-30)
   }
 
-  @Test("forward and input gradient match double-precision loops; the AVX2 and portable paths agree bit for bit",
+  @Test("forward and input gradient match double-precision loops; the AVX-512, AVX2 and portable paths agree bit for bit",
         arguments: cases)
   func values(_ c: Case) {
     var rng = SeededGenerator(seed: 11)
@@ -109,9 +115,11 @@ struct DirectConvolutionTests {
     let fast = Self.forward(x, w, b, g, o, path: PRKernelPathAutomatic)
     #expect(Self.maxRelative(fast, Self.naiveForward(x.scalars, w.scalars, b.scalars, g, o)) < 1e-5)
     #expect(fast == Self.forward(x, w, b, g, o, path: PRKernelPathPortable))
+    #expect(fast == Self.forward(x, w, b, g, o, path: PRKernelPathAVX2))
     let dx = Self.inputGradient(gy, w, g, o, path: PRKernelPathAutomatic)
     #expect(Self.maxRelative(dx, Self.naiveInputGradient(gy.scalars, w.scalars, g, o)) < 1e-5)
     #expect(dx == Self.inputGradient(gy, w, g, o, path: PRKernelPathPortable))
+    #expect(dx == Self.inputGradient(gy, w, g, o, path: PRKernelPathAVX2))
   }
 
   @Test("an image's convolution and input gradient have the same bits at any batch position and batch size",

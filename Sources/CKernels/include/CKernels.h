@@ -7,11 +7,13 @@
 /// Which instruction set the kernels below use. Every path performs the same fused multiply-adds
 /// in the same order, so all of them give identical bits; the choice changes speed only.
 typedef enum {
-  PRKernelPathAutomatic = 0,  ///< AVX2 + FMA when the CPU has them, else portable.
+  PRKernelPathAutomatic = 0,  ///< AVX-512 where the CPU has it, else AVX2 + FMA, else portable.
   PRKernelPathPortable = 1,   ///< Plain C with fmaf.
+  PRKernelPathAVX2 = 2,       ///< AVX2 + FMA even on an AVX-512 CPU (portable where absent).
 } PRKernelPath;
 
-/// The path `PRKernelPathAutomatic` resolves to on this CPU: 1 for portable, 2 for AVX2 + FMA.
+/// The path `path` resolves to on this CPU: 1 for portable, 2 for AVX2 + FMA, 3 for AVX-512F
+/// (the direct convolution's rows wider than 8; everything else runs its AVX2 code there).
 int32_t pr_kernel_resolved_path(PRKernelPath path);
 
 /// One sample's direct convolution over a prepared input (see pr_prepare_planes):
@@ -34,8 +36,9 @@ typedef struct {
   PRKernelPath path;
 } PRDirectConvolution;
 
-/// Computes output channels 4·firstBlock ..< 4·(firstBlock + blockCount) of `plan`. Reads up
-/// to 8 floats past each output row's last input (callers leave that much readable slack).
+/// Computes output channels 4·firstBlock ..< 4·(firstBlock + blockCount) of `plan`. Reads whole
+/// vectors of up to 16 floats along each output row, so up to 15 floats past a row's last input
+/// (callers leave that much readable slack).
 void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount);
 
 /// Writes the zero-padded, phase-split input a strided convolution reads contiguously:

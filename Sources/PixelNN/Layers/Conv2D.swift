@@ -34,6 +34,21 @@ public final class Conv2D: Layer {
            dilation: (dilation, dilation), groups: groups)
   }
 
+  /// `norm(self(x))` for a batch norm in inference mode, as one convolution with folded weights:
+  /// `W′[o] = W[o]·s[o]` and `b′[o] = (b[o] − μ[o])·s[o] + β[o]`, where `s = γ / √(σ² + ε)` from
+  /// the running statistics `μ`, `σ²`. The fold is built from differentiable ops, so gradients
+  /// reach `W`, `b`, `γ` and `β` (to any order) as through the two layers; values differ from
+  /// the unfolded pair by rounding only.
+  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm) -> Tensor {
+    precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
+    let o = weight.value.shape[0]
+    let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
+    let folded = weight.value * scale.reshaped(to: [o, 1, 1, 1])
+    let centered = bias.map { $0.value - norm.runningMean.value } ?? -norm.runningMean.value
+    return conv2D(x, weight: folded, bias: centered * scale + norm.bias.value, stride: stride,
+                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups)
+  }
+
   /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache
   /// (``conv2DMaxPool(_:weight:bias:stride:padding:dilation:poolKernel:poolStride:poolPadding:tieTolerance:)``);
   /// `groups` must be 1.

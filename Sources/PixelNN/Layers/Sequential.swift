@@ -26,7 +26,13 @@ public final class Sequential: Layer {
       // before them pools each chunk of its output while it is in cache (same graph, same values).
       let next = i + 1 < layers.count ? layers[i + 1].layer : nil
       let afterNext = i + 2 < layers.count ? layers[i + 2].layer : nil
-      if let conv = layers[i].layer as? Conv2D, conv.groups == 1, next is ReLU, let pool = afterNext as? MaxPool2D {
+      if let conv = layers[i].layer as? Conv2D, let norm = next as? BatchNorm, norm.mode == .inference {
+        // NOTE: batch norm with running statistics is a per-channel affine map, so it folds into
+        // the convolution's weights and bias: one pass over the activation instead of two, and
+        // none in the backward pass (PyTorch's ONNX export and `torch.fx` fusion do the same).
+        h = conv(h, foldingInference: norm)
+        i += 2
+      } else if let conv = layers[i].layer as? Conv2D, conv.groups == 1, next is ReLU, let pool = afterNext as? MaxPool2D {
         h = conv(h, thenMaxPool: pool).relu()
         i += 3
       } else if layers[i].layer is ReLU, let pool = next as? MaxPool2D {

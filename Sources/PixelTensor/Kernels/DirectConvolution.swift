@@ -2,8 +2,8 @@ import CKernels
 
 /// Direct convolution: every output is one chain of fused multiply-adds over its taps in a fixed
 /// order (input channel, kernel row, kernel column), so identical patches give identical bits
-/// wherever they sit, whatever the batch size, thread count or instruction set (the AVX2 and
-/// portable paths of `CKernels` perform the same chain). It also avoids the 9× patch copy of
+/// wherever they sit, whatever the batch size, thread count or instruction set (the AVX-512, AVX2
+/// and portable paths of `CKernels` perform the same chain). It also avoids the 9× patch copy of
 /// im2col and the col2im pass, which together took 30% of a CIFAR ResNet-20 step.
 ///
 /// The input of each sample is copied once into a zero-padded buffer split into `stride²` phase
@@ -11,14 +11,17 @@ import CKernels
 /// a convolution of the padded output gradient with the flipped, transposed kernel (one per
 /// output phase when strided).
 enum DirectConvolution {
-  /// The instruction set the kernels use: `PIXELROBUST_KERNELS=portable` forces plain C (the
-  /// same bits, slower), to check the claim above on any machine; tests scope a choice with
-  /// ``withPath(_:_:)``.
+  /// The instruction set the kernels use: `PIXELROBUST_KERNELS=portable` forces plain C and
+  /// `=avx2` caps an AVX-512 CPU at AVX2 (the same bits, slower), to check the claim above on
+  /// any machine; tests scope a choice with ``withPath(_:_:)``.
   static var path: PRKernelPath { pathOverride ?? environmentPath }
 
   private static let environmentPath: PRKernelPath = {
-    if let v = getenv("PIXELROBUST_KERNELS"), String(cString: v) == "portable" { return PRKernelPathPortable }
-    return PRKernelPathAutomatic
+    switch getenv("PIXELROBUST_KERNELS").map({ String(cString: $0) }) {
+    case "portable": return PRKernelPathPortable
+    case "avx2": return PRKernelPathAVX2
+    default: return PRKernelPathAutomatic
+    }
   }()
 
   @TaskLocal private static var pathOverride: PRKernelPath?
@@ -73,10 +76,10 @@ enum DirectConvolution {
 
     init(placement: Placement, outChannels: Int, outputImage: Int, passes: [Pass]) {
       (self.placement, self.outChannels, self.outputImage, self.passes) = (placement, outChannels, outputImage, passes)
-      // The kernel reads whole 8-lane vectors, up to 7 floats past a row's last output.
+      // The kernel reads whole vectors of up to 16 lanes, up to 15 floats past a row's last output.
       let pw = placement.phaseWidth
       let reads = passes.filter { $0.outHeight > 0 && $0.outWidth > 0 }.map { pass in
-        Int(pass.offsets.max() ?? 0) + (pass.outHeight - 1) * pw + (pass.outWidth + 7) / 8 * 8
+        Int(pass.offsets.max() ?? 0) + (pass.outHeight - 1) * pw + (pass.outWidth + 15) / 16 * 16
       }
       let planes = placement.channels * placement.phaseHeight * pw * placement.stride * placement.stride
       bufferCount = Swift.max(planes, reads.max() ?? 0)
@@ -222,10 +225,14 @@ enum DirectConvolution {
 }
 
 extension KernelConfig {
-  /// The instruction set the direct convolution and row GEMM run here: `avx2-fma` or `portable`
-  /// (`PIXELROBUST_KERNELS=portable` forces the latter; both give the same bits).
+  /// The instruction set the direct convolution and row GEMM run here: `avx512f`, `avx2-fma` or
+  /// `portable` (`PIXELROBUST_KERNELS=avx2` or `=portable` caps it; all give the same bits).
   public static var directKernels: String {
-    pr_kernel_resolved_path(DirectConvolution.path) == 2 ? "avx2-fma" : "portable"
+    switch pr_kernel_resolved_path(DirectConvolution.path) {
+    case 3: return "avx512f"
+    case 2: return "avx2-fma"
+    default: return "portable"
+    }
   }
 }
 
