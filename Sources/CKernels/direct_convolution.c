@@ -23,7 +23,7 @@ int32_t pr_kernel_resolved_path(PRKernelPath path) {
 #if PR_HAVE_X86
   if (path == PRKernelPathPortable) return 1;
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 1;
-  if (path == PRKernelPathAutomatic && __builtin_cpu_supports("avx512f")) return 3;
+  if (path == PRKernelPathAutomatic && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return 3;
   return 2;
 #else
   (void)path;
@@ -295,8 +295,11 @@ static void block_avx512(const PRDirectConvolution *p, int32_t block) {
 
 // AVX-512 for rows of at most 8 outputs (a ResNet's last stage, 8×8): each 16-lane position holds
 // two output rows, row y in lanes 0–7 and row y + 1 in lanes 8–15, loaded as two 8-float halves.
-// A last odd row repeats itself in the upper half (computed, not stored). Same multiply-adds in
-// the same order as every other tile.
+// A last odd row repeats itself in the upper half (computed, not stored). Four channels × four
+// positions: an 8×8 plane is exactly four positions, where six would compute a third in vain,
+// and the half-vector inserts leave the FMA ports room for sixteen FMAs per tap. Same
+// multiply-adds in the same order as every other tile.
+enum { PR_PAIR_POSITIONS = 4 };
 typedef struct {
   ptrdiff_t input, output;
   int32_t upper;  // whether lanes 8–15 are a live row
@@ -341,50 +344,32 @@ static void block_avx512_pairs(const PRDirectConvolution *p, int32_t block) {
   const float *wb = p->weights + (ptrdiff_t)block * p->taps * PR_BLOCK;
   __m512 start[PR_BLOCK];
   for (int32_t j = 0; j < PR_BLOCK; j++) start[j] = _mm512_set1_ps(start_value(p, block, j));
-  for (int32_t q = 0; q < pairs; q += PR_WIDE_POSITIONS) {
-    RowPair at[PR_WIDE_POSITIONS];
-    for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) row_pair_of(p, pairs, q + k, &at[k]);
-    const float *in0 = p->input + at[0].input, *in1 = p->input + at[1].input, *in2 = p->input + at[2].input;
-    const float *in3 = p->input + at[3].input, *in4 = p->input + at[4].input, *in5 = p->input + at[5].input;
-    // The upper half's distance in floats: one input row, or none for a repeated last row.
-    const ptrdiff_t up0 = at[0].upper ? p->inputRowPitch : 0, up1 = at[1].upper ? p->inputRowPitch : 0;
-    const ptrdiff_t up2 = at[2].upper ? p->inputRowPitch : 0, up3 = at[3].upper ? p->inputRowPitch : 0;
-    const ptrdiff_t up4 = at[4].upper ? p->inputRowPitch : 0, up5 = at[5].upper ? p->inputRowPitch : 0;
-    const float *hi0 = in0 + up0, *hi1 = in1 + up1, *hi2 = in2 + up2, *hi3 = in3 + up3, *hi4 = in4 + up4,
-                *hi5 = in5 + up5;
-    __m512 a00 = start[0], a01 = start[0], a02 = start[0], a03 = start[0], a04 = start[0], a05 = start[0];
-    __m512 a10 = start[1], a11 = start[1], a12 = start[1], a13 = start[1], a14 = start[1], a15 = start[1];
-    __m512 a20 = start[2], a21 = start[2], a22 = start[2], a23 = start[2], a24 = start[2], a25 = start[2];
-    __m512 a30 = start[3], a31 = start[3], a32 = start[3], a33 = start[3], a34 = start[3], a35 = start[3];
+  for (int32_t q = 0; q < pairs; q += PR_PAIR_POSITIONS) {
+    RowPair at[PR_PAIR_POSITIONS];
+    const float *lo[PR_PAIR_POSITIONS], *hi[PR_PAIR_POSITIONS];
+    for (int32_t k = 0; k < PR_PAIR_POSITIONS; k++) {
+      row_pair_of(p, pairs, q + k, &at[k]);
+      lo[k] = p->input + at[k].input;
+      // The upper half is one input row further, or the same row for a repeated last row.
+      hi[k] = lo[k] + (at[k].upper ? p->inputRowPitch : 0);
+    }
+    __m512 acc[PR_BLOCK][PR_PAIR_POSITIONS];
+    for (int32_t j = 0; j < PR_BLOCK; j++)
+      for (int32_t k = 0; k < PR_PAIR_POSITIONS; k++) acc[j][k] = start[j];
     for (int32_t t = 0; t < p->taps; t++) {
       const ptrdiff_t o = p->tapOffsets[t];
-      const __m512 x0 = pair_load(in0 + o, hi0 + o);
-      const __m512 x1 = pair_load(in1 + o, hi1 + o);
-      const __m512 x2 = pair_load(in2 + o, hi2 + o);
-      const __m512 x3 = pair_load(in3 + o, hi3 + o);
-      const __m512 x4 = pair_load(in4 + o, hi4 + o);
-      const __m512 x5 = pair_load(in5 + o, hi5 + o);
+      __m512 x[PR_PAIR_POSITIONS];
+      for (int32_t k = 0; k < PR_PAIR_POSITIONS; k++) x[k] = pair_load(lo[k] + o, hi[k] + o);
       const float *w = wb + (ptrdiff_t)t * PR_BLOCK;
-      __m512 v = _mm512_set1_ps(w[0]);
-      a00 = _mm512_fmadd_ps(v, x0, a00); a01 = _mm512_fmadd_ps(v, x1, a01); a02 = _mm512_fmadd_ps(v, x2, a02);
-      a03 = _mm512_fmadd_ps(v, x3, a03); a04 = _mm512_fmadd_ps(v, x4, a04); a05 = _mm512_fmadd_ps(v, x5, a05);
-      v = _mm512_set1_ps(w[1]);
-      a10 = _mm512_fmadd_ps(v, x0, a10); a11 = _mm512_fmadd_ps(v, x1, a11); a12 = _mm512_fmadd_ps(v, x2, a12);
-      a13 = _mm512_fmadd_ps(v, x3, a13); a14 = _mm512_fmadd_ps(v, x4, a14); a15 = _mm512_fmadd_ps(v, x5, a15);
-      v = _mm512_set1_ps(w[2]);
-      a20 = _mm512_fmadd_ps(v, x0, a20); a21 = _mm512_fmadd_ps(v, x1, a21); a22 = _mm512_fmadd_ps(v, x2, a22);
-      a23 = _mm512_fmadd_ps(v, x3, a23); a24 = _mm512_fmadd_ps(v, x4, a24); a25 = _mm512_fmadd_ps(v, x5, a25);
-      v = _mm512_set1_ps(w[3]);
-      a30 = _mm512_fmadd_ps(v, x0, a30); a31 = _mm512_fmadd_ps(v, x1, a31); a32 = _mm512_fmadd_ps(v, x2, a32);
-      a33 = _mm512_fmadd_ps(v, x3, a33); a34 = _mm512_fmadd_ps(v, x4, a34); a35 = _mm512_fmadd_ps(v, x5, a35);
+      for (int32_t j = 0; j < PR_BLOCK; j++) {
+        const __m512 v = _mm512_set1_ps(w[j]);
+        for (int32_t k = 0; k < PR_PAIR_POSITIONS; k++) acc[j][k] = _mm512_fmadd_ps(v, x[k], acc[j][k]);
+      }
     }
-    __m512 acc[PR_BLOCK][PR_WIDE_POSITIONS] = {
-      {a00, a01, a02, a03, a04, a05}, {a10, a11, a12, a13, a14, a15},
-      {a20, a21, a22, a23, a24, a25}, {a30, a31, a32, a33, a34, a35}};
     for (int32_t j = 0; j < PR_BLOCK; j++) {
       int32_t c = block * PR_BLOCK + j;
       if (c >= p->outChannels) break;
-      for (int32_t k = 0; k < PR_WIDE_POSITIONS; k++) store_pair(p, c, &at[k], acc[j][k]);
+      for (int32_t k = 0; k < PR_PAIR_POSITIONS; k++) store_pair(p, c, &at[k], acc[j][k]);
     }
   }
 }
@@ -519,5 +504,172 @@ void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const
       (void)resolved;
       gemm_tile_portable(rows, columns, k, ap, bp, ldb, biasp, cp);
     }
+  }
+}
+
+// MARK: - Weight gradient
+
+// Tiles of 4 output channels × 6 taps: 24 lane-vector accumulators, the 4 gradient vectors of a
+// position loaded once for all 6 taps, and the input vector of a tap once for all 4 channels.
+enum { PR_WG_CHANNELS = 4, PR_WG_TAPS = 6 };
+
+int32_t pr_weight_gradient_tiles(int32_t outChannels, int32_t taps) {
+  return ((outChannels + PR_WG_CHANNELS - 1) / PR_WG_CHANNELS) * ((taps + PR_WG_TAPS - 1) / PR_WG_TAPS);
+}
+
+// A tile's channels and taps; past the end they repeat the last one (computed, never stored).
+typedef struct {
+  int32_t channel[PR_WG_CHANNELS], tap[PR_WG_TAPS];
+  int32_t channels, taps;  // live counts
+} WGTile;
+
+static void wg_tile_of(const PRWeightGradient *p, int32_t tile, WGTile *t) {
+  const int32_t tapBlocks = (p->taps + PR_WG_TAPS - 1) / PR_WG_TAPS;
+  const int32_t c0 = (tile / tapBlocks) * PR_WG_CHANNELS, t0 = (tile % tapBlocks) * PR_WG_TAPS;
+  t->channels = p->outChannels - c0 < PR_WG_CHANNELS ? p->outChannels - c0 : PR_WG_CHANNELS;
+  t->taps = p->taps - t0 < PR_WG_TAPS ? p->taps - t0 : PR_WG_TAPS;
+  for (int32_t j = 0; j < PR_WG_CHANNELS; j++) t->channel[j] = c0 + (j < t->channels ? j : t->channels - 1);
+  for (int32_t k = 0; k < PR_WG_TAPS; k++) t->tap[k] = t0 + (k < t->taps ? k : t->taps - 1);
+}
+
+static void wg_store(const PRWeightGradient *p, const WGTile *t, const float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES]) {
+  for (int32_t j = 0; j < t->channels; j++)
+    for (int32_t k = 0; k < t->taps; k++) {
+      float *dst = p->partials + ((ptrdiff_t)t->channel[j] * p->taps + t->tap[k]) * PR_WIDE_LANES;
+      for (int32_t l = 0; l < PR_WIDE_LANES; l++) dst[l] += acc[j][k][l];
+    }
+}
+
+// The 16 lanes of a position: `count` values of row `a` in lanes 0…, and for narrow rows `count`
+// values of row `b` (if any) from lane 8; zeros elsewhere.
+static inline void wg_lanes(float out[PR_WIDE_LANES], const float *a, const float *b, int32_t count) {
+  for (int32_t l = 0; l < PR_WIDE_LANES; l++) out[l] = 0.0f;
+  for (int32_t l = 0; l < count; l++) out[l] = a[l];
+  if (b)
+    for (int32_t l = 0; l < count; l++) out[PR_LANES + l] = b[l];
+}
+
+// Every path's arithmetic, in plain C: lane l of accumulator (j, k) takes fmaf(gy, in, acc) per
+// position in (sample, row, vector) order.
+static void wg_tile_generic(const PRWeightGradient *p, int32_t tile) {
+  WGTile t;
+  wg_tile_of(p, tile, &t);
+  float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
+  memset(acc, 0, sizeof acc);
+  const int32_t h = p->outHeight, w = p->outWidth, wide = w > PR_LANES;
+  const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
+  for (int32_t n = 0; n < p->samples; n++) {
+    const float *in = p->inputs + (ptrdiff_t)n * p->inputImage;
+    const float *gy = p->outputGradients + (ptrdiff_t)n * p->outChannels * plane;
+    const int32_t rows = wide ? h : (h + 1) / 2, vectors = wide ? (w + PR_WIDE_LANES - 1) / PR_WIDE_LANES : 1;
+    for (int32_t r = 0; r < rows; r++)
+      for (int32_t v = 0; v < vectors; v++) {
+        const int32_t y = wide ? r : 2 * r, x = v * PR_WIDE_LANES;
+        const int32_t count = wide ? (w - x < PR_WIDE_LANES ? w - x : PR_WIDE_LANES) : w;
+        const int32_t upper = !wide && y + 1 < h;
+        float g[PR_WG_CHANNELS][PR_WIDE_LANES], xs[PR_WIDE_LANES];
+        for (int32_t j = 0; j < PR_WG_CHANNELS; j++) {
+          const float *row = gy + t.channel[j] * plane + (ptrdiff_t)y * w + x;
+          wg_lanes(g[j], row, upper ? row + w : NULL, count);
+        }
+        for (int32_t k = 0; k < PR_WG_TAPS; k++) {
+          const float *row = in + p->tapOffsets[t.tap[k]] + (ptrdiff_t)y * pitch + x;
+          wg_lanes(xs, row, upper ? row + pitch : NULL, count);
+          for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
+            for (int32_t l = 0; l < PR_WIDE_LANES; l++) acc[j][k][l] = fmaf(g[j][l], xs[l], acc[j][k][l]);
+        }
+      }
+  }
+  wg_store(p, &t, acc);
+}
+
+#if PR_HAVE_X86
+
+// One specialisation per row kind (`wide` is a constant at each call), so each inner loop has
+// a single load form and its 24 accumulators, 4 gradients and 1 input stay in registers.
+__attribute__((target("avx512f,avx512vl,avx2,fma")))
+static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWeightGradient *p, int32_t tile,
+                                                                     const int32_t wide) {
+  WGTile t;
+  wg_tile_of(p, tile, &t);
+  __m512 acc[PR_WG_CHANNELS][PR_WG_TAPS];
+  for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_setzero_ps();
+  const int32_t h = p->outHeight, w = p->outWidth;
+  const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
+  ptrdiff_t offsets[PR_WG_TAPS];
+  for (int32_t k = 0; k < PR_WG_TAPS; k++) offsets[k] = p->tapOffsets[t.tap[k]];
+  const __mmask8 narrow = (__mmask8)((1u << (w < PR_LANES ? w : PR_LANES)) - 1);
+  for (int32_t n = 0; n < p->samples; n++) {
+    const float *in = p->inputs + (ptrdiff_t)n * p->inputImage;
+    const float *gy = p->outputGradients + (ptrdiff_t)n * p->outChannels * plane;
+    const float *gc[PR_WG_CHANNELS];
+    for (int32_t j = 0; j < PR_WG_CHANNELS; j++) gc[j] = gy + t.channel[j] * plane;
+    if (wide) {
+      for (int32_t y = 0; y < h; y++)
+        for (int32_t x = 0; x < w; x += PR_WIDE_LANES) {
+          const int32_t count = w - x < PR_WIDE_LANES ? w - x : PR_WIDE_LANES;
+          const __mmask16 mask = (__mmask16)(count >= 16 ? 0xFFFFu : (1u << count) - 1);
+          const ptrdiff_t gOffset = (ptrdiff_t)y * w + x, iOffset = (ptrdiff_t)y * pitch + x;
+          __m512 g[PR_WG_CHANNELS];
+          for (int32_t j = 0; j < PR_WG_CHANNELS; j++) g[j] = _mm512_maskz_loadu_ps(mask, gc[j] + gOffset);
+          for (int32_t k = 0; k < PR_WG_TAPS; k++) {
+            const __m512 xs = _mm512_maskz_loadu_ps(mask, in + offsets[k] + iOffset);
+            for (int32_t j = 0; j < PR_WG_CHANNELS; j++) acc[j][k] = _mm512_fmadd_ps(g[j], xs, acc[j][k]);
+          }
+        }
+    } else {
+      for (int32_t y = 0; y < h; y += 2) {
+        // A last odd row pairs with zeros (a zero mask loads nothing).
+        const __mmask8 upper = y + 1 < h ? narrow : 0;
+        const ptrdiff_t gOffset = (ptrdiff_t)y * w, iOffset = (ptrdiff_t)y * pitch;
+        __m512 g[PR_WG_CHANNELS];
+        for (int32_t j = 0; j < PR_WG_CHANNELS; j++) {
+          const __m256 lo = _mm256_maskz_loadu_ps(narrow, gc[j] + gOffset);
+          const __m256 hi = _mm256_maskz_loadu_ps(upper, gc[j] + gOffset + w);
+          g[j] = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+        }
+        for (int32_t k = 0; k < PR_WG_TAPS; k++) {
+          const float *row = in + offsets[k] + iOffset;
+          const __m256 lo = _mm256_maskz_loadu_ps(narrow, row), hi = _mm256_maskz_loadu_ps(upper, row + pitch);
+          const __m512 xs = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)),
+                                                                _mm256_castps_pd(hi), 1));
+          for (int32_t j = 0; j < PR_WG_CHANNELS; j++) acc[j][k] = _mm512_fmadd_ps(g[j], xs, acc[j][k]);
+        }
+      }
+    }
+  }
+  float lanes[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
+  for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) _mm512_storeu_ps(lanes[j][k], acc[j][k]);
+  wg_store(p, &t, lanes);
+}
+
+__attribute__((target("avx512f,avx512vl,avx2,fma")))
+static void wg_tile_avx512(const PRWeightGradient *p, int32_t tile) {
+  if (p->outWidth > PR_LANES) wg_tile_avx512_body(p, tile, 1);
+  else wg_tile_avx512_body(p, tile, 0);
+}
+#endif
+
+void pr_weight_gradient(const PRWeightGradient *plan, int32_t firstTile, int32_t tileCount) {
+  if (plan->outHeight <= 0 || plan->outWidth <= 0 || plan->taps <= 0) return;
+  const int32_t resolved = pr_kernel_resolved_path(plan->path);
+  for (int32_t tile = firstTile; tile < firstTile + tileCount; tile++) {
+#if PR_HAVE_X86
+    // AVX2 machines keep im2col + OpenBLAS for the weight gradient (a direct AVX2 version was 15%
+    // slower there); an AVX2 request computes the same bits in portable C.
+    if (resolved == 3) { wg_tile_avx512(plan, tile); continue; }
+#endif
+    (void)resolved;
+    wg_tile_generic(plan, tile);
+  }
+}
+
+void pr_weight_gradient_finish(const float *partials, ptrdiff_t count, float *dw) {
+  for (ptrdiff_t i = 0; i < count; i++) {
+    double total = 0;
+    for (int32_t l = 0; l < PR_WIDE_LANES; l++) total += partials[i * PR_WIDE_LANES + l];
+    dw[i] = (float)total;
   }
 }

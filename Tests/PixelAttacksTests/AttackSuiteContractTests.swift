@@ -57,6 +57,17 @@ struct BoundedSuiteTests {
     #expect(apgd.robustAccuracy <= pgd.robustAccuracy)
   }
 
+  @Test("APGD-DLR fools the ten-class fixture CNN where its DLR loss is defined (L∞ and L2)",
+        arguments: [(Norm.lInfinity, Float(0.1)), (Norm.l2, Float(1))])
+  func apgdDLRSucceeds(_ c: (norm: Norm, epsilon: Float)) throws {
+    let f = try AttacksTinyFixture()
+    let data = Dataset(name: "attacks_tiny", images: f.x, labels: f.labels, classNames: (0..<10).map(String.init))
+    let threat = try ThreatModel(norm: c.norm, epsilon: c.epsilon)
+    let result = AttackRunner(batchSize: 16, seed: 3).run(try APGD(loss: .dlr, steps: 20), model: f.model, data: data,
+                                                          threat: threat)
+    #expect(result.robustAccuracy < result.cleanAccuracy)
+  }
+
   @Test("the targeted DLR loss's logit gradient matches central differences")
   func dlrGradient() throws {
     let x = TinyModels.halves(4, seed: 2).images

@@ -77,11 +77,12 @@ struct AttackContractTests {
     #expect(sizes.allSatisfy { $0 <= eps * (1 + 1e-5) + 1e-6 })
     if onePixel { #expect(PerturbationNorm.l0.sizes(delta).allSatisfy { $0 <= 2 }) }
     #expect(try c.make().perturb(x, criterion: criterion, within: threat, model: model, using: &r2).scalars == xAdv.scalars)
-    // NOTE: with two classes DLR's denominator z_π1 − z_π3 does not exist, so APGD-DLR's success
-    // here rests on its random starts; the runner's seed (each batch's stream) is fixed.
     let result = AttackRunner(batchSize: 16, seed: 3).run(try c.make(), model: model, data: data, threat: threat)
     // Two pixels cannot flip a left-versus-right brightness model; `onePixelFindsThePixel` covers success.
-    if !onePixel { #expect(result.robustAccuracy < result.cleanAccuracy) }
+    // With two classes DLR's denominator z_π1 − z_π3 does not exist, so APGD-DLR's success here
+    // would rest on its random starts and the trained weights' last bits (which differ between
+    // CPUs: the weight gradient's kernels do); its success is checked on the ten-class fixtures.
+    if !onePixel && c.attack != "apgd-dlr" { #expect(result.robustAccuracy < result.cleanAccuracy) }
     #expect(result.maxOffMaskChange == 0)
   }
 

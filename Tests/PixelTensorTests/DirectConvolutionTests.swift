@@ -85,6 +85,30 @@ struct DirectConvolutionTests {
     return y
   }
 
+  /// `dW[o, c, ki, kj] = Σ gy·x` in double precision.
+  static func naiveWeightGradient(_ x: [Float], _ gy: [Float], _ g: ConvGeometry, _ o: Int) -> [Float] {
+    var dw = [Double](repeating: 0, count: o * g.patchSize)
+    for n in 0..<g.batch { for oc in 0..<o { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+      let v = Double(gy[((n * o + oc) * g.outHeight + oy) * g.outWidth + ox])
+      for c in 0..<g.channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+        let iy = oy * g.strideY - g.paddingY + ki * g.dilationY, ix = ox * g.strideX - g.paddingX + kj * g.dilationX
+        guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+        dw[((oc * g.channels + c) * g.kernelHeight + ki) * g.kernelWidth + kj] +=
+          v * Double(x[((n * g.channels + c) * g.height + iy) * g.width + ix])
+      } } }
+    } } } }
+    return dw.map { Float($0) }
+  }
+
+  static func weightGradient(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, _ o: Int, path: PRKernelPath) -> [Float] {
+    var dw = [Float](repeating: .nan, count: o * g.patchSize)
+    dw.withUnsafeMutableBufferPointer { dp in
+      DirectConvolution.weightGradient(g, x: x.storage.base, gy: gy.storage.base, outChannels: o, dw: dp.baseAddress!,
+                                       kernelPath: path)
+    }
+    return dw
+  }
+
   static func inputGradient(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry, _ o: Int, path: PRKernelPath) -> [Float] {
     var dx = [Float](repeating: .nan, count: g.inputShape.elementCount)
     dx.withUnsafeMutableBufferPointer { dp in
@@ -120,6 +144,23 @@ struct DirectConvolutionTests {
     #expect(Self.maxRelative(dx, Self.naiveInputGradient(gy.scalars, w.scalars, g, o)) < 1e-5)
     #expect(dx == Self.inputGradient(gy, w, g, o, path: PRKernelPathPortable))
     #expect(dx == Self.inputGradient(gy, w, g, o, path: PRKernelPathAVX2))
+  }
+
+  @Test("the direct weight gradient matches double-precision loops; the AVX-512, AVX2 and portable paths agree bit for bit",
+        arguments: cases.filter { DirectConvolution.handles($0.g) } + [
+          // More samples than one chunk, so chunk sums are added too.
+          Case(g: ConvGeometry(input: [DirectConvolution.weightGradientChunk + 3, 2, 6, 9], kernel: (3, 3), padding: (1, 1)),
+               outChannels: 5),
+        ])
+  func weightGradient(_ c: Case) {
+    var rng = SeededGenerator(seed: 13)
+    let g = c.g, o = c.outChannels
+    let x = Tensor.normal(g.inputShape, using: &rng)
+    let gy = Tensor.normal([g.batch, o, g.outHeight, g.outWidth], using: &rng)
+    let fast = Self.weightGradient(x, gy, g, o, path: PRKernelPathAutomatic)
+    #expect(Self.maxRelative(fast, Self.naiveWeightGradient(x.scalars, gy.scalars, g, o)) < 1e-5)
+    #expect(fast == Self.weightGradient(x, gy, g, o, path: PRKernelPathPortable))
+    #expect(fast == Self.weightGradient(x, gy, g, o, path: PRKernelPathAVX2))
   }
 
   @Test("an image's convolution and input gradient have the same bits at any batch position and batch size",

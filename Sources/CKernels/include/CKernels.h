@@ -41,6 +41,39 @@ typedef struct {
 /// (callers leave that much readable slack).
 void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount);
 
+/// The weight gradient of a direct convolution over a chunk of samples, as partial sums in 16
+/// lanes: for tap t and output channel o,
+///   partials[o, t, l] += Σ_n Σ_(y, x) in lane l gy[n, o, y, x] · in_n[tapOffsets[t] + y·inputRowPitch + x]
+/// where rows wider than 8 are cut into 16-lane vectors (lane l holds x ≡ l mod 16) and narrower
+/// rows go two to a vector (row 2i in lanes 0–7, row 2i + 1 in lanes 8–15). Each lane is one chain
+/// of fused multiply-adds in (sample, row, vector) order, started from zero for the chunk and then
+/// added to the partial, on every path; so the bits depend on neither the instruction set nor the
+/// thread count, only on the chunking the caller fixes.
+typedef struct {
+  /// Prepared inputs (pr_prepare_planes) of `samples` samples, `inputImage` floats apart.
+  const float *inputs;
+  ptrdiff_t inputImage, inputRowPitch;
+  const int32_t *tapOffsets;
+  int32_t taps;
+  /// [samples][outChannels][outHeight][outWidth], contiguous.
+  const float *outputGradients;
+  int32_t samples, outChannels, outHeight, outWidth;
+  /// [outChannels][taps][16], accumulated into.
+  float *partials;
+  PRKernelPath path;
+} PRWeightGradient;
+
+/// The number of tiles (4 output channels × 6 taps) pr_weight_gradient splits its work into.
+int32_t pr_weight_gradient_tiles(int32_t outChannels, int32_t taps);
+
+/// Adds tiles `firstTile ..< firstTile + tileCount` of the chunk to the partials; distinct
+/// tiles write distinct partials, so they may run on different threads. Reads whole vectors of
+/// up to 16 floats along each row (up to 15 past a row's last input: callers leave the slack).
+void pr_weight_gradient(const PRWeightGradient *plan, int32_t firstTile, int32_t tileCount);
+
+/// dw[i] = Σ_l partials[i, l], the 16 lanes added in lane order in double precision.
+void pr_weight_gradient_finish(const float *partials, ptrdiff_t count, float *dw);
+
 /// Writes the zero-padded, phase-split input a strided convolution reads contiguously:
 ///   padded[c, top + y, left + x] = src[c, y, x], 0 elsewhere, size
 ///   paddedHeight × paddedWidth per channel;

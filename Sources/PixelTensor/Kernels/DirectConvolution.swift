@@ -76,13 +76,18 @@ enum DirectConvolution {
 
     init(placement: Placement, outChannels: Int, outputImage: Int, passes: [Pass]) {
       (self.placement, self.outChannels, self.outputImage, self.passes) = (placement, outChannels, outputImage, passes)
-      // The kernel reads whole vectors of up to 16 lanes, up to 15 floats past a row's last output.
+      bufferCount = Self.bufferCount(placement, reads: passes.map { ($0.offsets, $0.outHeight, $0.outWidth) })
+    }
+
+    /// The floats one sample's prepared buffer needs: its planes, and the farthest read of any
+    /// pass (the kernels read whole vectors of up to 16 lanes, up to 15 floats past a row's end).
+    static func bufferCount(_ placement: Placement, reads: [(offsets: [Int32], outHeight: Int, outWidth: Int)]) -> Int {
       let pw = placement.phaseWidth
-      let reads = passes.filter { $0.outHeight > 0 && $0.outWidth > 0 }.map { pass in
-        Int(pass.offsets.max() ?? 0) + (pass.outHeight - 1) * pw + (pass.outWidth + 15) / 16 * 16
+      let farthest = reads.filter { $0.outHeight > 0 && $0.outWidth > 0 }.map { r in
+        Int(r.offsets.max() ?? 0) + (r.outHeight - 1) * pw + (r.outWidth + 15) / 16 * 16
       }
       let planes = placement.channels * placement.phaseHeight * pw * placement.stride * placement.stride
-      bufferCount = Swift.max(planes, reads.max() ?? 0)
+      return Swift.max(planes, farthest.max() ?? 0)
     }
   }
 
@@ -90,6 +95,18 @@ enum DirectConvolution {
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
                       bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                       epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath = path) {
+    let (placement, offsets) = forwardTaps(g)
+    let taps = g.patchSize
+    let pass = Pass(offsets: offsets, weights: pack(outChannels: o, taps: taps) { oc, t in w[oc * taps + t] },
+                    outHeight: g.outHeight, outWidth: g.outWidth, channelPitch: g.outHeight * g.outWidth,
+                    rowPitch: g.outWidth)
+    let plan = Plan(placement: placement, outChannels: o, outputImage: o * g.outHeight * g.outWidth, passes: [pass])
+    run(plan, batch: g.batch, source: x, bias: bias, output: y, epilogue: epilogue, kernelPath: kernelPath)
+  }
+
+  /// The forward pass's placement and its taps' buffer offsets in summation order (input
+  /// channel, kernel row, kernel column: the OIHW order of a weight's `C·kh·kw` entries).
+  static func forwardTaps(_ g: ConvGeometry) -> (Placement, [Int32]) {
     let placement = Placement(channels: g.channels, height: g.height, width: g.width, top: g.paddingY, left: g.paddingX,
                               paddedHeight: g.height + 2 * g.paddingY, paddedWidth: g.width + 2 * g.paddingX,
                               stride: g.strideX)
@@ -102,12 +119,54 @@ enum DirectConvolution {
         }
       }
     }
-    let taps = g.patchSize
-    let pass = Pass(offsets: offsets, weights: pack(outChannels: o, taps: taps) { oc, t in w[oc * taps + t] },
-                    outHeight: g.outHeight, outWidth: g.outWidth, channelPitch: g.outHeight * g.outWidth,
-                    rowPitch: g.outWidth)
-    let plan = Plan(placement: placement, outChannels: o, outputImage: o * g.outHeight * g.outWidth, passes: [pass])
-    run(plan, batch: g.batch, source: x, bias: bias, output: y, epilogue: epilogue, kernelPath: kernelPath)
+    return (placement, offsets)
+  }
+
+  /// Samples per weight-gradient chunk: fixed, so the sums do not depend on the thread count.
+  static let weightGradientChunk = 16
+
+  /// `dW[o, t] = Σ_n Σ_(y, x) gy[n, o, y, x]·x_n[tap t at (y, x)]`, `[O, C·kh·kw]`: the adjoint of
+  /// ``forward`` in `W`, read from the same prepared planes as the forward pass (no im2col).
+  ///
+  /// Each (channel, tap) pair sums in 16 lanes, one FMA chain per lane in sample order within
+  /// chunks of ``weightGradientChunk`` samples; the chunks' lane sums are added in order and the
+  /// lanes at the end. The work of a chunk is split over the workers by tiles of channels × taps,
+  /// each with its own sums, so the result is the same for every thread count and every path.
+  static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, gy: UnsafePointer<Float>, outChannels o: Int,
+                             dw: UnsafeMutablePointer<Float>, kernelPath: PRKernelPath = path) {
+    let (placement, offsets) = forwardTaps(g)
+    let taps = offsets.count, plane = g.outHeight * g.outWidth
+    let count = Plan.bufferCount(placement, reads: [(offsets, g.outHeight, g.outWidth)])
+    let chunk = weightGradientChunk
+    let partials = TensorStorage(count: o * taps * 16, repeating: 0)
+    let buffers = TensorStorage(uninitializedCount: Swift.min(chunk, g.batch) * count)
+    let tiles = Int(pr_weight_gradient_tiles(Int32(o), Int32(taps)))
+    let workers = KernelConfig.workerCount
+    let src = UnsafeSharedConst(x), grads = UnsafeSharedConst(gy), sums = UnsafeShared(partials.base)
+    let planes = UnsafeShared(buffers.base), p = placement
+    let sourceImage = p.channels * p.height * p.width
+    offsets.withUnsafeBufferPointer { offs in
+      let tapOffsets = UnsafeSharedConst(offs.baseAddress!)
+      for start in stride(from: 0, to: g.batch, by: chunk) {
+        let samples = Swift.min(chunk, g.batch - start)
+        parallelChunks(samples, chunks: Swift.min(workers, samples)) { _, range in
+          for i in range {
+            pr_prepare_planes(src.pointer + (start + i) * sourceImage, Int32(p.channels), Int32(p.height), Int32(p.width),
+                              Int32(p.top), Int32(p.left), Int32(p.paddedHeight), Int32(p.paddedWidth),
+                              Int32(p.stride), planes.pointer + i * count, count)
+          }
+        }
+        parallelChunks(tiles, chunks: Swift.min(workers, tiles)) { _, range in
+          var plan = PRWeightGradient(
+            inputs: planes.pointer, inputImage: count, inputRowPitch: p.phaseWidth, tapOffsets: tapOffsets.pointer,
+            taps: Int32(taps), outputGradients: grads.pointer + start * o * plane, samples: Int32(samples),
+            outChannels: Int32(o), outHeight: Int32(g.outHeight), outWidth: Int32(g.outWidth), partials: sums.pointer,
+            path: kernelPath)
+          pr_weight_gradient(&plan, Int32(range.lowerBound), Int32(range.count))
+        }
+      }
+    }
+    pr_weight_gradient_finish(partials.base, o * taps, dw)
   }
 
   /// `dx = convᵀ(gy, W)`: the adjoint of ``forward`` in `x`.
