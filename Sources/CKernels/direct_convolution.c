@@ -532,12 +532,21 @@ static void wg_tile_of(const PRWeightGradient *p, int32_t tile, WGTile *t) {
   for (int32_t k = 0; k < PR_WG_TAPS; k++) t->tap[k] = t0 + (k < t->taps ? k : t->taps - 1);
 }
 
-static void wg_store(const PRWeightGradient *p, const WGTile *t, const float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES]) {
+// A tile's running sums: loaded from the partials (zeros for channels and taps past the end)
+// and stored back, so a lane's chain of multiply-adds continues exactly where it stopped.
+static void wg_load_sums(const PRWeightGradient *p, const WGTile *t, float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES]) {
+  memset(acc, 0, sizeof(float) * PR_WG_CHANNELS * PR_WG_TAPS * PR_WIDE_LANES);
   for (int32_t j = 0; j < t->channels; j++)
-    for (int32_t k = 0; k < t->taps; k++) {
-      float *dst = p->partials + ((ptrdiff_t)t->channel[j] * p->taps + t->tap[k]) * PR_WIDE_LANES;
-      for (int32_t l = 0; l < PR_WIDE_LANES; l++) dst[l] += acc[j][k][l];
-    }
+    for (int32_t k = 0; k < t->taps; k++)
+      memcpy(acc[j][k], p->partials + ((ptrdiff_t)t->channel[j] * p->taps + t->tap[k]) * PR_WIDE_LANES,
+             sizeof(float) * PR_WIDE_LANES);
+}
+
+static void wg_store_sums(const PRWeightGradient *p, const WGTile *t, const float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES]) {
+  for (int32_t j = 0; j < t->channels; j++)
+    for (int32_t k = 0; k < t->taps; k++)
+      memcpy(p->partials + ((ptrdiff_t)t->channel[j] * p->taps + t->tap[k]) * PR_WIDE_LANES, acc[j][k],
+             sizeof(float) * PR_WIDE_LANES);
 }
 
 // The 16 lanes of a position: `count` values of row `a` in lanes 0…, and for narrow rows `count`
@@ -555,7 +564,7 @@ static void wg_tile_generic(const PRWeightGradient *p, int32_t tile) {
   WGTile t;
   wg_tile_of(p, tile, &t);
   float acc[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
-  memset(acc, 0, sizeof acc);
+  wg_load_sums(p, &t, acc);
   const int32_t h = p->outHeight, w = p->outWidth, wide = w > PR_LANES;
   const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
   for (int32_t n = 0; n < p->samples; n++) {
@@ -580,7 +589,7 @@ static void wg_tile_generic(const PRWeightGradient *p, int32_t tile) {
         }
       }
   }
-  wg_store(p, &t, acc);
+  wg_store_sums(p, &t, acc);
 }
 
 #if PR_HAVE_X86
@@ -589,18 +598,20 @@ static void wg_tile_generic(const PRWeightGradient *p, int32_t tile) {
 // a single load form and its 24 accumulators, 4 gradients and 1 input stay in registers.
 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWeightGradient *p, int32_t tile,
-                                                                     const int32_t wide) {
+                                                                     const int32_t wide, int32_t first, int32_t end) {
   WGTile t;
   wg_tile_of(p, tile, &t);
+  float lanes[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
+  wg_load_sums(p, &t, lanes);
   __m512 acc[PR_WG_CHANNELS][PR_WG_TAPS];
   for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_setzero_ps();
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_loadu_ps(lanes[j][k]);
   const int32_t h = p->outHeight, w = p->outWidth;
   const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
   ptrdiff_t offsets[PR_WG_TAPS];
   for (int32_t k = 0; k < PR_WG_TAPS; k++) offsets[k] = p->tapOffsets[t.tap[k]];
   const __mmask8 narrow = (__mmask8)((1u << (w < PR_LANES ? w : PR_LANES)) - 1);
-  for (int32_t n = 0; n < p->samples; n++) {
+  for (int32_t n = first; n < end; n++) {
     const float *in = p->inputs + (ptrdiff_t)n * p->inputImage;
     const float *gy = p->outputGradients + (ptrdiff_t)n * p->outChannels * plane;
     const float *gc[PR_WG_CHANNELS];
@@ -612,6 +623,15 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
           const __mmask16 mask = (__mmask16)(count >= 16 ? 0xFFFFu : (1u << count) - 1);
           const ptrdiff_t gOffset = (ptrdiff_t)y * w + x, iOffset = (ptrdiff_t)y * pitch + x;
           __m512 g[PR_WG_CHANNELS];
+          // Full vectors load unmasked: a masked load costs a vector-port µop beside the FMAs.
+          if (count == PR_WIDE_LANES) {
+            for (int32_t j = 0; j < PR_WG_CHANNELS; j++) g[j] = _mm512_loadu_ps(gc[j] + gOffset);
+            for (int32_t k = 0; k < PR_WG_TAPS; k++) {
+              const __m512 xs = _mm512_loadu_ps(in + offsets[k] + iOffset);
+              for (int32_t j = 0; j < PR_WG_CHANNELS; j++) acc[j][k] = _mm512_fmadd_ps(g[j], xs, acc[j][k]);
+            }
+            continue;
+          }
           for (int32_t j = 0; j < PR_WG_CHANNELS; j++) g[j] = _mm512_maskz_loadu_ps(mask, gc[j] + gOffset);
           for (int32_t k = 0; k < PR_WG_TAPS; k++) {
             const __m512 xs = _mm512_maskz_loadu_ps(mask, in + offsets[k] + iOffset);
@@ -624,6 +644,15 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
         const __mmask8 upper = y + 1 < h ? narrow : 0;
         const ptrdiff_t gOffset = (ptrdiff_t)y * w, iOffset = (ptrdiff_t)y * pitch;
         __m512 g[PR_WG_CHANNELS];
+        if (w == PR_LANES && upper) {
+          // Two full rows of 8: the gradient's are adjacent (one load), the input's a pitch apart.
+          for (int32_t j = 0; j < PR_WG_CHANNELS; j++) g[j] = _mm512_loadu_ps(gc[j] + gOffset);
+          for (int32_t k = 0; k < PR_WG_TAPS; k++) {
+            const __m512 xs = pair_load(in + offsets[k] + iOffset, in + offsets[k] + iOffset + pitch);
+            for (int32_t j = 0; j < PR_WG_CHANNELS; j++) acc[j][k] = _mm512_fmadd_ps(g[j], xs, acc[j][k]);
+          }
+          continue;
+        }
         for (int32_t j = 0; j < PR_WG_CHANNELS; j++) {
           const __m256 lo = _mm256_maskz_loadu_ps(narrow, gc[j] + gOffset);
           const __m256 hi = _mm256_maskz_loadu_ps(upper, gc[j] + gOffset + w);
@@ -639,31 +668,45 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
       }
     }
   }
-  float lanes[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
   for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
     for (int32_t k = 0; k < PR_WG_TAPS; k++) _mm512_storeu_ps(lanes[j][k], acc[j][k]);
-  wg_store(p, &t, lanes);
+  wg_store_sums(p, &t, lanes);
 }
 
+// A range of tiles, visited sample group by sample group: a group is as few samples as give a
+// tile visit at least 64 vectors of work, so a large plane's tiles take one sample at a time and
+// share its gradient planes in L1 (consecutive tiles differ in taps only), while a small plane's
+// tiles keep their sums in registers across many samples. The grouping moves loads and stores of
+// the running sums only; every lane's chain of multiply-adds is the same.
 __attribute__((target("avx512f,avx512vl,avx2,fma")))
-static void wg_tile_avx512(const PRWeightGradient *p, int32_t tile) {
-  if (p->outWidth > PR_LANES) wg_tile_avx512_body(p, tile, 1);
-  else wg_tile_avx512_body(p, tile, 0);
+static void wg_tiles_avx512(const PRWeightGradient *p, int32_t firstTile, int32_t tileCount) {
+  const int32_t wide = p->outWidth > PR_LANES;
+  const int32_t perSample = wide ? p->outHeight * ((p->outWidth + PR_WIDE_LANES - 1) / PR_WIDE_LANES) : (p->outHeight + 1) / 2;
+  int32_t group = (64 + perSample - 1) / perSample;
+  if (group > p->samples) group = p->samples;
+  for (int32_t first = 0; first < p->samples; first += group) {
+    const int32_t end = first + group < p->samples ? first + group : p->samples;
+    for (int32_t tile = firstTile; tile < firstTile + tileCount; tile++) {
+      if (wide) wg_tile_avx512_body(p, tile, 1, first, end);
+      else wg_tile_avx512_body(p, tile, 0, first, end);
+    }
+  }
 }
 #endif
 
 void pr_weight_gradient(const PRWeightGradient *plan, int32_t firstTile, int32_t tileCount) {
   if (plan->outHeight <= 0 || plan->outWidth <= 0 || plan->taps <= 0) return;
   const int32_t resolved = pr_kernel_resolved_path(plan->path);
-  for (int32_t tile = firstTile; tile < firstTile + tileCount; tile++) {
 #if PR_HAVE_X86
-    // AVX2 machines keep im2col + OpenBLAS for the weight gradient (a direct AVX2 version was 15%
-    // slower there); an AVX2 request computes the same bits in portable C.
-    if (resolved == 3) { wg_tile_avx512(plan, tile); continue; }
-#endif
-    (void)resolved;
-    wg_tile_generic(plan, tile);
+  // AVX2 machines keep im2col + OpenBLAS for the weight gradient (a direct AVX2 version was 15%
+  // slower there); an AVX2 request computes the same bits in portable C.
+  if (resolved == 3) {
+    wg_tiles_avx512(plan, firstTile, tileCount);
+    return;
   }
+#endif
+  (void)resolved;
+  for (int32_t tile = firstTile; tile < firstTile + tileCount; tile++) wg_tile_generic(plan, tile);
 }
 
 void pr_weight_gradient_finish(const float *partials, ptrdiff_t count, float *dw) {

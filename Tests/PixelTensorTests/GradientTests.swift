@@ -113,6 +113,12 @@ enum GradientTable {
       let (m, v) = batchStatistics(x[0])
       return batchNorm(x[0], mean: m, variance: v, weight: x[1], bias: x[2]).tanh()
     },
+    .init("batchNorm 2D training, fused", shapes: [[4, 3, 2, 2], [3], [3]]) { x in
+      batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([3]), runningVariance: .ones([3])).output.tanh()
+    },
+    .init("batchNorm 2D training, fused, no affine", shapes: [[3, 2, 3, 2]]) { x in
+      batchNormTraining(x[0], weight: nil, bias: nil, runningMean: .zeros([2]), runningVariance: .ones([2])).output.tanh()
+    },
     .init("batchNorm 1D training", shapes: [[6, 3], [3], [3]]) { x in
       batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([3]), runningVariance: .ones([3])).output.tanh()
     },
@@ -158,6 +164,11 @@ struct GradientTests {
       let h = maxPool2D(conv2D($0[0], weight: $0[1], bias: $0[2]).softplus(), kernel: 2)
       return crossEntropy(logits: h.mean(alongAxes: [2, 3]), labels: [1, 2])
     },
+    .init("conv batch-norm (training) softplus", shapes: [[3, 1, 5, 5], [3, 1, 3, 3], [3], [3]]) {
+      let h = batchNormTraining(conv2D($0[0], weight: $0[1], padding: (1, 1)), weight: $0[2], bias: $0[3],
+                                runningMean: .zeros([3]), runningVariance: .ones([3])).output.softplus()
+      return crossEntropy(logits: h.mean(alongAxes: [2, 3]), labels: [1, 2, 0])
+    },
     .init("fused conv maxpool softplus", shapes: [[2, 1, 6, 6], [3, 1, 3, 3], [3]]) {
       let h = conv2DMaxPool($0[0], weight: $0[1], bias: $0[2], poolKernel: (2, 2)).softplus()
       return crossEntropy(logits: h.mean(alongAxes: [2, 3]), labels: [1, 2])
@@ -172,5 +183,39 @@ struct GradientTests {
     #expect(report.relativeError < 5e-2, "\(c.name): \(report)")
     // The mixed partial of a ReLU net is non-zero: the check must not pass trivially.
     #expect(Swift.abs(report.analytic) > 1e-4, "\(c.name): mixed partial vanished: \(report)")
+  }
+}
+
+@Suite("The fused training batch norm against its composition")
+struct FusedBatchNormTests {
+  static func close(_ a: Tensor, _ b: Tensor, _ tolerance: Float) -> Bool {
+    let scale = b.scalars.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
+    return a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Swift.abs($0 - $1) <= tolerance * Swift.max(scale, 1e-20) }
+  }
+
+  @Test("values (bit for bit), first and second derivatives equal the composition through batchStatistics",
+        arguments: [[5, 4, 3, 3], [7, 3]])
+  func matchesComposition(_ shape: [Int]) {
+    var rng = SeededGenerator(seed: 31)
+    let c = shape[1]
+    let x = (Tensor.normal(Shape(shape), using: &rng) * 2 + 0.5).requiringGradient()
+    let gamma = (Tensor.uniform([c], using: &rng) + 0.5).requiringGradient()
+    let beta = Tensor.normal([c], using: &rng).requiringGradient()
+    let fused = batchNormTraining(x, weight: gamma, bias: beta, runningMean: .zeros([c]), runningVariance: .ones([c])).output
+    let (m, v) = batchStatistics(x)
+    let composed = batchNorm(x, mean: m, variance: v, weight: gamma, bias: beta)
+    #expect(fused.scalars == composed.scalars)
+    let weights = Tensor.normal(Shape(shape), using: &rng)
+    let wrt = [x, gamma, beta]
+    let g1 = gradients(of: (fused.tanh() * weights).sum(), wrt: wrt, createGraph: true)
+    let g2 = gradients(of: (composed.tanh() * weights).sum(), wrt: wrt, createGraph: true)
+    for (a, b) in zip(g1, g2) { #expect(Self.close(a, b, 1e-5)) }
+    // Second order through the recorded VJP: double backprop's ‖∂/∂x‖² in x and γ.
+    let h1 = gradients(of: (g1[0] * g1[0]).sum(), wrt: [x, gamma])
+    let h2 = gradients(of: (g2[0] * g2[0]).sum(), wrt: [x, gamma])
+    for (a, b) in zip(h1, h2) { #expect(Self.close(a, b, 1e-4)) }
+    // A first-order pass (reusing the forward statistics) gives the recorded pass's values.
+    let plain = gradients(of: (fused.tanh() * weights).sum(), wrt: wrt)
+    for (a, b) in zip(plain, g1) { #expect(Self.close(a, b, 1e-6)) }
   }
 }

@@ -104,6 +104,31 @@ extension GraphNode {
       // y[c] = Σ a·b: da = b·g[c], db = a·g[c].
       let a = input(0), b = input(1), zero = Tensor.zeros(outputShape)
       return [only(0) { b.channelAffine(scale: g, shift: zero) }, only(1) { a.channelAffine(scale: g, shift: zero) }]
+    case .batchNormTraining(let statistics):
+      // y = x̂·γ + β with x̂ = (x − μ)·r: dβ = Σg, dγ = Σg·x̂, dx = γr·(g − Σg/n − x̂·Σg·x̂/n),
+      // per channel over n values. Σg·x̂ = r·(Σg·x − μ·Σg), and dx is written as one affine
+      // map of g plus one of x.
+      let x = input(0), gamma = input(1)
+      let c = inputShapes[0][1], perChannel = Float(inputShapes[0].elementCount / Swift.max(c, 1))
+      // μ and r are functions of x. A recorded backward pass (double backprop) recomputes them
+      // from x so that higher derivatives see that dependence; a first-order one reuses the
+      // forward pass's values, which are the same bits.
+      let (mean, inverse): (Tensor, Tensor)
+      if GradMode.isEnabled {
+        let (m, v) = batchStatistics(x)
+        (mean, inverse) = (m, (v + statistics.epsilon).squareRoot().reciprocal())
+      } else {
+        (mean, inverse) = (statistics.mean, statistics.inverseDeviation)
+      }
+      let sumG = g.sum(toShape: Shape([1, c] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: [c])
+      let sumGXHat = (g.channelDot(x) - mean * sumG) * inverse
+      let dx = only(0) { () -> Tensor in
+        let onG = gamma * inverse
+        let onX = -(onG * inverse * sumGXHat) * (1 / perChannel)
+        let shift = -(onG * sumG) * (1 / perChannel) - onX * mean
+        return g.channelAffine(scale: onG, shift: .zeros([c])) + x.channelAffine(scale: onX, shift: shift)
+      }
+      return [dx, only(1) { sumGXHat }, only(2) { sumG }]
     case .gather(let indices):
       return [g.scatteringAdd(indices, into: inputShapes[0])]
     case .scatterAdd(let indices):

@@ -8,7 +8,8 @@
 /// Linear adjoint pairs close the set: matmul/matmul (matmulBias: matmul and sumToShape), broadcast/sumToShape, reshape/reshape,
 /// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
 /// select/select, affine/affine, channelAffine/channelDot (each is linear in every operand but
-/// one, and its VJPs are the other), and the convolution triangle: convolution, its input gradient
+/// one, and its VJPs are the other), batchNormTraining (its VJP is written with channelAffine,
+/// channelDot and sums, and recomputes the statistics from x when it is itself recorded), and the convolution triangle: convolution, its input gradient
 /// and its weight gradient are each other's VJPs (the three are bilinear, and every VJP of one
 /// is one of the other two).
 @usableFromInline
@@ -49,6 +50,10 @@ enum Primitive: Sendable {
   case channelAffine
   /// `y[c] = Σ_{n, …} a[n, c, …]·b[n, c, …]` for inputs `(a, b)`: channelAffine's adjoint in `s`.
   case channelDot
+  /// Batch normalization with the batch's own statistics, `y = (x − μ)·r·γ + β` for inputs
+  /// `(x, γ, β)` with `μ`, `r = 1/√(σ² + ε)` over every axis but 1: one node instead of the ten
+  /// of its composition, with the closed-form VJP (which is written in primitives).
+  case batchNormTraining(BatchStatistics)
   /// `y[i] = x.flat[idx[i]]`; the output shape is the node's.
   case gather(IndexBuffer)
   /// `y = 0; y.flat[idx[i]] += x[i]`; the output shape is the node's.
@@ -58,7 +63,7 @@ enum Primitive: Sendable {
   var readsInputs: Bool {
     switch self {
     case .multiply, .divide, .log, .log1p, .matmul, .matmulBias, .convolution, .convolutionInputGradient,
-         .convolutionWeightGradient, .channelAffine, .channelDot: return true
+         .convolutionWeightGradient, .channelAffine, .channelDot, .batchNormTraining: return true
     default: return false
     }
   }
@@ -70,6 +75,14 @@ enum Primitive: Sendable {
     default: return false
     }
   }
+}
+
+/// The statistics a training-mode batch norm computed in its forward pass: constants (no graph),
+/// reused by a first-order VJP, which would otherwise recompute the same bits.
+public struct BatchStatistics: Sendable {
+  /// Per-channel batch mean `μ` and `r = 1/√(σ² + ε)`, `[C]`.
+  public let mean: Tensor, inverseDeviation: Tensor
+  public let epsilon: Float
 }
 
 /// Zero padding on one axis: elements added before and after.
