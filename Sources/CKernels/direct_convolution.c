@@ -423,9 +423,13 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
     for (int32_t y = 0; y < height; y++) {
       ptrdiff_t py = top + (ptrdiff_t)y;
       float *rowBase = d + (py % stride) * stride * plane + (py / stride) * pw;
-      for (int32_t x = 0; x < width; x++) {
-        ptrdiff_t px = left + (ptrdiff_t)x;
-        rowBase[(px % stride) * plane + px / stride] = s[(ptrdiff_t)y * width + x];
+      const float *row = s + (ptrdiff_t)y * width;
+      // Column phase by phase: source columns x ≡ rx − left (mod stride) land in phase rx at
+      // consecutive places, with no division per element.
+      for (int32_t rx = 0; rx < stride; rx++) {
+        int32_t x0 = (int32_t)(((rx - left) % stride + stride) % stride);
+        float *out = rowBase + (ptrdiff_t)rx * plane + (left + x0) / stride;
+        for (int32_t x = x0; x < width; x += stride) *out++ = row[x];
       }
     }
   }

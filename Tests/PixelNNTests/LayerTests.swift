@@ -132,3 +132,32 @@ struct BatchNormFoldingTests {
     #expect(norm.runningMean.value.scalars != [0, 0, 0])
   }
 }
+
+@Suite("Sequential's in-cache ReLUs when nothing is recorded")
+struct InferenceReLUTests {
+  @Test("convolution + ReLU, convolution + batch norm + ReLU and residual + ReLU give the separate ops' bits")
+  func sameBits() {
+    var rng = SeededGenerator(seed: 23)
+    let conv = Conv2D(inputChannels: 3, outputChannels: 5, kernelSize: 3, padding: 1, using: &rng)
+    let conv2 = Conv2D(inputChannels: 5, outputChannels: 5, kernelSize: 3, padding: 1, bias: false, using: &rng)
+    let norm = BatchNorm(features: 5)
+    norm.runningMean.value = Tensor.normal([5], standardDeviation: 0.3, using: &rng)
+    norm.runningVar.value = Tensor.uniform([5], using: &rng) + 0.5
+    let residual = Residual(body: Sequential([conv2, norm]), shortcut: Sequential([(name: String, layer: any Layer)]()))
+    let model = Sequential([conv, ReLU(), residual, ReLU()])
+    model.setMode(.inference)
+    let x = Tensor.normal([4, 3, 9, 9], using: &rng)
+    let fused = withoutGradients { model(x) }
+    let separate = withoutGradients { () -> Tensor in
+      let h = conv2D(x, weight: conv.weight.value, bias: conv.bias!.value, padding: (1, 1)).relu()
+      return (conv2(h, foldingInference: norm) + h).relu()
+    }
+    #expect(fused.scalars == separate.scalars)
+    // Recorded, the same values through the two ops' graph, and gradients reach the input.
+    let probe = x.requiringGradient()
+    let recorded = model(probe)
+    #expect(recorded.scalars == fused.scalars)
+    #expect(gradients(of: recorded.sum(), wrt: [probe])[0].scalars.contains { $0 != 0 })
+    #expect(fused.scalars.allSatisfy { $0 >= 0 } && fused.scalars.contains { $0 > 0 })
+  }
+}

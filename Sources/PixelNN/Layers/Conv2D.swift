@@ -39,14 +39,28 @@ public final class Conv2D: Layer {
   /// the running statistics `μ`, `σ²`. The fold is built from differentiable ops, so gradients
   /// reach `W`, `b`, `γ` and `β` (to any order) as through the two layers; values differ from
   /// the unfolded pair by rounding only.
-  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm) -> Tensor {
+  ///
+  /// With `relu`, `relu(norm(self(x)))` (see ``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
+  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm, relu: Bool = false) -> Tensor {
     precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
     let o = weight.value.shape[0]
     let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
     let folded = weight.value * scale.reshaped(to: [o, 1, 1, 1])
     let centered = bias.map { $0.value - norm.runningMean.value } ?? -norm.runningMean.value
-    return conv2D(x, weight: folded, bias: centered * scale + norm.bias.value, stride: stride,
-                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups)
+    let shift = centered * scale + norm.bias.value
+    guard relu else {
+      return conv2D(x, weight: folded, bias: shift, stride: stride, padding: (padding, padding),
+                    dilation: (dilation, dilation), groups: groups)
+    }
+    return conv2DReLU(x, weight: folded, bias: shift, stride: stride, padding: (padding, padding),
+                      dilation: (dilation, dilation), groups: groups)
+  }
+
+  /// `relu(self(x))`, clamped in cache when nothing is recorded
+  /// (``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
+  public func callAsFunction(_ x: Tensor, thenReLU: Void) -> Tensor {
+    conv2DReLU(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
+               dilation: (dilation, dilation), groups: groups)
   }
 
   /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache

@@ -20,4 +20,9 @@ public final class Residual: Layer {
   public func callAsFunction(_ x: Tensor) -> Tensor {
     body(x) + (shortcut.layers.isEmpty ? x : shortcut(x))
   }
+
+  /// `relu(self(x))`: the sum and the ReLU in one pass when nothing is recorded.
+  public func callAsFunction(_ x: Tensor, thenReLU: Void) -> Tensor {
+    body(x).addingReLU(shortcut.layers.isEmpty ? x : shortcut(x))
+  }
 }

@@ -30,11 +30,19 @@ public final class Sequential: Layer {
         // NOTE: batch norm with running statistics is a per-channel affine map, so it folds into
         // the convolution's weights and bias: one pass over the activation instead of two, and
         // none in the backward pass (PyTorch's ONNX export and `torch.fx` fusion do the same).
-        h = conv(h, foldingInference: norm)
+        // A ReLU after it is applied in cache when nothing is recorded.
+        let relu = afterNext is ReLU
+        h = conv(h, foldingInference: norm, relu: relu)
+        i += relu ? 3 : 2
+      } else if let residual = layers[i].layer as? Residual, next is ReLU {
+        h = residual(h, thenReLU: ())
         i += 2
       } else if let conv = layers[i].layer as? Conv2D, conv.groups == 1, next is ReLU, let pool = afterNext as? MaxPool2D {
         h = conv(h, thenMaxPool: pool).relu()
         i += 3
+      } else if let conv = layers[i].layer as? Conv2D, next is ReLU {
+        h = conv(h, thenReLU: ())
+        i += 2
       } else if layers[i].layer is ReLU, let pool = next as? MaxPool2D {
         h = pool(h).relu()
         i += 2

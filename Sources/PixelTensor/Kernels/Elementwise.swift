@@ -96,6 +96,22 @@ enum Elementwise {
     }
   }
 
+  /// ReLU with no mask (nothing will differentiate it): `y[i] = x[i] > 0 ? x[i] : 0`, and with
+  /// `b` the sum's ReLU, `y[i] = relu(x[i] + b[i])`, in one pass. `dst` may be `src`.
+  static func relu(_ src: UnsafePointer<Float>, adding b: UnsafePointer<Float>? = nil, _ dst: UnsafeMutablePointer<Float>,
+                   count: Int, parallel: Bool = true) {
+    let s = UnsafeSharedConst(src), d = UnsafeShared(dst), pb = b.map { UnsafeSharedConst($0) }
+    @Sendable func clamp(_ r: Range<Int>) {
+      let x = s.pointer, y = d.pointer
+      if let z = pb?.pointer {
+        for i in r { let v = x[i] + z[i]; y[i] = Float(bitPattern: v.bitPattern & (v > 0 ? ~0 : 0)) }
+      } else {
+        for i in r { y[i] = Float(bitPattern: x[i].bitPattern & (x[i] > 0 ? ~0 : 0)) }
+      }
+    }
+    if parallel { parallelRanges(count, grain: KernelConfig.memoryBoundGrain, clamp) } else { clamp(0..<count) }
+  }
+
   /// `mask[i] = a[i] op b[i]` for equal shapes.
   static func compare(_ op: ComparisonOp, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                       _ dst: UnsafeMutablePointer<UInt8>, count: Int) {

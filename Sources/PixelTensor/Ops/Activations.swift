@@ -1,13 +1,31 @@
 extension Tensor {
   /// Rectified linear unit, `max(x, 0)`; the subgradient at 0 is 0.
   ///
-  /// Recorded as `select(x > 0)`; the mask and the output come from one pass over `x`.
+  /// Recorded as `select(x > 0)`; the mask and the output come from one pass over `x`. When
+  /// nothing is recorded (inference), no mask is written.
   public func relu() -> Tensor {
+    guard isRecording else {
+      let out = TensorStorage(uninitializedCount: elementCount)
+      Elementwise.relu(storage.base, out.base, count: elementCount)
+      return Tensor(shape: shape, storage: out)
+    }
     let mask = ByteStorage(count: elementCount)
     let out = TensorStorage(uninitializedCount: elementCount)
     Elementwise.relu(storage.base, mask: mask.base, out.base, count: elementCount)
     return .recorded(.select(Mask(shape: shape, storage: mask)), [self], shape: shape, storage: out)
   }
+
+  /// `relu(self + other)` for equal shapes (a residual block's output): when nothing is
+  /// recorded, one pass instead of two; otherwise exactly the two ops' graph.
+  public func addingReLU(_ other: Tensor) -> Tensor {
+    guard !isRecording && !other.isRecording && shape == other.shape else { return (self + other).relu() }
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Elementwise.relu(storage.base, adding: other.storage.base, out.base, count: elementCount)
+    return Tensor(shape: shape, storage: out)
+  }
+
+  /// Whether an op on this tensor would be recorded for differentiation.
+  var isRecording: Bool { node != nil && GradMode.isEnabled }
 
   /// Leaky ReLU: `x` for `x > 0`, `slope · x` otherwise.
   public func leakyReLU(slope: Float = 0.01) -> Tensor {
