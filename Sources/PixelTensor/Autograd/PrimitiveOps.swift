@@ -282,6 +282,26 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeo
   return .recorded(.convolution(g, bias: bias != nil), inputs, shape: outShape, storage: out)
 }
 
+/// `(x − μ)·r·γ + β` with the batch's statistics `μ`, `r = 1/√(σ² + ε)` (per channel, over every
+/// axis but 1), as one `batchNormTraining` node; also returns `μ` and the biased `σ²` as constants.
+/// The forward bits are those of ``batchNorm(_:mean:variance:weight:bias:epsilon:)`` on
+/// ``batchStatistics(_:)``.
+func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsilon: Float)
+  -> (output: Tensor, mean: Tensor, variance: Tensor) {
+  let c = x.shape[1]
+  let (mean, variance, inverse, scale, shift) = withoutGradients { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
+    let (m, v) = batchStatistics(x.detached())
+    let r = (v + epsilon).squareRoot().reciprocal()
+    let s = r * gamma.detached()
+    return (m, v, r, s, beta.detached() - m * s)
+  }
+  let out = TensorStorage(uninitializedCount: x.elementCount)
+  Channelwise.affine(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: x.shape[0],
+                     channels: c, plane: x.elementCount / Swift.max(x.shape[0] * c, 1))
+  let statistics = BatchStatistics(mean: mean, inverseDeviation: inverse, epsilon: epsilon)
+  return (.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out), mean, variance)
+}
+
 /// `maxPool(conv(x, W) + b)`: each chunk of samples is pooled right after its convolution output
 /// is written, while it is in cache, instead of in a second pass that reads the whole output
 /// back from memory. The graph is the one the two calls record (the convolution node, then the

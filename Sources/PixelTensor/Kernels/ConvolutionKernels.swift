@@ -1,4 +1,3 @@
-import CKernels
 /// Convolution kernels. The forward pass and the input gradient run as ``DirectConvolution``
 /// (position-independent bits), and so does the weight gradient on AVX-512 CPUs. The im2col +
 /// GEMM paths below serve the weight gradient on AVX2 CPUs, where OpenBLAS's long inner products
@@ -116,9 +115,7 @@ enum ConvolutionKernels {
   /// partial sums are added in worker order, so results are reproducible on a machine.
   static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, gy: UnsafePointer<Float>, outChannels o: Int,
                              dw: UnsafeMutablePointer<Float>) {
-    // The direct weight gradient where the CPU has AVX-512 (2–3× im2col + OpenBLAS there); on
-    // AVX2 a direct version measured 15% slower than this route, so AVX2 machines keep it.
-    if DirectConvolution.handles(g) && pr_kernel_resolved_path(DirectConvolution.path) == 3 {
+    if DirectConvolution.handlesWeightGradient(g) {
       DirectConvolution.weightGradient(g, x: x, gy: gy, outChannels: o, dw: dw)
       return
     }

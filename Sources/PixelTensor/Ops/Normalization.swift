@@ -39,18 +39,7 @@ public func batchNormTraining(_ x: Tensor, weight: Tensor?, bias: Tensor?, runni
   -> (output: Tensor, runningMean: Tensor, runningVariance: Tensor) {
   precondition(x.rank >= 2, "batchNorm needs [N, C, …], got \(x.shape)")
   let c = x.shape[1]
-  let gamma = weight ?? .ones([c]), beta = bias ?? .zeros([c])
-  let (mean, variance, inverse, scale, shift) = withoutGradients { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
-    let (m, v) = batchStatistics(x.detached())
-    let r = (v + epsilon).squareRoot().reciprocal()
-    let s = r * gamma.detached()
-    return (m, v, r, s, beta.detached() - m * s)
-  }
-  let out = TensorStorage(uninitializedCount: x.elementCount)
-  Channelwise.affine(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: x.shape[0],
-                     channels: c, plane: x.elementCount / Swift.max(x.shape[0] * c, 1))
-  let statistics = BatchStatistics(mean: mean, inverseDeviation: inverse, epsilon: epsilon)
-  let y = Tensor.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out)
+  let (y, mean, variance) = batchNormalized(x, weight: weight ?? .ones([c]), bias: bias ?? .zeros([c]), epsilon: epsilon)
   let count = Float(x.elementCount / c)
   let (newMean, newVariance) = withoutGradients {
     let unbiased = variance * (count / Swift.max(count - 1, 1))
