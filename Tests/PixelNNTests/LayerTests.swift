@@ -86,11 +86,6 @@ struct CommutationTests {
 
 @Suite("Sequential's inference batch-norm folding")
 struct BatchNormFoldingTests {
-  static func close(_ a: Tensor, _ b: Tensor, _ tolerance: Float) -> Bool {
-    let scale = b.scalars.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
-    return a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Swift.abs($0 - $1) <= tolerance * Swift.max(scale, 1e-20) }
-  }
-
   @Test("a convolution and an inference batch norm fold into one convolution: values, first and second derivatives match the pair",
         arguments: [(bias: true, groups: 1, stride: 1), (bias: false, groups: 1, stride: 2), (bias: true, groups: 2, stride: 1)])
   func folds(_ c: (bias: Bool, groups: Int, stride: Int)) {
@@ -107,17 +102,17 @@ struct BatchNormFoldingTests {
     let x = Tensor.normal([3, 4, 7, 7], using: &rng).requiringGradient()
     let y = folded(x)
     let reference = norm(conv(x)).relu()
-    #expect(Self.close(y, reference, 1e-5))
+    #expect(relativeError(y, reference) <= 1e-5)
     let v = Tensor.normal(y.shape, using: &rng)
     let wrt = [x, conv.weight.value, norm.weight.value, norm.bias.value]
     let g1 = gradients(of: (y * y * v).sum(), wrt: wrt, createGraph: true)
     let g2 = gradients(of: (reference * reference * v).sum(), wrt: wrt, createGraph: true)
-    for (a, b) in zip(g1, g2) { #expect(Self.close(a, b, 1e-5)) }
+    for (a, b) in zip(g1, g2) { #expect(relativeError(a, b) <= 1e-5) }
     // Second order: the derivative of ‖∂/∂x‖² (double backprop's penalty) in the parameters.
     let second = [conv.weight.value, norm.weight.value]
     let h1 = gradients(of: (g1[0] * g1[0]).sum(), wrt: second)
     let h2 = gradients(of: (g2[0] * g2[0]).sum(), wrt: second)
-    for (a, b) in zip(h1, h2) { #expect(Self.close(a, b, 1e-4)) }
+    for (a, b) in zip(h1, h2) { #expect(relativeError(a, b) <= 1e-4) }
   }
 
   @Test("a batch norm in training mode is not folded: batch statistics and running updates as before")
