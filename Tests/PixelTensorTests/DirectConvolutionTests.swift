@@ -148,7 +148,7 @@ struct DirectConvolutionTests {
 
   @Test("the direct weight gradient matches double-precision loops; the AVX-512, AVX2 and portable paths agree bit for bit",
         arguments: cases.filter { DirectConvolution.handles($0.g) } + [
-          // More samples than one chunk, so chunk sums are added too.
+          // More samples than one chunk, so the lane chains continue across chunks.
           Case(g: ConvGeometry(input: [DirectConvolution.weightGradientChunk + 3, 2, 6, 9], kernel: (3, 3), padding: (1, 1)),
                outChannels: 5),
         ])

@@ -46,9 +46,9 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
 ///   partials[o, t, l] += Σ_n Σ_(y, x) in lane l gy[n, o, y, x] · in_n[tapOffsets[t] + y·inputRowPitch + x]
 /// where rows wider than 8 are cut into 16-lane vectors (lane l holds x ≡ l mod 16) and narrower
 /// rows go two to a vector (row 2i in lanes 0–7, row 2i + 1 in lanes 8–15). Each lane is one chain
-/// of fused multiply-adds in (sample, row, vector) order, started from zero for the chunk and then
-/// added to the partial, on every path; so the bits depend on neither the instruction set nor the
-/// thread count, only on the chunking the caller fixes.
+/// of fused multiply-adds in (sample, row, vector) order that continues from the partial's value,
+/// on every path; so calling it on consecutive chunks of samples gives the bits of one call on all
+/// of them, whatever the chunking, the thread count or the instruction set.
 typedef struct {
   /// Prepared inputs (pr_prepare_planes) of `samples` samples, `inputImage` floats apart.
   const float *inputs;

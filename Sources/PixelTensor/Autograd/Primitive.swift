@@ -9,8 +9,9 @@
 /// permute/inverse permute, pad/slice, concatenate/slice, im2col/col2im, gather/scatterAdd,
 /// select/select, affine/affine, channelAffine/channelDot (each is linear in every operand but
 /// one, and its VJPs are the other), batchNormTraining (its VJP is written with channelAffine,
-/// channelDot and sums, and recomputes the statistics from x when it is itself recorded), and the convolution triangle: convolution, its input gradient
-/// and its weight gradient are each other's VJPs (the three are bilinear, and every VJP of one
+/// channelDot and sums, and recomputes the statistics from x when it is itself recorded), and
+/// the convolution triangle: convolution, its input gradient and its weight gradient are each
+/// other's VJPs (the three are bilinear, and every VJP of one
 /// is one of the other two).
 @usableFromInline
 enum Primitive: Sendable {

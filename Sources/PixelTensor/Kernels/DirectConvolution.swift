@@ -129,16 +129,16 @@ enum DirectConvolution {
     handles(g) && pr_kernel_resolved_path(path) == 3
   }
 
-  /// Samples per weight-gradient chunk: fixed, so the sums do not depend on the thread count.
+  /// Samples whose prepared planes the weight gradient holds at once (the sums do not depend on it).
   static let weightGradientChunk = 16
 
   /// `dW[o, t] = Σ_n Σ_(y, x) gy[n, o, y, x]·x_n[tap t at (y, x)]`, `[O, C·kh·kw]`: the adjoint of
   /// ``forward`` in `W`, read from the same prepared planes as the forward pass (no im2col).
   ///
-  /// Each (channel, tap) pair sums in 16 lanes, one FMA chain per lane in sample order within
-  /// chunks of ``weightGradientChunk`` samples; the chunks' lane sums are added in order and the
-  /// lanes at the end. The work of a chunk is split over the workers by tiles of channels × taps,
-  /// each with its own sums, so the result is the same for every thread count and every path.
+  /// Each (channel, tap) pair sums in 16 lanes, one FMA chain per lane over the samples in order
+  /// (prepared ``weightGradientChunk`` at a time), and the lanes are added at the end. The work is
+  /// split over the workers by tiles of channels × taps, each with its own sums, so the result is
+  /// the same for every thread count and every path.
   static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, gy: UnsafePointer<Float>, outChannels o: Int,
                              dw: UnsafeMutablePointer<Float>, kernelPath: PRKernelPath = path) {
     let (placement, offsets) = forwardTaps(g)
