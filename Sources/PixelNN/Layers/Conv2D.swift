@@ -38,29 +38,20 @@ public final class Conv2D: Layer {
   /// `W′[o] = W[o]·s[o]` and `b′[o] = (b[o] − μ[o])·s[o] + β[o]`, where `s = γ / √(σ² + ε)` from
   /// the running statistics `μ`, `σ²`. The fold is built from differentiable ops, so gradients
   /// reach `W`, `b`, `γ` and `β` (to any order) as through the two layers; values differ from
-  /// the unfolded pair by rounding only.
+  /// the unfolded pair by rounding only. Without `norm`, the convolution itself.
   ///
-  /// With `relu`, `relu(norm(self(x)))` (see ``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
-  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm, relu: Bool = false) -> Tensor {
-    precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
-    let o = weight.value.shape[0]
-    let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
-    let folded = weight.value * scale.reshaped(to: [o, 1, 1, 1])
-    let centered = bias.map { $0.value - norm.runningMean.value } ?? -norm.runningMean.value
-    let shift = centered * scale + norm.bias.value
-    guard relu else {
-      return conv2D(x, weight: folded, bias: shift, stride: stride, padding: (padding, padding),
-                    dilation: (dilation, dilation), groups: groups)
-    }
-    return conv2DReLU(x, weight: folded, bias: shift, stride: stride, padding: (padding, padding),
-                      dilation: (dilation, dilation), groups: groups)
-  }
-
-  /// `relu(self(x))`, clamped in cache when nothing is recorded
+  /// With `relu`, the ReLU of that, applied in cache when nothing is recorded
   /// (``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
-  public func callAsFunction(_ x: Tensor, thenReLU: Void) -> Tensor {
-    conv2DReLU(x, weight: weight.value, bias: bias?.value, stride: stride, padding: (padding, padding),
-               dilation: (dilation, dilation), groups: groups)
+  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm? = nil, relu: Bool = false) -> Tensor {
+    var w = weight.value, b = bias?.value
+    if let norm {
+      precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
+      let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
+      w = w * scale.reshaped(to: [w.shape[0], 1, 1, 1])
+      b = (b.map { $0 - norm.runningMean.value } ?? -norm.runningMean.value) * scale + norm.bias.value
+    }
+    let op = relu ? conv2DReLU : conv2D
+    return op(x, w, b, stride, (padding, padding), (dilation, dilation), groups)
   }
 
   /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache

@@ -17,12 +17,11 @@ public final class Residual: Layer {
 
   public var members: [ModuleMember] { body.members + shortcut.members }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
-    body(x) + (shortcut.layers.isEmpty ? x : shortcut(x))
-  }
+  public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
 
-  /// `relu(self(x))`: the sum and the ReLU in one pass when nothing is recorded.
-  public func callAsFunction(_ x: Tensor, thenReLU: Void) -> Tensor {
-    body(x).addingReLU(shortcut.layers.isEmpty ? x : shortcut(x))
+  /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass when nothing is recorded.
+  public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
+    let skip = shortcut.layers.isEmpty ? x : shortcut(x)
+    return relu ? body(x).addingReLU(skip) : body(x) + skip
   }
 }

@@ -35,13 +35,13 @@ public final class Sequential: Layer {
         h = conv(h, foldingInference: norm, relu: relu)
         i += relu ? 3 : 2
       } else if let residual = layers[i].layer as? Residual, next is ReLU {
-        h = residual(h, thenReLU: ())
+        h = residual(h, relu: true)
         i += 2
       } else if let conv = layers[i].layer as? Conv2D, conv.groups == 1, next is ReLU, let pool = afterNext as? MaxPool2D {
         h = conv(h, thenMaxPool: pool).relu()
         i += 3
       } else if let conv = layers[i].layer as? Conv2D, next is ReLU {
-        h = conv(h, thenReLU: ())
+        h = conv(h, relu: true)
         i += 2
       } else if layers[i].layer is ReLU, let pool = next as? MaxPool2D {
         h = pool(h).relu()

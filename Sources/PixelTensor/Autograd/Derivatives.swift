@@ -110,11 +110,11 @@ extension GraphNode {
       // map of g plus one of x.
       let x = input(0), gamma = input(1)
       let c = inputShapes[0][1], perChannel = Float(inputShapes[0].elementCount / Swift.max(c, 1))
-      // μ and r are functions of x. A recorded backward pass (double backprop) recomputes them
-      // from x so that higher derivatives see that dependence; a first-order one reuses the
-      // forward pass's values, which are the same bits.
+      // μ and r are functions of x. When this backward pass is recorded through x (double
+      // backprop), they are recomputed from x so that higher derivatives see that dependence;
+      // otherwise the forward pass's values, which are the same bits, are reused.
       let (mean, inverse): (Tensor, Tensor)
-      if GradMode.isEnabled {
+      if x.isRecording {
         let (m, v) = batchStatistics(x)
         (mean, inverse) = (m, (v + statistics.epsilon).squareRoot().reciprocal())
       } else {

@@ -80,10 +80,11 @@ enum Primitive: Sendable {
 
 /// The statistics a training-mode batch norm computed in its forward pass: constants (no graph),
 /// reused by a first-order VJP, which would otherwise recompute the same bits.
-public struct BatchStatistics: Sendable {
+@usableFromInline
+struct BatchStatistics: Sendable {
   /// Per-channel batch mean `μ` and `r = 1/√(σ² + ε)`, `[C]`.
-  public let mean: Tensor, inverseDeviation: Tensor
-  public let epsilon: Float
+  let mean: Tensor, inverseDeviation: Tensor
+  let epsilon: Float
 }
 
 /// Zero padding on one axis: elements added before and after.

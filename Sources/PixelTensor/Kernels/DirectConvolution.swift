@@ -49,6 +49,13 @@ enum DirectConvolution {
     var phaseHeight: Int { (paddedHeight + stride - 1) / stride }
     var phaseWidth: Int { (paddedWidth + stride - 1) / stride }
 
+    /// Writes one sample's planes (`channels × height × width` at `source`) into `buffer` of
+    /// `count` floats: zero padding, phase split, zeros in the slack past the planes.
+    func prepare(_ source: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
+      pr_prepare_planes(source, Int32(channels), Int32(height), Int32(width), Int32(top), Int32(left),
+                        Int32(paddedHeight), Int32(paddedWidth), Int32(stride), buffer, count)
+    }
+
     /// The buffer offset of `(channel, row, column)` of the padded image.
     func offset(channel: Int, row: Int, column: Int) -> Int {
       let plane = phaseHeight * phaseWidth
@@ -157,11 +164,7 @@ enum DirectConvolution {
       for start in stride(from: 0, to: g.batch, by: chunk) {
         let samples = Swift.min(chunk, g.batch - start)
         parallelChunks(samples, chunks: Swift.min(workers, samples)) { _, range in
-          for i in range {
-            pr_prepare_planes(src.pointer + (start + i) * sourceImage, Int32(p.channels), Int32(p.height), Int32(p.width),
-                              Int32(p.top), Int32(p.left), Int32(p.paddedHeight), Int32(p.paddedWidth),
-                              Int32(p.stride), planes.pointer + i * count, count)
-          }
+          for i in range { p.prepare(src.pointer + (start + i) * sourceImage, into: planes.pointer + i * count, count: count) }
         }
         parallelChunks(tiles, chunks: Swift.min(workers, tiles)) { _, range in
           var plan = PRWeightGradient(
@@ -249,9 +252,7 @@ enum DirectConvolution {
     let bySample = batch >= workers || perSampleWork < KernelConfig.computeBoundGrain * 64
 
     @Sendable func prepare(_ buffer: UnsafeMutablePointer<Float>, sample n: Int) {
-      pr_prepare_planes(src.pointer + n * sourceImage, Int32(p.channels), Int32(p.height), Int32(p.width),
-                        Int32(p.top), Int32(p.left), Int32(p.paddedHeight), Int32(p.paddedWidth),
-                        Int32(p.stride), buffer, plan.bufferCount)
+      p.prepare(src.pointer + n * sourceImage, into: buffer, count: plan.bufferCount)
     }
     @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, blocks range: Range<Int>) {
       for pass in plan.passes where pass.outHeight > 0 && pass.outWidth > 0 {
