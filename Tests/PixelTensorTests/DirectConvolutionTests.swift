@@ -148,9 +148,14 @@ struct DirectConvolutionTests {
 
   @Test("the direct weight gradient matches double-precision loops; the AVX-512, AVX2 and portable paths agree bit for bit",
         arguments: cases.filter { DirectConvolution.handles($0.g) } + [
-          // More samples than one chunk, so the lane chains continue across chunks.
+          // More samples than one chunk, so the lane chains continue across chunks (also strided).
           Case(g: ConvGeometry(input: [DirectConvolution.weightGradientChunk + 3, 2, 6, 9], kernel: (3, 3), padding: (1, 1)),
                outChannels: 5),
+          Case(g: ConvGeometry(input: [DirectConvolution.weightGradientChunk + 3, 2, 6, 9], kernel: (3, 3), stride: (2, 2),
+                               padding: (1, 1)), outChannels: 5),
+          // Full row pairs of 8 with an odd last row, and rows of 8 outputs from unpadded 10-wide rows.
+          Case(g: ConvGeometry(input: [2, 3, 5, 8], kernel: (3, 3), padding: (1, 1)), outChannels: 6),
+          Case(g: ConvGeometry(input: [2, 3, 10, 10], kernel: (3, 3)), outChannels: 5),
         ])
   func weightGradient(_ c: Case) {
     var rng = SeededGenerator(seed: 13)

@@ -43,6 +43,7 @@ enum GradientTable {
     },
     .init("broadcast", shapes: [[3, 1]]) { $0[0].broadcast(to: [2, 3, 4]) * $0[0].broadcast(to: [2, 3, 4]) },
     .init("sumToShape", shapes: [[2, 3, 4]]) { $0[0].sum(toShape: [3, 1]).squared() },
+    .init("sumToShape per channel", shapes: [[2, 3, 3, 3]]) { $0[0].sum(toShape: [1, 3, 1, 1]).squared() },
     .init("reshape", shapes: [[2, 6]]) { $0[0].reshaped(to: [3, 4]) * $0[0].reshaped(to: [3, 4]) },
     .init("permute", shapes: [[2, 3, 4]]) { $0[0].permuted([2, 0, 1]).squared() },
     .init("pad", shapes: [[2, 3]]) { $0[0].padded([Padding(1, 0), Padding(2, 1)]).squared() },
@@ -56,6 +57,12 @@ enum GradientTable {
     },
     .init("channelAffine", shapes: [[2, 3, 2, 2], [3], [3]]) { $0[0].channelAffine(scale: $0[1], shift: $0[2]).squared() },
     .init("channelAffine [N, C]", shapes: [[4, 3], [3], [3]]) { $0[0].channelAffine(scale: $0[1], shift: $0[2]) * $0[0] },
+    .init("channelAffinePair", shapes: [[2, 3, 2, 2], [3], [2, 3, 2, 2], [3], [3]]) {
+      $0[0].channelAffine(scale: $0[1], adding: $0[2], scaledBy: $0[3], shift: $0[4]).squared()
+    },
+    .init("channelAffinePair, one tensor twice", shapes: [[2, 2, 3, 3], [2], [2], [2]]) {
+      $0[0].channelAffine(scale: $0[1], adding: $0[0], scaledBy: $0[2], shift: $0[3]) * $0[0]
+    },
     .init("channelDot", shapes: [[2, 3, 2, 2], [2, 3, 2, 2]]) { $0[0].channelDot($0[1]).squared() },
     .init("channelDot with itself", shapes: [[3, 2, 5]]) { $0[0].channelDot($0[0]) * $0[0].channelDot($0[0]) },
     .init("gather", shapes: [[3, 4]]) { $0[0].gathering(IndexBuffer([0, 5, 5, 11, 2]), shape: [5]).squared() },
@@ -189,7 +196,7 @@ struct GradientTests {
 @Suite("The fused training batch norm against its composition")
 struct FusedBatchNormTests {
   @Test("values (bit for bit), first and second derivatives equal the composition through batchStatistics",
-        arguments: [[5, 4, 3, 3], [7, 3]])
+        arguments: [[5, 4, 3, 3], [3, 2, 4, 5], [7, 3]])
   func matchesComposition(_ shape: [Int]) {
     var rng = SeededGenerator(seed: 31)
     let c = shape[1]

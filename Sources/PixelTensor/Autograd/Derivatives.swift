@@ -100,6 +100,13 @@ extension GraphNode {
       let channels = inputShapes[1]
       return [only(0) { g.channelAffine(scale: s, shift: .zeros(channels)) }, only(1) { g.channelDot(x) },
               only(2) { g.sum(toShape: Shape([1, channels[0]] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: channels) }]
+    case .channelAffinePair:
+      // y = a·s[c] + b·u[c] + t[c]: da = g·s[c], ds = Σ g·a, db = g·u[c], du = Σ g·b, dt = Σ g.
+      let a = input(0), s = input(1), b = input(2), u = input(3)
+      let channels = inputShapes[1], zero = Tensor.zeros(channels)
+      return [only(0) { g.channelAffine(scale: s, shift: zero) }, only(1) { g.channelDot(a) },
+              only(2) { g.channelAffine(scale: u, shift: zero) }, only(3) { g.channelDot(b) },
+              only(4) { g.sum(toShape: Shape([1, channels[0]] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: channels) }]
     case .channelDot:
       // y[c] = Σ a·b: da = b·g[c], db = a·g[c].
       let a = input(0), b = input(1), zero = Tensor.zeros(outputShape)
@@ -126,7 +133,7 @@ extension GraphNode {
         let onG = gamma * inverse
         let onX = -(onG * inverse * sumGXHat) * (1 / perChannel)
         let shift = -(onG * sumG) * (1 / perChannel) - onX * mean
-        return g.channelAffine(scale: onG, shift: .zeros([c])) + x.channelAffine(scale: onX, shift: shift)
+        return g.channelAffine(scale: onG, adding: x, scaledBy: onX, shift: shift)
       }
       return [dx, only(1) { sumGXHat }, only(2) { sumG }]
     case .gather(let indices):

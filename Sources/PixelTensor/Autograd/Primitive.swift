@@ -49,6 +49,9 @@ enum Primitive: Sendable {
   /// `y[n, c, …] = x[n, c, …]·s[c] + t[c]` for inputs `(x, s, t)`: a per-channel affine map in
   /// one pass (batch norm) with no broadcast copies of `s` and `t`.
   case channelAffine
+  /// `y = a·s[c] + (b·u[c] + t[c])` for inputs `(a, s, b, u, t)`, `a` and `b` `[N, C, …]`: two
+  /// channel affine maps and their sum in one pass (batch norm's input gradient).
+  case channelAffinePair
   /// `y[c] = Σ_{n, …} a[n, c, …]·b[n, c, …]` for inputs `(a, b)`: channelAffine's adjoint in `s`.
   case channelDot
   /// Batch normalization with the batch's own statistics, `y = (x − μ)·r·γ + β` for inputs
@@ -64,7 +67,7 @@ enum Primitive: Sendable {
   var readsInputs: Bool {
     switch self {
     case .multiply, .divide, .log, .log1p, .matmul, .matmulBias, .convolution, .convolutionInputGradient,
-         .convolutionWeightGradient, .channelAffine, .channelDot, .batchNormTraining: return true
+         .convolutionWeightGradient, .channelAffine, .channelAffinePair, .channelDot, .batchNormTraining: return true
     default: return false
     }
   }

@@ -93,10 +93,23 @@ extension Tensor {
     if target == shape { return self }
     precondition(target.isBroadcastable(to: shape), "cannot sum \(shape) to \(target)")
     let out = TensorStorage(count: target.elementCount, repeating: 0)
-    Strided.accumulate(.init(dims: shape.dims, srcStrides: shape.strides,
-                             dstStrides: Strided.broadcastStrides(input: target, output: shape)),
-                       src: storage.base, dst: out.base, dstCount: target.elementCount)
+    if let plane = perChannelPlane(of: target), plane >= 8 {
+      // Per-channel sums of [N, C, H, W] (batch norm, convolution biases) in one channel-parallel
+      // pass; the strided accumulator's general walk was 2.6% of a ResNet training step.
+      Channelwise.sum(storage.base, out.base, batch: shape[0], channels: shape[1], plane: plane)
+    } else {
+      Strided.accumulate(.init(dims: shape.dims, srcStrides: shape.strides,
+                               dstStrides: Strided.broadcastStrides(input: target, output: shape)),
+                         src: storage.base, dst: out.base, dstCount: target.elementCount)
+    }
     return .recorded(.sumToShape(target), [self], shape: target, storage: out)
+  }
+
+  /// The plane size when `target` keeps axis 1 only (`[1, C, 1, …]` of `[N, C, …]`), else nil.
+  private func perChannelPlane(of target: Shape) -> Int? {
+    guard rank >= 3, target.rank == rank, target[0] == 1, target[1] == shape[1],
+          (2..<rank).allSatisfy({ target[$0] == 1 }) else { return nil }
+    return elementCount / Swift.max(shape[0] * shape[1], 1)
   }
 
   /// Zero padding around each axis.
@@ -180,6 +193,21 @@ extension Tensor {
     Channelwise.affine(storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: shape[0], channels: c,
                        plane: elementCount / Swift.max(shape[0] * c, 1))
     return .recorded(.channelAffine, [self, scale, shift], shape: shape, storage: out)
+  }
+
+  /// `y[n, c, …] = self[n, c, …]·scale[c] + (other[n, c, …]·otherScale[c] + shift[c])`: two
+  /// per-channel affine maps summed in one pass (batch norm's input gradient, `g·γr + x·a + b`);
+  /// all five operands are differentiable.
+  public func channelAffine(scale: Tensor, adding other: Tensor, scaledBy otherScale: Tensor, shift: Tensor) -> Tensor {
+    let c = rank >= 2 ? shape[1] : 0
+    precondition(rank >= 2 && other.shape == shape && [scale, otherScale, shift].allSatisfy { $0.shape == [c] },
+                 "channelAffine(scale:adding:scaledBy:shift:) needs two [N, C, …] tensors of one shape and [C] factors, got "
+                 + "\(shape), \(other.shape), \(scale.shape), \(otherScale.shape), \(shift.shape)")
+    let out = TensorStorage(uninitializedCount: elementCount)
+    Channelwise.affinePair(storage.base, scale: scale.storage.base, other.storage.base, scale: otherScale.storage.base,
+                           shift: shift.storage.base, out.base, batch: shape[0], channels: c,
+                           plane: elementCount / Swift.max(shape[0] * c, 1))
+    return .recorded(.channelAffinePair, [self, scale, other, otherScale, shift], shape: shape, storage: out)
   }
 
   /// `y[c] = Σ_{n, …} self[n, c, …]·other[n, c, …]`: per-channel inner products of two `[N, C, …]`

@@ -21,6 +21,13 @@ public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
   let c = x.shape[1]
   let count = Float(x.elementCount / Swift.max(c, 1))
   let mean = x.sum(toShape: Shape([1, c] + [Int](repeating: 1, count: x.rank - 2))).reshaped(to: [c]) * (1 / count)
+  if !x.isRecording {
+    // No graph to record: the same bits from one read-only pass, without writing the centred copy.
+    let squares = TensorStorage(uninitializedCount: c)
+    Channelwise.centeredSquares(x.storage.base, mean: mean.storage.base, squares.base, batch: x.shape[0], channels: c,
+                                plane: x.elementCount / Swift.max(x.shape[0] * c, 1))
+    return (mean, Tensor(shape: [c], storage: squares) * (1 / count))
+  }
   let centered = x.channelAffine(scale: .ones([c]), shift: -mean)
   return (mean, centered.channelDot(centered) * (1 / count))
 }
