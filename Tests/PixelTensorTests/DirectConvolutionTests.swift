@@ -29,8 +29,12 @@ struct DirectConvolutionTests {
     // strided input gradient's phases.
     Case(g: ConvGeometry(input: [1, 3, 5, 37], kernel: (3, 3), padding: (1, 1)), outChannels: 10),
     Case(g: ConvGeometry(input: [1, 2, 6, 70], kernel: (3, 3), stride: (2, 2), padding: (1, 1)), outChannels: 5),
-    // Rows of at most 8 outputs, two per vector, with an odd last row.
+    // Rows of at most 8 outputs, two per vector, with an odd last row; rows of exactly 8 (rows of
+    // eight in the buffer) with an odd last row and with dilated, shifted columns.
     Case(g: ConvGeometry(input: [2, 3, 7, 7], kernel: (3, 3), padding: (1, 1)), outChannels: 12),
+    Case(g: ConvGeometry(input: [2, 3, 5, 8], kernel: (3, 3), padding: (1, 1)), outChannels: 6),
+    Case(g: ConvGeometry(input: [1, 2, 9, 8], kernel: (3, 3), padding: (2, 2), dilation: (2, 2)), outChannels: 5),
+    Case(g: ConvGeometry(input: [2, 2, 6, 10], kernel: (2, 3), padding: (0, 0)), outChannels: 4),
     // Padding past the kernel's reach, a stride past the kernel (phases no tap reaches), and
     // unequal strides (which fall back to im2col).
     Case(g: ConvGeometry(input: [2, 2, 3, 5], kernel: (1, 3), stride: (1, 1), padding: (0, 3)), outChannels: 3),
@@ -153,8 +157,7 @@ struct DirectConvolutionTests {
                outChannels: 5),
           Case(g: ConvGeometry(input: [DirectConvolution.weightGradientChunk + 3, 2, 6, 9], kernel: (3, 3), stride: (2, 2),
                                padding: (1, 1)), outChannels: 5),
-          // Full row pairs of 8 with an odd last row, and rows of 8 outputs from unpadded 10-wide rows.
-          Case(g: ConvGeometry(input: [2, 3, 5, 8], kernel: (3, 3), padding: (1, 1)), outChannels: 6),
+          // Rows of eight from unpadded 10-wide rows.
           Case(g: ConvGeometry(input: [2, 3, 10, 10], kernel: (3, 3)), outChannels: 5),
         ])
   func weightGradient(_ c: Case) {
