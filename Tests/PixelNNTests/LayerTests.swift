@@ -128,8 +128,31 @@ struct BatchNormFoldingTests {
   }
 }
 
-@Suite("Sequential's in-cache ReLUs when nothing is recorded")
+@Suite("Sequential's in-cache ReLUs")
 struct InferenceReLUTests {
+  @Test("recorded, the fused convolution + ReLU and residual sum + ReLU give the separate ops' bits to second order",
+        arguments: [true, false])
+  func recordedMatchesSeparateOps(_ convolutionRecorded: Bool) {
+    var rng = SeededGenerator(seed: 24)
+    let x0 = Tensor.normal([3, 2, 6, 6], using: &rng), w0 = Tensor.normal([4, 2, 3, 3], using: &rng) * 0.5
+    let b0 = Tensor.normal([4], using: &rng)
+    // Without a recorded convolution input, only the residual's sum + ReLU is recorded.
+    let (x, w, b) = convolutionRecorded ? (x0.requiringGradient(), w0.requiringGradient(), b0.requiringGradient()) : (x0, w0, b0)
+    let skip = Tensor.normal([3, 4, 6, 6], using: &rng).requiringGradient()
+    let fused = conv2DReLU(x, weight: w, bias: b, padding: (1, 1)).addingReLU(skip)
+    let separate = (conv2D(x, weight: w, bias: b, padding: (1, 1)).relu() + skip).relu()
+    #expect(fused.scalars == separate.scalars)
+    #expect(fused.scalars.contains { $0 == 0 } && fused.scalars.contains { $0 > 0 })
+    let v = Tensor.normal(fused.shape, using: &rng)
+    let wrt = convolutionRecorded ? [skip, x, w, b] : [skip]
+    let g1 = gradients(of: (fused * fused * v).sum(), wrt: wrt, createGraph: true)
+    let g2 = gradients(of: (separate * separate * v).sum(), wrt: wrt, createGraph: true)
+    for (a, c) in zip(g1, g2) { #expect(a.scalars == c.scalars) }
+    let h1 = gradients(of: (g1[0] * g1[0] * v).sum(), wrt: wrt)
+    let h2 = gradients(of: (g2[0] * g2[0] * v).sum(), wrt: wrt)
+    for (a, c) in zip(h1, h2) { #expect(a.scalars == c.scalars) }
+  }
+
   @Test("convolution + ReLU, convolution + batch norm + ReLU and residual + ReLU give the separate ops' bits")
   func sameBits() {
     var rng = SeededGenerator(seed: 23)

@@ -111,6 +111,9 @@ enum GradientTable {
     .init("maxPool2D k3 s2 p1", shapes: [[1, 2, 6, 6]], domain: .distinct) {
       maxPool2D($0[0], kernel: 3, stride: 2, padding: 1).squared()
     },
+    .init("conv2DReLU, addingReLU", shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3], [2, 3, 5, 5]]) {
+      conv2DReLU($0[0], weight: $0[1], bias: $0[2], padding: (1, 1)).addingReLU($0[3]).squared()
+    },
     .init("conv2DMaxPool", shapes: [[2, 2, 7, 7], [3, 2, 3, 3], [3]]) {
       (conv2DMaxPool($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), poolKernel: (2, 2)) * 0.2).tanh()
     },

@@ -83,17 +83,27 @@ enum Elementwise {
   }
 
   /// ReLU in one pass: `mask[i] = x[i] > 0`, `y[i] = mask[i] ? x[i] : 0`.
-  static func relu(_ src: UnsafePointer<Float>, mask: UnsafeMutablePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>,
-                   count: Int) {
-    let s = UnsafeSharedConst(src), m = UnsafeShared(mask), d = UnsafeShared(dst)
-    parallelRanges(count, grain: KernelConfig.memoryBoundGrain) { r in
+  static func relu(_ src: UnsafePointer<Float>, adding b: UnsafePointer<Float>? = nil, mask: UnsafeMutablePointer<UInt8>,
+                   _ dst: UnsafeMutablePointer<Float>, count: Int, parallel: Bool = true) {
+    let s = UnsafeSharedConst(src), m = UnsafeShared(mask), d = UnsafeShared(dst), pb = b.map { UnsafeSharedConst($0) }
+    @Sendable func clamp(_ r: Range<Int>) {
       let x = s.pointer, k = m.pointer, y = d.pointer
-      for i in r {
-        let positive: UInt8 = x[i] > 0 ? 1 : 0
-        k[i] = positive
-        y[i] = Float(bitPattern: x[i].bitPattern & (0 &- UInt32(positive)))
+      if let z = pb?.pointer {
+        for i in r {
+          let v = x[i] + z[i]
+          let positive: UInt8 = v > 0 ? 1 : 0
+          k[i] = positive
+          y[i] = Float(bitPattern: v.bitPattern & (0 &- UInt32(positive)))
+        }
+      } else {
+        for i in r {
+          let positive: UInt8 = x[i] > 0 ? 1 : 0
+          k[i] = positive
+          y[i] = Float(bitPattern: x[i].bitPattern & (0 &- UInt32(positive)))
+        }
       }
     }
+    if parallel { parallelRanges(count, grain: KernelConfig.memoryBoundGrain, clamp) } else { clamp(0..<count) }
   }
 
   /// ReLU with no mask (nothing will differentiate it): `y[i] = x[i] > 0 ? x[i] : 0`, and with

@@ -15,13 +15,21 @@ extension Tensor {
     return .recorded(.select(Mask(shape: shape, storage: mask)), [self], shape: shape, storage: out)
   }
 
-  /// `relu(self + other)` for equal shapes (a residual block's output): when nothing is
-  /// recorded, one pass instead of two; otherwise exactly the two ops' graph.
+  /// `relu(self + other)` for equal shapes (a residual block's output) in one pass instead of
+  /// two. When recorded, the graph is exactly the two ops' (an add node, then a select node);
+  /// the two nodes share the one buffer, which holds the ReLU's values — neither VJP reads its
+  /// node's output, and the sum does not escape.
   public func addingReLU(_ other: Tensor) -> Tensor {
-    guard !isRecording && !other.isRecording && shape == other.shape else { return (self + other).relu() }
+    guard shape == other.shape else { return (self + other).relu() }
     let out = TensorStorage(uninitializedCount: elementCount)
-    Elementwise.relu(storage.base, adding: other.storage.base, out.base, count: elementCount)
-    return Tensor(shape: shape, storage: out)
+    guard isRecording || other.isRecording else {
+      Elementwise.relu(storage.base, adding: other.storage.base, out.base, count: elementCount)
+      return Tensor(shape: shape, storage: out)
+    }
+    let mask = ByteStorage(count: elementCount)
+    Elementwise.relu(storage.base, adding: other.storage.base, mask: mask.base, out.base, count: elementCount)
+    let sum = Tensor.recorded(.add, [self, other], shape: shape, storage: out)
+    return .recorded(.select(Mask(shape: shape, storage: mask)), [sum], shape: shape, storage: out)
   }
 
   /// Whether an op on this tensor would be recorded for differentiation.

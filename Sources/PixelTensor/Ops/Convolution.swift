@@ -32,13 +32,15 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   return y + bias.reshaped(to: [1, o, 1, 1])
 }
 
-/// `relu(conv2D(x, W, b))`. When nothing is recorded (inference), each chunk of samples is
-/// clamped right after its convolution output is written, while it is in cache, instead of in
-/// a second pass over the whole output; the values are the same. Otherwise it is the two ops.
+/// `relu(conv2D(x, W, b))` with each chunk of samples clamped right after its convolution
+/// output is written, while it is in cache, instead of in a second pass over the whole output;
+/// the values are the same. When recorded, the graph is the two ops' (a convolution node, then a
+/// select node with the ReLU's mask, written in the same pass); the nodes share the clamped
+/// buffer, which is safe because neither VJP reads its node's output and the convolution's
+/// output does not escape.
 public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
-  guard groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1],
-        !(x.isRecording || weight.isRecording || (bias?.isRecording ?? false)) else {
+  guard groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
     return conv2D(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups).relu()
   }
   let o = weight.shape[0]
@@ -46,10 +48,20 @@ public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
   let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                        padding: padding, dilation: dilation)
   let image = o * g.outHeight * g.outWidth
-  return convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-    let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-    Elementwise.relu(start, start, count: samples.count * image, parallel: false)
+  guard x.isRecording || weight.isRecording || (bias?.isRecording ?? false) else {
+    return convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
+      Elementwise.relu(start, start, count: samples.count * image, parallel: false)
+    }
   }
+  let mask = ByteStorage(count: g.batch * image)
+  let bits = UnsafeShared(mask.base)
+  let y = convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+    let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
+    Elementwise.relu(start, mask: bits.pointer + samples.lowerBound * image, start, count: samples.count * image,
+                     parallel: false)
+  }
+  return .recorded(.select(Mask(shape: y.shape, storage: mask)), [y], shape: y.shape, storage: y.storage)
 }
 
 /// Convenience overload with square kernels' scalar stride and padding.
