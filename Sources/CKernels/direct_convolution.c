@@ -394,9 +394,19 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
 
 void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
-                       float *dst, ptrdiff_t dstCount) {
+                       float *dst, ptrdiff_t dstCount, int32_t zerosInPlace) {
   const ptrdiff_t ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride;
   const ptrdiff_t plane = ph * pw, perChannel = plane * stride * stride;
+  if (zerosInPlace && stride == 1) {
+    // The padding of a reused buffer is still zero: only the rows move (the many small zero
+    // writes around them cost as much as the copy).
+    for (int32_t c = 0; c < channels; c++) {
+      const float *s = src + (ptrdiff_t)c * height * width;
+      float *d = dst + c * perChannel + (ptrdiff_t)top * pw + left;
+      for (int32_t y = 0; y < height; y++) memcpy(d + (ptrdiff_t)y * pw, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
+    }
+    return;
+  }
   if (stride == 1) {
     // One write per float: only the padding is zeroed around each copied row (this runs once per
     // sample and convolution, and zeroing everything first wrote the interior twice).
@@ -416,7 +426,7 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
     memset(dst + channels * perChannel, 0, (size_t)(dstCount - channels * perChannel) * sizeof(float));
     return;
   }
-  memset(dst, 0, (size_t)dstCount * sizeof(float));
+  if (!zerosInPlace) memset(dst, 0, (size_t)dstCount * sizeof(float));
   for (int32_t c = 0; c < channels; c++) {
     const float *s = src + (ptrdiff_t)c * height * width;
     float *d = dst + c * perChannel;

@@ -79,10 +79,12 @@ void pr_weight_gradient_finish(const float *partials, ptrdiff_t count, float *dw
 ///   paddedHeight × paddedWidth per channel;
 ///   dst[c, ry, rx, i, j] = padded[c, i·stride + ry, j·stride + rx], each phase plane
 ///   ceil(paddedHeight / stride) × ceil(paddedWidth / stride).
-/// `dstCount` floats are written in all (zeros past the planes, the slack the kernel reads).
+/// `dstCount` floats are written in all (zeros past the planes, the slack the kernel reads) —
+/// or, with `zerosInPlace`, only the source values: for a buffer that already holds this layout
+/// (a previous sample's), whose zeros are where they must be.
 void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
-                       float *dst, ptrdiff_t dstCount);
+                       float *dst, ptrdiff_t dstCount, int32_t zerosInPlace);
 
 /// C[m, n] = bias[n] + Σ_k A[m, k] · B[k, n] for rows `firstRow ..< firstRow + rowCount`, the sum
 /// one fused multiply-add per k in increasing k, starting from the bias (or +0): a row's result

@@ -50,10 +50,12 @@ enum DirectConvolution {
     var phaseWidth: Int { (paddedWidth + stride - 1) / stride }
 
     /// Writes one sample's planes (`channels × height × width` at `source`) into `buffer` of
-    /// `count` floats: zero padding, phase split, zeros in the slack past the planes.
-    func prepare(_ source: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
+    /// `count` floats: zero padding, phase split, zeros in the slack past the planes. With
+    /// `reused`, `buffer` holds a previous sample's planes of this placement, and only the
+    /// source values are written (the zeros are already there).
+    func prepare(_ source: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int, reused: Bool) {
       pr_prepare_planes(source, Int32(channels), Int32(height), Int32(width), Int32(top), Int32(left),
-                        Int32(paddedHeight), Int32(paddedWidth), Int32(stride), buffer, count)
+                        Int32(paddedHeight), Int32(paddedWidth), Int32(stride), buffer, count, reused ? 1 : 0)
     }
 
     /// The buffer offset of `(channel, row, column)` of the padded image.
@@ -164,7 +166,10 @@ enum DirectConvolution {
       for start in stride(from: 0, to: g.batch, by: chunk) {
         let samples = Swift.min(chunk, g.batch - start)
         parallelChunks(samples, chunks: Swift.min(workers, samples)) { _, range in
-          for i in range { p.prepare(src.pointer + (start + i) * sourceImage, into: planes.pointer + i * count, count: count) }
+          for i in range {
+            p.prepare(src.pointer + (start + i) * sourceImage, into: planes.pointer + i * count, count: count,
+                      reused: start > 0)
+          }
         }
         parallelChunks(tiles, chunks: Swift.min(workers, tiles)) { _, range in
           var plan = PRWeightGradient(
@@ -251,8 +256,8 @@ enum DirectConvolution {
     let perSampleWork = plan.passes.reduce(0) { $0 + blocks * $1.offsets.count * $1.outHeight * $1.outWidth }
     let bySample = batch >= workers || perSampleWork < KernelConfig.computeBoundGrain * 64
 
-    @Sendable func prepare(_ buffer: UnsafeMutablePointer<Float>, sample n: Int) {
-      p.prepare(src.pointer + n * sourceImage, into: buffer, count: plan.bufferCount)
+    @Sendable func prepare(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, reused: Bool) {
+      p.prepare(src.pointer + n * sourceImage, into: buffer, count: plan.bufferCount, reused: reused)
     }
     @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, blocks range: Range<Int>) {
       for pass in plan.passes where pass.outHeight > 0 && pass.outWidth > 0 {
@@ -272,7 +277,7 @@ enum DirectConvolution {
       parallelChunks(batch, chunks: Swift.min(workers, batch)) { _, samples in
         let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
         for n in samples {
-          prepare(buffer.base, sample: n)
+          prepare(buffer.base, sample: n, reused: n > samples.lowerBound)
           compute(buffer.base, sample: n, blocks: 0..<blocks)
           epilogue?(n..<(n + 1))
         }
@@ -282,7 +287,7 @@ enum DirectConvolution {
     let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
     let shared = UnsafeShared(buffer.base)
     for n in 0..<batch {
-      prepare(buffer.base, sample: n)
+      prepare(buffer.base, sample: n, reused: n > 0)
       parallelChunks(blocks, chunks: Swift.min(workers, blocks)) { _, range in
         compute(shared.pointer, sample: n, blocks: range)
       }
