@@ -16,7 +16,8 @@ public func batchNorm(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tenso
 }
 
 /// Per-channel batch mean and biased variance over every axis but 1, the variance from the
-/// centred values (one pass to centre, one per-channel inner product).
+/// centred values: `σ² = Σ(x − μ)²/n` after a pass for `μ` (the centred copy is written only
+/// when the computation is recorded).
 public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
   let c = x.shape[1]
   let count = Float(x.elementCount / Swift.max(c, 1))
