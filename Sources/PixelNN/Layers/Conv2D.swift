@@ -40,7 +40,7 @@ public final class Conv2D: Layer {
   /// reach `W`, `b`, `γ` and `β` (to any order) as through the two layers; values differ from
   /// the unfolded pair by rounding only. Without `norm`, the convolution itself.
   ///
-  /// With `relu`, the ReLU of that, applied in cache when nothing is recorded
+  /// With `relu`, the ReLU of that, applied in cache
   /// (``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
   public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm? = nil, relu: Bool = false) -> Tensor {
     var w = weight.value, b = bias?.value

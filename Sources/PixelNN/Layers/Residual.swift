@@ -19,7 +19,7 @@ public final class Residual: Layer {
 
   public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
 
-  /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass when nothing is recorded.
+  /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass (``Tensor/addingReLU(_:)``).
   public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     let skip = shortcut.layers.isEmpty ? x : shortcut(x)
     return relu ? body(x).addingReLU(skip) : body(x) + skip

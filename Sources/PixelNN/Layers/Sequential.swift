@@ -30,7 +30,7 @@ public final class Sequential: Layer {
         // NOTE: batch norm with running statistics is a per-channel affine map, so it folds into
         // the convolution's weights and bias: one pass over the activation instead of two, and
         // none in the backward pass (PyTorch's ONNX export and `torch.fx` fusion do the same).
-        // A ReLU after it is applied in cache when nothing is recorded.
+        // A ReLU after it is applied in cache.
         let relu = afterNext is ReLU
         h = conv(h, foldingInference: norm, relu: relu)
         i += relu ? 3 : 2

@@ -99,14 +99,14 @@ extension GraphNode {
       let x = input(0), s = input(1)
       let channels = inputShapes[1]
       return [only(0) { g.channelAffine(scale: s, shift: .zeros(channels)) }, only(1) { g.channelDot(x) },
-              only(2) { g.sum(toShape: Shape([1, channels[0]] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: channels) }]
+              only(2) { g.channelSums() }]
     case .channelAffinePair:
       // y = a·s[c] + b·u[c] + t[c]: da = g·s[c], ds = Σ g·a, db = g·u[c], du = Σ g·b, dt = Σ g.
       let a = input(0), s = input(1), b = input(2), u = input(3)
       let channels = inputShapes[1], zero = Tensor.zeros(channels)
       return [only(0) { g.channelAffine(scale: s, shift: zero) }, only(1) { g.channelDot(a) },
               only(2) { g.channelAffine(scale: u, shift: zero) }, only(3) { g.channelDot(b) },
-              only(4) { g.sum(toShape: Shape([1, channels[0]] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: channels) }]
+              only(4) { g.channelSums() }]
     case .channelDot:
       // y[c] = Σ a·b: da = b·g[c], db = a·g[c].
       let a = input(0), b = input(1), zero = Tensor.zeros(outputShape)
@@ -127,7 +127,7 @@ extension GraphNode {
       } else {
         (mean, inverse) = (statistics.mean, statistics.inverseDeviation)
       }
-      let sumG = g.sum(toShape: Shape([1, c] + [Int](repeating: 1, count: g.rank - 2))).reshaped(to: [c])
+      let sumG = g.channelSums()
       let sumGXHat = (g.channelDot(x) - mean * sumG) * inverse
       let dx = only(0) { () -> Tensor in
         let onG = gamma * inverse

@@ -105,6 +105,12 @@ extension Tensor {
     return .recorded(.sumToShape(target), [self], shape: target, storage: out)
   }
 
+  /// `y[c] = Σ_{n, …} self[n, c, …]`, `[C]`: the per-channel sums of an `[N, C, …]` tensor
+  /// (batch norm's statistics and gradients), through ``sum(toShape:)``.
+  func channelSums() -> Tensor {
+    sum(toShape: Shape([1, shape[1]] + [Int](repeating: 1, count: rank - 2))).reshaped(to: [shape[1]])
+  }
+
   /// The plane size when `target` keeps axis 1 only (`[1, C, 1, …]` of `[N, C, …]`), else nil.
   private func perChannelPlane(of target: Shape) -> Int? {
     guard rank >= 3, target.rank == rank, target[0] == 1, target[1] == shape[1],

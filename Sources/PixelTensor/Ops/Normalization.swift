@@ -21,7 +21,7 @@ public func batchNorm(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tenso
 public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
   let c = x.shape[1]
   let count = Float(x.elementCount / Swift.max(c, 1))
-  let mean = x.sum(toShape: Shape([1, c] + [Int](repeating: 1, count: x.rank - 2))).reshaped(to: [c]) * (1 / count)
+  let mean = x.channelSums() * (1 / count)
   if !x.isRecording {
     // No graph to record: the same bits from one read-only pass, without writing the centred copy.
     let squares = TensorStorage(uninitializedCount: c)
