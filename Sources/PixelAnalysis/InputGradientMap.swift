@@ -6,14 +6,13 @@ import PixelTensor
 /// `G[c,i,j] = (1/N) Σ_n |∂ CE(f(x_n), y_n) / ∂ x_n[c,i,j]|`, with the model in inference mode.
 public enum InputGradientMap {
   /// Per-example input gradients of a batch: of each example's cross-entropy, or of its
-  /// predicted-class logit. Only `∂/∂x` is computed (the backward pass skips weight gradients).
+  /// predicted-class logit. Only `∂/∂x` is computed (the backward pass skips weight gradients),
+  /// through ``Classifier/inputGradient(_:loss:)`` (blocks of examples on the cores for a ``Model``).
   public static func gradients(model: any Classifier, images: Tensor, labels: [Int], target: GradientTarget) -> Tensor {
-    let x = images.detached().requiringGradient()
-    let objective: Tensor = withGradients {
-      let logits = model.logits(x)
+    model.inputGradient(images) { logits, rows in
       switch target {
       case .loss:
-        return crossEntropy(logits: logits, labels: labels, reduction: .sum)
+        return crossEntropy(logits: logits, labels: Array(labels[rows]), reduction: .sum)
       case .logit:
         let predicted = logits.detached().argmax(alongAxis: 1)
         let k = logits.shape[1]
@@ -21,7 +20,6 @@ public enum InputGradientMap {
                                 shape: [predicted.count]).sum()
       }
     }
-    return PixelTensor.gradients(of: objective, wrt: [x])[0]
   }
 
   /// Streams `data` through the model in batches and accumulates the sums.

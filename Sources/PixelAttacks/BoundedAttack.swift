@@ -52,9 +52,7 @@ func attackGradient(_ x: Tensor, criterion: Criterion, threat: ThreatModel, mode
 func attackGradient(_ x: Tensor, criterion: Criterion, model: any Classifier, samples: Int = 1) -> Tensor {
   var total: Tensor?
   for _ in 0..<Swift.max(samples, 1) {
-    let probe = x.detached().requiringGradient()
-    let loss = withGradients { criterion.attackLoss(logits: model.logits(probe)) }
-    let g = gradients(of: loss, wrt: [probe])[0]
+    let g = model.inputGradient(x) { logits, rows in criterion.subset(Array(rows)).attackLoss(logits: logits) }
     total = withoutGradients { total.map { $0 + g } ?? g }
   }
   return samples > 1 ? withoutGradients { total! * (1 / Float(samples)) } : total!

@@ -165,7 +165,8 @@ public struct EngineBenchmarks {
   /// A network as a ``Model`` at `batch`: one step of the ``Trainer`` that `train` runs (Adam 1e-3,
   /// cross-entropy, batch norm in training mode, all parameter gradients, update), the same step
   /// under input-gradient regularization (double backprop), one inference forward pass, one input
-  /// gradient `∂CE/∂x` and PGD-10. Each figure also records the peak resident memory while it ran.
+  /// gradient `∂CE/∂x` as attacks and gradient maps take it (``Model/inputGradient(_:loss:)``) and
+  /// PGD-10. Each figure also records the peak resident memory while it ran.
   func network(_ name: String, spec: ModelSpec, batch: Int, using rng: inout SeededGenerator) -> [BenchmarkResult] {
     let model = try! Model(spec: spec, seed: 0)
     let x = Tensor.uniform(Shape([batch] + spec.input), using: &rng)
@@ -193,8 +194,7 @@ public struct EngineBenchmarks {
     model.setMode(.inference)
     let infer = measured { withoutGradients { _ = model(x) } }
     let inputGradient = measured {
-      let probe = x.requiringGradient()
-      _ = gradients(of: crossEntropy(logits: model(probe), labels: labels), wrt: [probe])
+      _ = model.inputGradient(x) { logits, rows in crossEntropy(logits: logits, labels: Array(labels[rows]), reduction: .sum) }
     }
     let threat = try! ThreatModel(norm: .lInfinity, epsilon: 8.0 / 255)
     let pgd = try! PGD(steps: 10, stepSize: 2.0 / 255)

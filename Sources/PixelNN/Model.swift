@@ -6,6 +6,24 @@ import PixelTensor
 public protocol Classifier: AnyObject {
   /// Logits `[N, classes]` for images `[N, C, H, W]`.
   func logits(_ x: Tensor) -> Tensor
+  /// The input gradient `∂L/∂x` (detached, the shape of `x`) of a loss summed over examples,
+  /// `L = Σₙ ℓₙ(f(xₙ))`: `loss(logits, rows)` returns `Σ_{n ∈ rows} ℓₙ` for the logits of
+  /// those rows of the batch. The default runs the whole batch at once.
+  func inputGradient(_ x: Tensor, loss: @Sendable (Tensor, Range<Int>) -> Tensor) -> Tensor
+}
+
+extension Classifier {
+  public func inputGradient(_ x: Tensor, loss: @Sendable (Tensor, Range<Int>) -> Tensor) -> Tensor {
+    wholeBatchInputGradient(x, logits: logits, loss: loss)
+  }
+}
+
+/// One forward and one reverse pass over the whole batch; only `∂/∂x` is computed.
+private func wholeBatchInputGradient(_ x: Tensor, logits: (Tensor) -> Tensor,
+                                     loss: (Tensor, Range<Int>) -> Tensor) -> Tensor {
+  let probe = x.detached().requiringGradient()
+  let value = withGradients { loss(logits(probe), 0..<x.shape[0]) }
+  return gradients(of: value, wrt: [probe])[0]
 }
 
 /// A network built from a ``ModelSpec``: the unit that checkpoints, imports, training and
@@ -32,13 +50,38 @@ public final class Model: Layer, Classifier {
 
   public var members: [ModuleMember] { network.members }
 
+  public var isSamplewise: Bool { network.isSamplewise }
+
+  /// The network on `x`. Unrecorded (inside ``withoutGradients(_:)``) and ``isSamplewise``, a
+  /// batch runs as blocks of examples spread over the cores (``parallelRowBlocks(_:minimumRows:_:)``):
+  /// the same values, to the bit, faster.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     precondition(Array(x.shape.dims.dropFirst()) == spec.input,
                  "model expects inputs [N, \(spec.input.map(String.init).joined(separator: ", "))], got \(x.shape)")
-    return network(x)
+    guard !GradMode.isEnabled, isSamplewise else { return network(x) }
+    // NOTE: blocks share the layers read-only: a samplewise tree is in inference mode, where no
+    // layer writes its state (running statistics, generators).
+    nonisolated(unsafe) let network = network
+    return parallelRowBlocks(x.shape[0], minimumRows: Model.minimumBlockRows) { rows in network(x.rows(rows)) }
   }
 
   public func logits(_ x: Tensor) -> Tensor { self(x) }
+
+  /// Blocks of examples on the cores when the model ``isSamplewise`` (each block's forward and
+  /// reverse pass whole on one core), else the whole batch at once; the same bits either way.
+  public func inputGradient(_ x: Tensor, loss: @Sendable (Tensor, Range<Int>) -> Tensor) -> Tensor {
+    precondition(Array(x.shape.dims.dropFirst()) == spec.input,
+                 "model expects inputs [N, \(spec.input.map(String.init).joined(separator: ", "))], got \(x.shape)")
+    guard isSamplewise else { return wholeBatchInputGradient(x, logits: network.callAsFunction, loss: loss) }
+    nonisolated(unsafe) let network = network
+    return parallelRowBlocks(x.shape[0], minimumRows: Model.minimumBlockRows) { rows in
+      wholeBatchInputGradient(withoutGradients { x.rows(rows) }, logits: network.callAsFunction) { logits, _ in loss(logits, rows) }
+    }
+  }
+
+  /// The smallest block of examples worth a core of its own: below it the per-operation costs
+  /// of running a block apart outweigh the barriers it saves.
+  static let minimumBlockRows = 4
 
   /// Every randomized layer of the tree, in depth-first order, with its position in the walk
   /// (1-based, counting every module) that derived seeds are keyed by.

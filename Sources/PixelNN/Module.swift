@@ -105,4 +105,13 @@ private func reflectedMembers(_ label: String, _ value: Any) -> [ModuleMember] {
 public protocol Layer: Module {
   /// Applies the layer with differentiable `Tensor` operations only.
   func callAsFunction(_ x: Tensor) -> Tensor
+  /// Whether, in the current mode, output row `n` is a deterministic function of input row `n`
+  /// alone, computed with the same bits whatever the batch: then a batch may be split into
+  /// blocks of rows run apart (``Model`` does so on the cores). `false` by default; batch norm in
+  /// training mode (batch statistics) and layers that draw random numbers are not.
+  var isSamplewise: Bool { get }
+}
+
+extension Layer {
+  public var isSamplewise: Bool { false }
 }

@@ -3,6 +3,7 @@ import PixelTensor
 /// Average pooling over square windows; padded zeros count (PyTorch's default).
 public final class AvgPool2D: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let kernelSize: Int, stride: Int, padding: Int
 
   /// - Parameter stride: defaults to the kernel size.

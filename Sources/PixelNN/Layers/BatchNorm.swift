@@ -6,6 +6,8 @@ import PixelTensor
 /// running statistics in inference.
 public final class BatchNorm: Layer {
   public var mode: Mode = .training
+  /// In inference mode only: training mode normalizes with the batch's statistics.
+  public var isSamplewise: Bool { mode == .inference }
   public let weight: Parameter
   public let bias: Parameter
   public let runningMean: Buffer

@@ -3,6 +3,7 @@ import PixelTensor
 /// A 2-D convolution layer with OIHW weights, as PyTorch's `nn.Conv2d`.
 public final class Conv2D: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let weight: Parameter
   public let bias: Parameter?
   public let stride: (Int, Int), padding: Int, dilation: Int, groups: Int

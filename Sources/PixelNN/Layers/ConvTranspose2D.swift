@@ -4,6 +4,7 @@ import PixelTensor
 /// `nn.ConvTranspose2d`.
 public final class ConvTranspose2D: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let weight: Parameter
   public let bias: Parameter?
   public let stride: (Int, Int), padding: Int, outputPadding: Int

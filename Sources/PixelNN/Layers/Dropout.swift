@@ -6,6 +6,8 @@ import PixelTensor
 /// reseed it per epoch (``reseed(_:)``) so that a resumed run draws the same masks.
 public final class Dropout: RandomizedLayer {
   public var mode: Mode = .training
+  /// In inference mode only, where dropout is the identity.
+  public var isSamplewise: Bool { mode == .inference }
   public let probability: Float
   var generator: SeededGenerator
 

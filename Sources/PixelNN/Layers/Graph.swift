@@ -29,6 +29,8 @@ public final class Graph: Layer {
   }
 
   public var mode: Mode = .training
+  /// Whether every layer is (constants broadcast per example, so the other operations are).
+  public var isSamplewise: Bool { layers.allSatisfy { $0.layer.isSamplewise } }
   /// The graph's layers with their member names.
   public let layers: [(name: String, layer: any Layer)]
   /// The constants with their member names; constant `i` lives in slot `1 + i`.

@@ -3,6 +3,7 @@ import PixelTensor
 /// A fully connected layer `y = x·Wᵀ + b`, with `W` `[out, in]` as in PyTorch's `nn.Linear`.
 public final class Linear: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let weight: Parameter
   public let bias: Parameter?
 

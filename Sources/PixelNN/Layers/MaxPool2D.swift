@@ -3,6 +3,7 @@ import PixelTensor
 /// Max pooling over square windows (PyTorch's `nn.MaxPool2d`, floor mode).
 public final class MaxPool2D: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let kernelSize: Int, stride: Int, padding: Int
   /// The relative tolerance under which window values count as tied (``MaxPoolTies``).
   public let tieTolerance: Float

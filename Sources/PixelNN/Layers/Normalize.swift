@@ -4,6 +4,7 @@ import PixelTensor
 /// stay in `[0, 1]` pixel units (Foolbox's `bounds` lesson).
 public final class Normalize: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let mean: [Float], standardDeviation: [Float]
   private let shift: Tensor, scale: Tensor
 

@@ -5,6 +5,7 @@ import PixelTensor
 /// `left` and `right` columns. The gradient is the input's window of the output gradient.
 public final class Pad2D: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   public let top: Int, bottom: Int, left: Int, right: Int
 
   /// Pads by the given non-negative amounts.

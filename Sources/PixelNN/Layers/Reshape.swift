@@ -4,6 +4,7 @@ import PixelTensor
 /// `Reshape` or `torch.reshape` with the batch axis kept.
 public final class Reshape: Layer {
   public var mode: Mode = .training
+  public var isSamplewise: Bool { true }
   /// The per-example shape (no batch axis).
   public let shape: [Int]
   /// Reshapes `[N, …]` to `[N] + shape`.

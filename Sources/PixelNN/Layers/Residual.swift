@@ -6,6 +6,8 @@ import PixelTensor
 /// model-spec format specifies; put an activation after the residual for a post-activation block.
 public final class Residual: Layer {
   public var mode: Mode = .training
+  /// Whether every layer inside is.
+  public var isSamplewise: Bool { body.isSamplewise && shortcut.isSamplewise }
   public let body: Sequential
   public let shortcut: Sequential
 

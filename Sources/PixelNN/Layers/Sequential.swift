@@ -4,6 +4,8 @@ import PixelTensor
 /// unless it was given a name (model specs name their parametric layers: `conv1.weight`).
 public final class Sequential: Layer {
   public var mode: Mode = .training
+  /// Whether every layer inside is.
+  public var isSamplewise: Bool { layers.allSatisfy { $0.layer.isSamplewise } }
   public let layers: [(name: String, layer: any Layer)]
 
   /// Named layers; an empty name stands for the layer's index.

@@ -29,9 +29,16 @@ public func parallelRanges(_ count: Int, grain: Int, _ body: @Sendable (Range<In
 
 /// Runs `body(c, range)` for each of `chunks` contiguous, near-equal parts of `0..<count`, in
 /// parallel; `c` numbers the parts in order, e.g. to pick a per-part partial-sum buffer.
+///
+/// Inside a ``parallelRowBlocks(_:minimumRows:_:)`` block the parts run in order on the calling core:
+/// the same parts, so the same bits, without a second level of threads.
 func parallelChunks(_ count: Int, chunks: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
   if chunks <= 1 {
     body(0, 0..<count)
+    return
+  }
+  if KernelConfig.runsInline {
+    for c in 0..<chunks { body(c, (count * c / chunks)..<(count * (c + 1) / chunks)) }
     return
   }
   DispatchQueue.concurrentPerform(iterations: chunks) { c in
@@ -66,6 +73,9 @@ public enum KernelConfig {
   @usableFromInline static let parallelGEMMFlops = 1 << 22
   /// Elements per chunk below which transcendental loops (exp, log, tanh) stay single-threaded.
   @usableFromInline static let computeBoundGrain = 1 << 14
+  /// Whether this thread runs one block of ``parallelRowBlocks(_:minimumRows:_:)``, where kernels
+  /// keep to the calling core.
+  @TaskLocal static var runsInline = false
 }
 
 enum ProcessInfoCores {
