@@ -129,6 +129,14 @@ enum GradientTable {
     .init("batchNorm 2D training, fused, no affine", shapes: [[3, 2, 3, 2]]) { x in
       batchNormTraining(x[0], weight: nil, bias: nil, runningMean: .zeros([2]), runningVariance: .ones([2])).output.tanh()
     },
+    // Planes of 9: the unrecorded backward pass takes Σg and Σg·x in one pass.
+    .init("batchNorm 2D training, fused, wide planes", shapes: [[2, 2, 3, 3], [2], [2]]) { x in
+      batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([2]), runningVariance: .ones([2])).output.tanh()
+    },
+    .init("batchNorm 2D training + ReLU in one pass", shapes: [[2, 2, 3, 3], [2], [2]]) { x in
+      batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([2]), runningVariance: .ones([2]),
+                        relu: true).output.squared()
+    },
     .init("batchNorm 1D training", shapes: [[6, 3], [3], [3]]) { x in
       batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([3]), runningVariance: .ones([3])).output.tanh()
     },

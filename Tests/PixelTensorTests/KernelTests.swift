@@ -168,3 +168,21 @@ struct KernelTests {
     zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
   }
 }
+
+@Suite("Batch norm's one-pass sums")
+struct ChannelSumsAndDotTests {
+  @Test("Σg and Σg·x in one pass have the bits of channelSums and channelDot (tails, narrow planes, recorded)",
+        arguments: [[3, 4, 8, 8], [2, 3, 3, 3], [5, 2, 13], [4, 3, 2, 2], [6, 3]])
+  func sameBits(_ dims: [Int]) {
+    var rng = SeededGenerator(seed: 41)
+    let g = Tensor.normal(Shape(dims), using: &rng), x = Tensor.normal(Shape(dims), mean: 0.5, using: &rng)
+    let (sums, dots) = g.channelSumsAndDot(x)
+    #expect(sums.scalars.map(\.bitPattern) == g.channelSums().scalars.map(\.bitPattern))
+    #expect(dots.scalars.map(\.bitPattern) == g.channelDot(x).scalars.map(\.bitPattern))
+    // Recorded, the two primitives: derivatives flow through both.
+    let probe = g.requiringGradient()
+    let (s, d) = probe.channelSumsAndDot(x)
+    let dg = gradients(of: (s * s).sum() + d.sum(), wrt: [probe])[0]
+    #expect(dg.scalars.contains { $0 != 0 })
+  }
+}

@@ -30,14 +30,18 @@ public final class BatchNorm: Layer {
      .buffer("running_var", runningVar)]
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
+
+  /// With `relu`, `relu(self(x))`; in training mode in one pass (``batchNormTraining(_:weight:bias:runningMean:runningVariance:momentum:epsilon:relu:)``).
+  public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     switch mode {
     case .inference:
-      return batchNorm(x, mean: runningMean.value, variance: runningVar.value, weight: weight.value,
-                       bias: bias.value, epsilon: epsilon)
+      let y = batchNorm(x, mean: runningMean.value, variance: runningVar.value, weight: weight.value,
+                        bias: bias.value, epsilon: epsilon)
+      return relu ? y.relu() : y
     case .training:
       let r = batchNormTraining(x, weight: weight.value, bias: bias.value, runningMean: runningMean.value,
-                                runningVariance: runningVar.value, momentum: momentum, epsilon: epsilon)
+                                runningVariance: runningVar.value, momentum: momentum, epsilon: epsilon, relu: relu)
       runningMean.value = r.runningMean
       runningVar.value = r.runningVariance
       return r.output

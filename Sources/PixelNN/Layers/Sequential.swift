@@ -36,6 +36,10 @@ public final class Sequential: Layer {
         let relu = afterNext is ReLU
         h = conv(h, foldingInference: norm, relu: relu)
         i += relu ? 3 : 2
+      } else if let norm = layers[i].layer as? BatchNorm, norm.mode == .training, next is ReLU {
+        // Training-mode batch norm's affine pass applies the ReLU after it while in registers.
+        h = norm(h, relu: true)
+        i += 2
       } else if let residual = layers[i].layer as? Residual, next is ReLU {
         h = residual(h, relu: true)
         i += 2

@@ -127,8 +127,8 @@ extension GraphNode {
       } else {
         (mean, inverse) = (statistics.mean, statistics.inverseDeviation)
       }
-      let sumG = g.channelSums()
-      let sumGXHat = (g.channelDot(x) - mean * sumG) * inverse
+      let (sumG, dotGX) = g.channelSumsAndDot(x)
+      let sumGXHat = (dotGX - mean * sumG) * inverse
       let dx = only(0) { () -> Tensor in
         let onG = gamma * inverse
         let onX = -(onG * inverse * sumGXHat) * (1 / perChannel)

@@ -111,6 +111,20 @@ extension Tensor {
     sum(toShape: Shape([1, shape[1]] + [Int](repeating: 1, count: rank - 2))).reshaped(to: [shape[1]])
   }
 
+  /// `(channelSums(), channelDot(other))`: unrecorded, in one pass over this tensor with the same
+  /// bits (batch norm's backward pass); recorded (double backprop), the two primitives.
+  func channelSumsAndDot(_ other: Tensor) -> (sums: Tensor, dots: Tensor) {
+    let c = shape[1]
+    guard !isRecording, !other.isRecording, other.shape == shape, rank >= 3,
+          let plane = perChannelPlane(of: Shape([1, c] + [Int](repeating: 1, count: rank - 2))), plane >= 8 else {
+      return (channelSums(), channelDot(other))
+    }
+    let sums = TensorStorage(uninitializedCount: c), dots = TensorStorage(uninitializedCount: c)
+    Channelwise.sumAndDot(storage.base, other.storage.base, sums: sums.base, dots: dots.base, batch: shape[0],
+                          channels: c, plane: plane)
+    return (Tensor(shape: [c], storage: sums), Tensor(shape: [c], storage: dots))
+  }
+
   /// The plane size when `target` keeps axis 1 only (`[1, C, 1, …]` of `[N, C, …]`), else nil.
   private func perChannelPlane(of target: Shape) -> Int? {
     guard rank >= 3, target.rank == rank, target[0] == 1, target[1] == shape[1],
@@ -319,8 +333,11 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeo
 /// `(x − μ)·r·γ + β` with the batch's statistics `μ`, `r = 1/√(σ² + ε)` (per channel, over every
 /// axis but 1), as one `batchNormTraining` node; also returns `μ` and the biased `σ²` as constants.
 /// The forward bits are those of ``batchNorm(_:mean:variance:weight:bias:epsilon:)`` on
-/// ``batchStatistics(_:)``.
-func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsilon: Float)
+/// ``batchStatistics(_:)``. With `relu`, the output is the ReLU's, written in the same pass; when
+/// recorded, the graph is the two ops' (the batch-norm node, then a select node with the ReLU's
+/// mask) sharing the clamped buffer, which is safe because neither VJP reads its node's output
+/// and the normalized values do not escape.
+func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsilon: Float, relu: Bool = false)
   -> (output: Tensor, mean: Tensor, variance: Tensor) {
   let c = x.shape[1]
   let (mean, variance, inverse, scale, shift) = withoutGradients { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
@@ -330,10 +347,20 @@ func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsil
     return (m, v, r, s, beta.detached() - m * s)
   }
   let out = TensorStorage(uninitializedCount: x.elementCount)
-  Channelwise.affine(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: x.shape[0],
-                     channels: c, plane: x.elementCount / Swift.max(x.shape[0] * c, 1))
+  let batch = x.shape[0], plane = x.elementCount / Swift.max(x.shape[0] * c, 1)
+  let recording = x.isRecording || gamma.isRecording || beta.isRecording
+  let mask = relu && recording ? ByteStorage(count: x.elementCount) : nil
+  if relu {
+    Channelwise.affineReLU(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base,
+                           mask: mask?.base, batch: batch, channels: c, plane: plane)
+  } else {
+    Channelwise.affine(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: batch,
+                       channels: c, plane: plane)
+  }
   let statistics = BatchStatistics(mean: mean, inverseDeviation: inverse, epsilon: epsilon)
-  return (.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out), mean, variance)
+  let y = Tensor.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out)
+  guard let mask else { return (y, mean, variance) }
+  return (.recorded(.select(Mask(shape: y.shape, storage: mask)), [y], shape: y.shape, storage: out), mean, variance)
 }
 
 /// `maxPool(conv(x, W) + b)`: each chunk of samples is pooled right after its convolution output

@@ -5,6 +5,52 @@ enum Channelwise {
   /// `y[n, c, i] = x[n, c, i]·scale[c] + shift[c]`; planes in parallel.
   static func affine(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                      _ y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+    affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane, clamp: Plain())
+  }
+
+  /// `y = relu(x·scale[c] + shift[c])` in one pass, and with `mask`, `mask[i] = 1` where the affine
+  /// value is positive (else 0): batch norm and the ReLU after it, the bits of the two passes.
+  static func affineReLU(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                         _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>?, batch: Int, channels: Int,
+                         plane: Int) {
+    if let mask {
+      affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane,
+             clamp: Rectified(mask: UnsafeShared(mask)))
+    } else {
+      affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane, clamp: Rectified(mask: nil))
+    }
+  }
+
+  /// What the affine pass does to each value before storing it (specialised, as ``Term`` is).
+  private protocol Clamp: Sendable {
+    func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float>
+    func scalar(_ v: Float, at index: Int) -> Float
+  }
+
+  private struct Plain: Clamp {
+    func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float> { v }
+    func scalar(_ v: Float, at index: Int) -> Float { v }
+  }
+
+  /// `v > 0 ? v : +0` (NaN → 0, as ``Elementwise``'s ReLU), recording the mask when given one.
+  private struct Rectified: Clamp {
+    let mask: UnsafeShared<UInt8>?
+    func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float> {
+      let positive = v .> 0
+      if let mask {
+        let bytes = SIMD8<UInt8>(truncatingIfNeeded: SIMD8<Int32>(repeating: 0).replacing(with: 1, where: positive))
+        UnsafeMutableRawPointer(mask.pointer + index).storeBytes(of: bytes, as: SIMD8<UInt8>.self)
+      }
+      return SIMD8<Float>(repeating: 0).replacing(with: v, where: positive)
+    }
+    func scalar(_ v: Float, at index: Int) -> Float {
+      mask?.pointer[index] = v > 0 ? 1 : 0
+      return v > 0 ? v : 0
+    }
+  }
+
+  private static func affine<C: Clamp>(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                                       _ y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int, clamp: C) {
     let xs = UnsafeSharedConst(x), ss = UnsafeSharedConst(scale), ts = UnsafeSharedConst(shift), ys = UnsafeShared(y)
     parallelRanges(batch * channels, grain: Swift.max(1, KernelConfig.memoryBoundGrain / Swift.max(plane, 1))) { planes in
       for p in planes {
@@ -15,10 +61,10 @@ enum Channelwise {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         while i &+ 8 <= plane {
           let v = s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-          d.storeBytes(of: v * va + vb, toByteOffset: i &* 4, as: SIMD8<Float>.self)
+          d.storeBytes(of: clamp.lanes(v * va + vb, at: p * plane + i), toByteOffset: i &* 4, as: SIMD8<Float>.self)
           i &+= 8
         }
-        while i < plane { dst[i] = src[i] * a + b; i &+= 1 }
+        while i < plane { dst[i] = clamp.scalar(src[i] * a + b, at: p * plane + i); i &+= 1 }
       }
     }
   }
@@ -62,6 +108,43 @@ enum Channelwise {
   /// channel's sum of gradients in batch norm, and bias gradients).
   static func sum(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
     reduce(Identity(), x, out, batch: batch, channels: channels, plane: plane)
+  }
+
+  /// ``sum(_:_:batch:channels:plane:)`` of `g` and ``dot(_:_:_:batch:channels:plane:)`` of `g`
+  /// and `x` in one pass over `g`, with the bits of the two calls (the same lanes, the same
+  /// order): batch norm's backward pass needs both, and reading `g` once saves one of its five
+  /// passes over the activation.
+  static func sumAndDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>,
+                        dots: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
+    let pg = UnsafeSharedConst(g), px = UnsafeSharedConst(x), ps = UnsafeShared(sums), pd = UnsafeShared(dots)
+    parallelRanges(channels, grain: Swift.max(1, KernelConfig.memoryBoundGrain / Swift.max(batch * plane, 1))) { cs in
+      for c in cs {
+        var sum = 0.0, dot = 0.0
+        for n in 0..<batch {
+          let offset = (n * channels + c) * plane
+          let gr = UnsafeRawPointer(pg.pointer + offset), xr = UnsafeRawPointer(px.pointer + offset)
+          var accS = SIMD8<Float>(repeating: 0), accD = SIMD8<Float>(repeating: 0)
+          var i = 0
+          while i &+ 8 <= plane {
+            let v = gr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            accS += v
+            accD += v * xr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+          }
+          var partialS = Double(accS.sum()), partialD = Double(accD.sum())
+          while i < plane {
+            let v = pg.pointer[offset + i]
+            partialS += Double(v)
+            partialD += Double(v) * Double(px.pointer[offset + i])
+            i &+= 1
+          }
+          sum += partialS
+          dot += partialD
+        }
+        ps.pointer[c] = Float(sum)
+        pd.pointer[c] = Float(dot)
+      }
+    }
   }
 
   /// `out[c] = Σ_{n, i} (x[n, c, i] − mean[c])²`: the bits of `dot(d, d)` on the centred values

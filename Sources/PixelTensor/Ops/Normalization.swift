@@ -40,14 +40,16 @@ public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
 /// One recorded node (``Primitive/batchNormTraining(_:)``) whose VJP is the closed form, in place
 /// of the composition through ``batchStatistics(_:)`` and ``batchNorm(_:mean:variance:weight:bias:epsilon:)``:
 /// the same forward bits, and a backward pass of five passes over the activation instead of
-/// about fourteen.
+/// about fourteen. With `relu`, the output is `relu` of the normalized values, written in the same
+/// pass (the graph and the values are those of `.relu()` after it).
 public func batchNormTraining(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor,
                               runningVariance: Tensor, momentum: Float = 0.1,
-                              epsilon: Float = 1e-5)
+                              epsilon: Float = 1e-5, relu: Bool = false)
   -> (output: Tensor, runningMean: Tensor, runningVariance: Tensor) {
   precondition(x.rank >= 2, "batchNorm needs [N, C, …], got \(x.shape)")
   let c = x.shape[1]
-  let (y, mean, variance) = batchNormalized(x, weight: weight ?? .ones([c]), bias: bias ?? .zeros([c]), epsilon: epsilon)
+  let (y, mean, variance) = batchNormalized(x, weight: weight ?? .ones([c]), bias: bias ?? .zeros([c]), epsilon: epsilon,
+                                            relu: relu)
   let count = Float(x.elementCount / c)
   let (newMean, newVariance) = withoutGradients {
     let unbiased = variance * (count / Swift.max(count - 1, 1))
