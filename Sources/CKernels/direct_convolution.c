@@ -627,21 +627,11 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
                                                                      const float *packed) {
   WGTile t;
   wg_tile_of(p, tile, &t);
-  // A whole tile's sums move straight between the partials and registers; a tile cut short by
-  // the channel or tap count goes through zero-filled lanes. (A wide plane's tile visit is one
-  // sample, so these 48 moves recur every 1,536 multiply-adds.)
-  const int32_t whole = t.channels == PR_WG_CHANNELS && t.taps == PR_WG_TAPS;
   float lanes[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
+  wg_load_sums(p, &t, lanes);
   __m512 acc[PR_WG_CHANNELS][PR_WG_TAPS];
-  if (whole) {
-    for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-      for (int32_t k = 0; k < PR_WG_TAPS; k++)
-        acc[j][k] = _mm512_loadu_ps(p->partials + ((ptrdiff_t)t.channel[j] * p->taps + t.tap[k]) * PR_WIDE_LANES);
-  } else {
-    wg_load_sums(p, &t, lanes);
-    for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-      for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_loadu_ps(lanes[j][k]);
-  }
+  for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_loadu_ps(lanes[j][k]);
   const int32_t h = p->outHeight, w = p->outWidth;
   const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
   ptrdiff_t offsets[PR_WG_TAPS];
@@ -704,12 +694,6 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
         }
       }
     }
-  }
-  if (whole) {
-    for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-      for (int32_t k = 0; k < PR_WG_TAPS; k++)
-        _mm512_storeu_ps(p->partials + ((ptrdiff_t)t.channel[j] * p->taps + t.tap[k]) * PR_WIDE_LANES, acc[j][k]);
-    return;
   }
   for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
     for (int32_t k = 0; k < PR_WG_TAPS; k++) _mm512_storeu_ps(lanes[j][k], acc[j][k]);

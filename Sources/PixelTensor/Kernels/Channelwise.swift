@@ -35,7 +35,7 @@ enum Channelwise {
   /// `v > 0 ? v : +0` (NaN → 0, as ``Elementwise``'s ReLU), recording the mask when given one.
   private struct Rectified: Clamp {
     let mask: UnsafeShared<UInt8>?
-    func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float> {
+    @inline(__always) func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float> {
       let positive = v .> 0
       if let mask {
         let bytes = SIMD8<UInt8>(truncatingIfNeeded: SIMD8<Int32>(repeating: 0).replacing(with: 1, where: positive))
@@ -43,7 +43,7 @@ enum Channelwise {
       }
       return SIMD8<Float>(repeating: 0).replacing(with: v, where: positive)
     }
-    func scalar(_ v: Float, at index: Int) -> Float {
+    @inline(__always) func scalar(_ v: Float, at index: Int) -> Float {
       mask?.pointer[index] = v > 0 ? 1 : 0
       return v > 0 ? v : 0
     }
