@@ -403,6 +403,47 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
   }
 }
 
+// Row copies for the stride-1 planes: AVX-512 moves a row of up to 16 floats in one masked pair,
+// where libc calls per row cost as much as the data (16×32×32 from memory into a reused buffer:
+// 4.4 → 3.5 µs per sample). With `pitch`, each padded row of `pitch` floats is zeroed first (in
+// L1, just before the copy lands in it). Values move unchanged, so any copy gives the same planes.
+#if PR_HAVE_X86
+__attribute__((target("avx512f")))
+static void copy_rows_avx512(float *dst, ptrdiff_t dstPitch, const float *src, int32_t rows, int32_t width,
+                             int32_t left, int32_t zeroPitch) {
+  const __mmask16 tail = (__mmask16)((1u << (width % 16)) - 1), zeroTail = (__mmask16)((1u << (zeroPitch % 16)) - 1);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int32_t y = 0; y < rows; y++, dst += dstPitch, src += width) {
+    if (zeroPitch) {
+      float *row = dst - left;
+      int32_t x = 0;
+      for (; x + 16 <= zeroPitch; x += 16) _mm512_storeu_ps(row + x, zero);
+      if (zeroTail) _mm512_mask_storeu_ps(row + x, zeroTail, zero);
+    }
+    int32_t x = 0;
+    for (; x + 16 <= width; x += 16) _mm512_storeu_ps(dst + x, _mm512_loadu_ps(src + x));
+    if (tail) _mm512_mask_storeu_ps(dst + x, tail, _mm512_maskz_loadu_ps(tail, src + x));
+  }
+}
+#endif
+
+// `rows` rows of `width` floats from `src` to `dst`, `dstPitch` apart; with `zeroPitch` > 0 the
+// destination rows' `zeroPitch` floats starting `left` before each are zeroed first.
+static void copy_rows(float *dst, ptrdiff_t dstPitch, const float *src, int32_t rows, int32_t width, int32_t left,
+                      int32_t zeroPitch) {
+#if PR_HAVE_X86
+  if (pr_kernel_resolved_path(PRKernelPathAutomatic) == 3) {
+    copy_rows_avx512(dst, dstPitch, src, rows, width, left, zeroPitch);
+    return;
+  }
+#endif
+  for (int32_t y = 0; y < rows; y++) {
+    float *row = dst + (ptrdiff_t)y * dstPitch;
+    if (zeroPitch) memset(row - left, 0, (size_t)zeroPitch * sizeof(float));
+    memcpy(row, src + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
+  }
+}
+
 void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount, int32_t zerosInPlace) {
@@ -411,27 +452,19 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
   if (zerosInPlace && stride == 1) {
     // The padding of a reused buffer is still zero: only the rows move (the many small zero
     // writes around them cost as much as the copy).
-    for (int32_t c = 0; c < channels; c++) {
-      const float *s = src + (ptrdiff_t)c * height * width;
-      float *d = dst + c * perChannel + (ptrdiff_t)top * pw + left;
-      for (int32_t y = 0; y < height; y++) memcpy(d + (ptrdiff_t)y * pw, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
-    }
+    for (int32_t c = 0; c < channels; c++)
+      copy_rows(dst + c * perChannel + (ptrdiff_t)top * pw + left, pw, src + (ptrdiff_t)c * height * width, height, width,
+                left, 0);
     return;
   }
   if (stride == 1) {
-    // One write per float: only the padding is zeroed around each copied row (this runs once per
-    // sample and convolution, and zeroing everything first wrote the interior twice).
-    const size_t right = (size_t)(pw - left - width);
+    // Each float written once or, for a row's padding, just before its copy: only the padding
+    // rows are zeroed wholesale (zeroing everything first wrote the interior twice).
     for (int32_t c = 0; c < channels; c++) {
       const float *s = src + (ptrdiff_t)c * height * width;
       float *d = dst + c * perChannel;
       memset(d, 0, (size_t)(top * pw) * sizeof(float));
-      for (int32_t y = 0; y < height; y++) {
-        float *row = d + (ptrdiff_t)(top + y) * pw;
-        memset(row, 0, (size_t)left * sizeof(float));
-        memcpy(row + left, s + (ptrdiff_t)y * width, (size_t)width * sizeof(float));
-        memset(row + left + width, 0, right * sizeof(float));
-      }
+      copy_rows(d + (ptrdiff_t)top * pw + left, pw, s, height, width, left, (int32_t)pw);
       memset(d + (ptrdiff_t)(top + height) * pw, 0, (size_t)((ph - top - height) * pw) * sizeof(float));
     }
     memset(dst + channels * perChannel, 0, (size_t)(dstCount - channels * perChannel) * sizeof(float));
