@@ -660,11 +660,18 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
                                                                      const float *packed) {
   WGTile t;
   wg_tile_of(p, tile, &t);
+  // A whole tile's sums (consecutive channels and taps) move straight between the partials and
+  // registers, a tile cut short by the channel or tap count through zero-filled lanes: one base
+  // and one channel stride either way, so the accumulators stay in registers at -O2 (24 pointers
+  // did not). A wide plane's tile visit is one sample: these moves recur every 1,536 FMAs.
+  const int32_t whole = t.channels == PR_WG_CHANNELS && t.taps == PR_WG_TAPS;
   float lanes[PR_WG_CHANNELS][PR_WG_TAPS][PR_WIDE_LANES];
-  wg_load_sums(p, &t, lanes);
+  if (!whole) wg_load_sums(p, &t, lanes);
+  float *const sums = whole ? p->partials + ((ptrdiff_t)t.channel[0] * p->taps + t.tap[0]) * PR_WIDE_LANES : &lanes[0][0][0];
+  const ptrdiff_t channelStride = whole ? (ptrdiff_t)p->taps * PR_WIDE_LANES : PR_WG_TAPS * PR_WIDE_LANES;
   __m512 acc[PR_WG_CHANNELS][PR_WG_TAPS];
   for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_loadu_ps(lanes[j][k]);
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) acc[j][k] = _mm512_loadu_ps(sums + j * channelStride + k * PR_WIDE_LANES);
   const int32_t h = p->outHeight, w = p->outWidth;
   const ptrdiff_t plane = (ptrdiff_t)h * w, pitch = p->inputRowPitch;
   ptrdiff_t offsets[PR_WG_TAPS];
@@ -729,8 +736,8 @@ static inline __attribute__((always_inline)) void wg_tile_avx512_body(const PRWe
     }
   }
   for (int32_t j = 0; j < PR_WG_CHANNELS; j++)
-    for (int32_t k = 0; k < PR_WG_TAPS; k++) _mm512_storeu_ps(lanes[j][k], acc[j][k]);
-  wg_store_sums(p, &t, lanes);
+    for (int32_t k = 0; k < PR_WG_TAPS; k++) _mm512_storeu_ps(sums + j * channelStride + k * PR_WIDE_LANES, acc[j][k]);
+  if (!whole) wg_store_sums(p, &t, lanes);
 }
 
 // A range of tiles, visited sample group by sample group: a group is as few samples as give a
