@@ -202,3 +202,24 @@ struct MaxPoolTieTests {
     }
   }
 }
+
+@Suite("conv2DAddingReLU")
+struct ConvolutionAddingReLUTests {
+  @Test("unrecorded and recorded, the bits of conv2D(…).addingReLU(skip)",
+        arguments: [(1, 1, true), (2, 1, false), (1, 0, true)])
+  func matchesComposition(stride: Int, padding: Int, bias: Bool) {
+    var rng = SeededGenerator(seed: 51)
+    let x = Tensor.normal([3, 2, 7, 7], using: &rng), w = Tensor.normal([4, 2, 3, 3], using: &rng) * 0.5
+    let b: Tensor? = bias ? Tensor.normal([4], using: &rng) : nil
+    let plain = conv2D(x, weight: w, bias: b, stride: (stride, stride), padding: (padding, padding))
+    let skip = Tensor.normal(plain.shape, using: &rng)
+    let reference = plain.addingReLU(skip)
+    let fused = conv2DAddingReLU(x, weight: w, bias: b, adding: skip, stride: (stride, stride), padding: (padding, padding))
+    #expect(fused.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern))
+    #expect(fused.scalars.contains { $0 == 0 } && fused.scalars.contains { $0 > 0 })
+    let probe = x.requiringGradient()
+    let recorded = conv2DAddingReLU(probe, weight: w, bias: b, adding: skip, stride: (stride, stride), padding: (padding, padding))
+    #expect(recorded.scalars == fused.scalars)
+    #expect(gradients(of: recorded.sum(), wrt: [probe])[0].scalars.contains { $0 != 0 })
+  }
+}

@@ -45,14 +45,28 @@ public final class Conv2D: Layer {
   /// (``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)``).
   public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm? = nil, relu: Bool = false) -> Tensor {
     var w = weight.value, b = bias?.value
-    if let norm {
-      precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
-      let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
-      w = w * scale.reshaped(to: [w.shape[0], 1, 1, 1])
-      b = (b.map { $0 - norm.runningMean.value } ?? -norm.runningMean.value) * scale + norm.bias.value
-    }
+    if let norm { (w, b) = folded(norm) }
     let op = relu ? conv2DReLU : conv2D
     return op(x, w, b, stride, (padding, padding), (dilation, dilation), groups)
+  }
+
+  /// `relu(self(x, foldingInference: norm) + skip)`, the sum and the ReLU applied in cache when
+  /// nothing is recorded (``conv2DAddingReLU(_:weight:bias:adding:stride:padding:dilation:groups:)``).
+  public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm?, addingReLU skip: Tensor) -> Tensor {
+    var w = weight.value, b = bias?.value
+    if let norm { (w, b) = folded(norm) }
+    return conv2DAddingReLU(x, weight: w, bias: b, adding: skip, stride: stride, padding: (padding, padding),
+                            dilation: (dilation, dilation), groups: groups)
+  }
+
+  /// The weights and bias with an inference-mode batch norm folded in (see
+  /// ``callAsFunction(_:foldingInference:relu:)``).
+  private func folded(_ norm: BatchNorm) -> (Tensor, Tensor) {
+    precondition(norm.mode == .inference, "only a batch norm in inference mode folds into a convolution")
+    let w = weight.value, b = bias?.value
+    let scale = (norm.runningVar.value + norm.epsilon).squareRoot().reciprocal() * norm.weight.value
+    return (w * scale.reshaped(to: [w.shape[0], 1, 1, 1]),
+            (b.map { $0 - norm.runningMean.value } ?? -norm.runningMean.value) * scale + norm.bias.value)
   }
 
   /// `pool(self(x))` with each chunk of samples pooled while its convolution output is in cache

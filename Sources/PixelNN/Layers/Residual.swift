@@ -21,9 +21,10 @@ public final class Residual: Layer {
 
   public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
 
-  /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass (``Tensor/addingReLU(_:)``).
+  /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass, in the body's last
+  /// convolution's cache when nothing is recorded (``Sequential/callAsFunction(_:addingReLU:)``).
   public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     let skip = shortcut.layers.isEmpty ? x : shortcut(x)
-    return relu ? body(x).addingReLU(skip) : body(x) + skip
+    return relu ? body(x, addingReLU: skip) : body(x) + skip
   }
 }

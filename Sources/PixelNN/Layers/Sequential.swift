@@ -18,16 +18,34 @@ public final class Sequential: Layer {
 
   public var members: [ModuleMember] { layers.map { .module($0.name, $0.layer) } }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { apply(x, upTo: layers.count) }
+
+  /// `relu(self(x) + skip)` (a residual block's body, its sum and ReLU): when the body ends in a
+  /// convolution, optionally with a batch norm in inference mode, that convolution adds `skip` and
+  /// clamps in cache (``Conv2D/callAsFunction(_:foldingInference:addingReLU:)``); the same bits.
+  public func callAsFunction(_ x: Tensor, addingReLU skip: Tensor) -> Tensor {
+    let n = layers.count
+    if n >= 2, let conv = layers[n - 2].layer as? Conv2D, let norm = layers[n - 1].layer as? BatchNorm,
+       norm.mode == .inference {
+      return conv(apply(x, upTo: n - 2), foldingInference: norm, addingReLU: skip)
+    }
+    if n >= 1, let conv = layers[n - 1].layer as? Conv2D {
+      return conv(apply(x, upTo: n - 1), foldingInference: nil, addingReLU: skip)
+    }
+    return self(x).addingReLU(skip)
+  }
+
+  /// Layers `0..<end` applied in order, fused where they can be.
+  private func apply(_ x: Tensor, upTo end: Int) -> Tensor {
     var h = x
     var i = 0
-    while i < layers.count {
+    while i < end {
       // NOTE: ReLU then max-pool equals max-pool then ReLU (max commutes with a monotone map),
       // values and derivatives alike; pooling first runs the ReLU on a quarter of the elements,
       // which saves three passes over the largest activation of a CNN. A convolution right
       // before them pools each chunk of its output while it is in cache (same graph, same values).
-      let next = i + 1 < layers.count ? layers[i + 1].layer : nil
-      let afterNext = i + 2 < layers.count ? layers[i + 2].layer : nil
+      let next = i + 1 < end ? layers[i + 1].layer : nil
+      let afterNext = i + 2 < end ? layers[i + 2].layer : nil
       if let conv = layers[i].layer as? Conv2D, let norm = next as? BatchNorm, norm.mode == .inference {
         // NOTE: batch norm with running statistics is a per-channel affine map, so it folds into
         // the convolution's weights and bias: one pass over the activation instead of two, and

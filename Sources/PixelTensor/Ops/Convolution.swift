@@ -64,6 +64,37 @@ public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
   return .recorded(.select(Mask(shape: y.shape, storage: mask)), [y], shape: y.shape, storage: y.storage)
 }
 
+/// `relu(conv2D(x, W, b) + skip)` for a `skip` of the output's shape (a residual block's last
+/// convolution, its sum and ReLU). Unrecorded, each chunk of samples adds its slice of `skip` and
+/// clamps right after its convolution output is written, while it is in cache: the bits of
+/// ``Tensor/addingReLU(_:)`` on the convolution, one pass over memory fewer. Recorded, exactly
+/// that composition (its graph).
+public func conv2DAddingReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, adding skip: Tensor,
+                             stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                             groups: Int = 1) -> Tensor {
+  let recorded = x.isRecording || weight.isRecording || (bias?.isRecording ?? false) || skip.isRecording
+  guard !recorded, groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
+    return conv2D(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+      .addingReLU(skip)
+  }
+  let o = weight.shape[0]
+  if let bias { precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)") }
+  let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
+                       padding: padding, dilation: dilation)
+  guard skip.shape == [g.batch, o, g.outHeight, g.outWidth] else {
+    return conv2D(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation).addingReLU(skip)
+  }
+  let image = o * g.outHeight * g.outWidth
+  let other = UnsafeSharedConst(UnsafePointer(skip.storage.base))
+  return withExtendedLifetime(skip) {
+    convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
+      Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, start, count: samples.count * image,
+                       parallel: false)
+    }
+  }
+}
+
 /// Convenience overload with square kernels' scalar stride and padding.
 public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int, padding: Int = 0,
                    dilation: Int = 1, groups: Int = 1) -> Tensor {
