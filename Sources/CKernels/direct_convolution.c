@@ -405,7 +405,7 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
 
 // Row copies for the stride-1 planes: AVX-512 moves a row of up to 16 floats in one masked pair,
 // where libc calls per row cost as much as the data (16×32×32 from memory into a reused buffer:
-// 4.4 → 3.5 µs per sample). With `pitch`, each padded row of `pitch` floats is zeroed first (in
+// 4.4 → 3.5–3.8 µs per sample). With `zeroPitch`, each padded row of that many floats is zeroed first (in
 // L1, just before the copy lands in it). Values move unchanged, so any copy gives the same planes.
 #if PR_HAVE_X86
 __attribute__((target("avx512f")))
