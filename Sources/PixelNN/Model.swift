@@ -56,8 +56,7 @@ public final class Model: Layer, Classifier {
   /// batch runs as blocks of examples spread over the cores (``parallelRowBlocks(_:minimumRows:_:)``):
   /// the same values, to the bit, faster.
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    precondition(Array(x.shape.dims.dropFirst()) == spec.input,
-                 "model expects inputs [N, \(spec.input.map(String.init).joined(separator: ", "))], got \(x.shape)")
+    checkInput(x)
     guard !GradMode.isEnabled, isSamplewise else { return network(x) }
     // NOTE: blocks share the layers read-only: a samplewise tree is in inference mode, where no
     // layer writes its state (running statistics, generators).
@@ -70,13 +69,17 @@ public final class Model: Layer, Classifier {
   /// Blocks of examples on the cores when the model ``isSamplewise`` (each block's forward and
   /// reverse pass whole on one core), else the whole batch at once; the same bits either way.
   public func inputGradient(_ x: Tensor, loss: @Sendable (Tensor, Range<Int>) -> Tensor) -> Tensor {
-    precondition(Array(x.shape.dims.dropFirst()) == spec.input,
-                 "model expects inputs [N, \(spec.input.map(String.init).joined(separator: ", "))], got \(x.shape)")
+    checkInput(x)
     guard isSamplewise else { return wholeBatchInputGradient(x, logits: network.callAsFunction, loss: loss) }
     nonisolated(unsafe) let network = network
     return parallelRowBlocks(x.shape[0], minimumRows: Model.minimumBlockRows) { rows in
       wholeBatchInputGradient(withoutGradients { x.rows(rows) }, logits: network.callAsFunction) { logits, _ in loss(logits, rows) }
     }
+  }
+
+  private func checkInput(_ x: Tensor) {
+    precondition(Array(x.shape.dims.dropFirst()) == spec.input,
+                 "model expects inputs [N, \(spec.input.map(String.init).joined(separator: ", "))], got \(x.shape)")
   }
 
   /// The smallest block of examples worth a core of its own: below it the per-operation costs
