@@ -79,8 +79,8 @@ let package = Package(
     .testTarget(name: "PixelNNTests", dependencies: ["PixelNN", "PixelTensor", "_TestSupport"]),
     .testTarget(name: "PixelTrainingTests", dependencies: ["PixelTraining", "PixelNN", "PixelData", "PixelTensor",
                                                           "_TestSupport"]),
-    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging", "PixelTensor"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "PixelDataTests", dependencies: ["PixelData", "PixelImaging", "PixelTensor"]),
+    .testTarget(name: "PixelImagingTests", dependencies: ["PixelImaging", "PixelTensor", "_TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "PixelDataTests", dependencies: ["PixelData", "PixelImaging", "PixelTensor", "_TestSupport"]),
     .testTarget(name: "PixelAttacksTests", dependencies: ["PixelAttacks", "PixelMasks", "PixelNN", "PixelData",
                                                          "PixelTensor", "PixelTraining", "_TestSupport"],
                 resources: [.copy("Fixtures")]),
@@ -97,6 +97,7 @@ let package = Package(
     .testTarget(name: "PixelFuzzTargetsTests", dependencies: ["PixelFuzzTargets"], exclude: ["Corpus"]),
     .testTarget(name: "PixelRobustnessCLITests", dependencies: ["PixelRobustnessCLI", "PixelAttacks", "PixelBenchmarks",
                                                                "PixelDefenses", "PixelData", "PixelTensor", "PixelTraining",
+                                                               "_TestSupport",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
   ]
 )

@@ -18,10 +18,12 @@ public enum FuzzTargets {
     ("model-spec", modelSpec), ("checkpoint", checkpoint), ("onnx", onnx), ("jpeg", jpeg), ("merge", merge),
   ]
 
-  /// A folder of this process's own, where each input is written under the name its parser expects.
+  /// A folder of this process's own, where each input is written under the name its parser expects;
+  /// removed when the process exits normally.
   static let scratch: URL = {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-fuzz-\(getpid())")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: FuzzTargets.scratch) }
     return url
   }()
 

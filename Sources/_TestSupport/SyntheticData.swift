@@ -22,10 +22,3 @@ public enum SyntheticData {
                    classNames: ["left", "right"])
   }
 }
-
-/// A fresh temporary folder.
-public func temporaryFolder(_ prefix: String = "pixelrobust-test") -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-  try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}

@@ -16,7 +16,7 @@ enum Tiny {
     let spec = ModelSpec(input: [1, 8, 8], classes: 2, layers: [
       LayerSpec(type: "conv2d", name: "conv", out: 4, kernel: 3), LayerSpec(type: "softplus"),
       LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString)/m.safetensors")
+    let out = temporaryPath("tiny").appendingPathComponent("m.safetensors")
     let settings = TrainingSettings(data: "halves", epochs: 3, batchSize: 16, learningRate: 0.02, seed: 2)
     let (m, _) = try! TrainingJob(spec: spec, settings: settings, output: out).run(train: halves(128, seed: 1), test: nil, resume: false)
     m.setMode(.inference)
@@ -47,7 +47,7 @@ struct GradientMapTests {
     let direct = withoutGradients { g.abs().mean(alongAxes: [0]) }
     #expect(zip(full.meanAbsolute.scalars, direct.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-6 * Swift.max(1, Swift.abs($1)) })
     var merged: GradientMapAccumulator?
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shards-\(UUID().uuidString)")
+    let dir = temporaryPath("shards")
     for i in 0..<3 {
       let range = try Shard(index: i, count: 3).range(of: data.count, batchSize: 7)
       let part = InputGradientMap.accumulate(model: model, data: data.subset(Array(range)), batchSize: 7)
@@ -133,7 +133,7 @@ struct GradientMapTests {
     #expect(throws: AttackError.self) { try MaskSpecification(parsing: "top:0") }
     #expect(throws: AttackError.self) { try MaskSpecification(parsing: "pattern:v9") }
     #expect(throws: AttackError.self) { try MaskSpecification(parsing: "top:10").resolve(height: 8, width: 8, map: nil) }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("masks-\(UUID().uuidString)")
+    let dir = temporaryPath("masks")
     let png = dir.appendingPathComponent("m.png")
     try PNG.write(Image(width: 8, height: 8, channels: 1, bytes: (0..<64).map { $0 < 8 ? 255 : 0 }), to: png)
     #expect(try MaskSpecification(parsing: png.path).resolve(height: 8, width: 8, map: nil).count == 8)

@@ -15,7 +15,7 @@ enum TinyModels {
       LayerSpec(type: "conv2d", name: "conv", out: 4, kernel: 3), LayerSpec(type: "relu"),
       LayerSpec(type: "maxpool2d", kernel: 2), LayerSpec(type: "flatten"), LayerSpec(type: "linear", name: "fc", out: 2)])
     let settings = TrainingSettings(data: "halves", epochs: 5, batchSize: 16, learningRate: 0.02, seed: 1)
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString)/m.safetensors")
+    let out = temporaryPath("tiny").appendingPathComponent("m.safetensors")
     let (model, _) = try! TrainingJob(spec: spec, settings: settings, output: out).run(train: halves(256, seed: 1), test: nil, resume: false)
     model.setMode(.inference)
     return model

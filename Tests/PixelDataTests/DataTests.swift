@@ -3,12 +3,9 @@ import Testing
 import PixelImaging
 import PixelTensor
 @testable import PixelData
+import _TestSupport
 
-func temporaryDirectory() -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("pixeldata-\(UUID().uuidString)")
-  try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}
+func temporaryDirectory() -> URL { temporaryFolder("pixeldata") }
 
 @Suite("IDX files (MNIST, Fashion-MNIST, EMNIST layouts)")
 struct IDXTests {

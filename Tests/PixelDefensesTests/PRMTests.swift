@@ -83,7 +83,7 @@ struct PRMTests {
   func steeringWorks() throws {
     let train = SyntheticData.halves(128, seed: 1), test = SyntheticData.halves(64, seed: 2)
     let settings = TrainingSettings(data: "halves", epochs: 2, batchSize: 16, learningRate: 0.01, seed: 3)
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("prm-\(UUID().uuidString)")
+    let root = temporaryPath("prm")
     let sweep = PRMSweep(lambdas: [0, 5], mixes: [0.5], designated: .pattern(.v0, shift: (0, 0)), width: 4, depth: 1,
                          settings: settings, classifier: Self.classifier, evaluationImages: 64, attackEpsilons: [0.05, 0.1], attackSteps: [2])
     let (rows, maps) = try sweep.run(train: train, test: test, folder: root)
@@ -141,7 +141,7 @@ struct RandomizedDefenseTests {
     let a = withoutGradients { model.logits(x).scalars }
     model.reseedRandomizedLayers(5)
     #expect(withoutGradients { model.logits(x).scalars } == a)
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("switch-\(UUID().uuidString).safetensors")
+    let url = temporaryPath("switch", suffix: ".safetensors")
     try Checkpoint.save(model, to: url)
     let (loaded, _) = try Checkpoint.load(from: url, builder: .withDefenses)
     #expect(loaded.stateTensors.keys.sorted() == model.stateTensors.keys.sorted())

@@ -3,6 +3,7 @@ import Testing
 import PixelNN
 import PixelTensor
 @testable import PixelDefenses
+import _TestSupport
 
 @Suite("Randomized smoothing: closed forms, abstention, seeds, masked noise")
 struct RandomizedSmoothingTests {
@@ -139,7 +140,7 @@ struct SmoothingLayerTests {
   @Test("a wrapped checkpoint reloads to the same spec and the same seeded logits; vote mode gives no gradient")
   func checkpoint() throws {
     let (_, model) = try Self.smoothed(.vote)
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("smooth-\(UUID().uuidString).safetensors")
+    let url = temporaryPath("smooth", suffix: ".safetensors")
     try Checkpoint.save(model, to: url)
     let (loaded, _) = try Checkpoint.load(from: url, builder: .withDefenses)
     loaded.setMode(.inference)

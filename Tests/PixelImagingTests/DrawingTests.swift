@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelTensor
 @testable import PixelImaging
+import _TestSupport
 
 @Suite("Colour maps, heatmaps, text and plots")
 struct DrawingTests {
@@ -45,7 +46,7 @@ struct DrawingTests {
     let plot = LinePlot(title: "acc", xLabel: "k", yLabel: "%", series: [.init(name: "top", points: [(5, 80), (50, 10)])])
     let c = plot.render(width: 300, height: 200)
     #expect(c.pixels.contains(0))
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("plot-\(UUID().uuidString).png")
+    let url = temporaryPath("plot", suffix: ".png")
     try c.write(to: url)
     #expect(try PNG.read(from: url).width == 300)
   }

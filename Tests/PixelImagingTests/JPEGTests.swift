@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelImaging
 import PixelTensor
+import _TestSupport
 
 /// References from `scripts/make_jpeg_fixtures.py`: Pillow 13's decoded pixels and torchvision's
 /// `Resize(S)` + `CenterCrop(C)` on the PIL image.
@@ -34,7 +35,7 @@ struct JPEGTests {
   @Test("truncated, corrupt and empty JPEGs give a typed error naming the file")
   func corrupt() throws {
     let bytes = try Data(contentsOf: Self.folder.appendingPathComponent("rgb420.jpg"))
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-jpeg-\(UUID().uuidString)")
+    let folder = temporaryPath("pixelrobust-jpeg")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var flipped = bytes
     for i in stride(from: 200, to: flipped.count - 2, by: 7) { flipped[i] ^= 0x5A }

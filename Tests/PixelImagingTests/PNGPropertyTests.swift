@@ -2,13 +2,14 @@ import Foundation
 import Testing
 import PixelTensor
 @testable import PixelImaging
+import _TestSupport
 
 @Suite("PNG properties")
 struct PNGPropertyTests {
   @Test("random images of 1–4 channels round-trip through libpng; a truncation is a typed error or, cut only in the trailer, the same image")
   func roundTripAndTruncation() throws {
     var rng = SeededGenerator(seed: 12)
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("png-props-\(UUID().uuidString)")
+    let folder = temporaryPath("png-props")
     for trial in 0..<24 {
       let (w, h, c) = (1 + Int(rng.next() % 17), 1 + Int(rng.next() % 9), 1 + trial % 4)
       let image = Image(width: w, height: h, channels: c, bytes: (0..<(w * h * c)).map { _ in UInt8(rng.next() % 256) })

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import PixelImaging
+import _TestSupport
 
 @Suite("PNG through libpng's simplified API")
 struct PNGTests {
   func temporaryURL(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-png-\(UUID().uuidString)")
+    temporaryPath("pixelrobust-png")
       .appendingPathComponent(name)
   }
 

@@ -4,6 +4,7 @@ import Testing
 @testable import PixelRobustnessCLI
 import PixelTraining
 import PixelBenchmarks
+import _TestSupport
 
 @Suite("pixelrobust command line")
 struct CommandParsingTests {
@@ -39,7 +40,7 @@ struct CommandParsingTests {
 
   @Test("a quick bench run writes a JSON report with medians")
   func quickBenchWritesJSON() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
+    let url = temporaryPath("bench", suffix: ".json")
     var command = try PixelRobustCommand.parseAsRoot(["bench", "--quick", "--repeats", "1", "--json", url.path, "--filter", "overhead"])
     try command.run()
     let report = try JSONDecoder().decode(BenchmarkReport.self, from: Data(contentsOf: url))

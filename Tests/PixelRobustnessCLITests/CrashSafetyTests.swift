@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelData
 import PixelTensor
+import _TestSupport
 
 /// The tool as a user runs it: a separate process, killed with SIGKILL, on a full disk.
 @Suite("Crash safety of the pixelrobust process", .serialized)
@@ -12,7 +13,7 @@ struct CrashSafetyTests {
 
   /// Writes a 10-class IDX data set of `n` 8×8 images (both splits) into a new folder.
   static func idxFolder(_ n: Int) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
+    let dir = temporaryPath("crash")
     var rng = SeededGenerator(seed: 3)
     var pixels: [UInt8] = []
     for i in 0..<n { for p in 0..<64 { pixels.append(UInt8((p * 4 + (i % 10) * 20 + Int(rng.next() % 30)) % 256)) } }

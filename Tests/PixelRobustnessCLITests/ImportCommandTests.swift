@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelTensor
 @testable import PixelRobustnessCLI
+import _TestSupport
 
 @Suite("pixelrobust import --onnx and forward end to end", .serialized)
 struct ImportCommandTests {
@@ -10,7 +11,7 @@ struct ImportCommandTests {
 
   @Test("an ONNX file imports with a report, and forward reproduces PyTorch's logits and gradients")
   func importAndForward() throws {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-import-\(UUID().uuidString)")
+    let out = temporaryPath("pixelrobust-import")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let model = out.appendingPathComponent("m.safetensors"), report = out.appendingPathComponent("report.json")
     let onnx = Self.fixtures.appendingPathComponent("residual_static.onnx").path

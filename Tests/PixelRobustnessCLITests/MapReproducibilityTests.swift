@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelData
 import PixelTensor
+import _TestSupport
 
 /// A gradient map is a function of the model and the images only: not of the batch size, the
 /// OpenBLAS kernel type or the instruction set of our own kernels (issue #11's
@@ -11,7 +12,7 @@ struct MapReproducibilityTests {
   /// 28×28 images: a constant background around a random 10×10 patch, whose max-pool windows tie
   /// exactly — the case where rounding that depended on a column's place used to move the map.
   static func backgroundFolder(_ n: Int) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("maps-\(UUID().uuidString)")
+    let dir = temporaryPath("maps")
     var rng = SeededGenerator(seed: 5)
     var pixels = [UInt8](repeating: 40, count: n * 28 * 28)
     for i in 0..<n { for y in 9..<19 { for x in 9..<19 { pixels[(i * 28 + y) * 28 + x] = UInt8(rng.next() % 256) } } }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelTensor
+import _TestSupport
 
 @Suite("NumPy .npy files")
 struct NumPyTests {
@@ -12,7 +13,7 @@ struct NumPyTests {
     #expect((data.count - t.elementCount * 4) % 64 == 0)
     let header = String(decoding: data[10..<(data.count - t.elementCount * 4)], as: UTF8.self)
     #expect(header.hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': "))
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString).npy")
+    let url = temporaryPath("npy", suffix: ".npy")
     try NumPy.write(t, to: url)
     let back = try NumPy.read(from: url)
     #expect(back.shape == shape && back.scalars == t.scalars)
@@ -20,7 +21,7 @@ struct NumPyTests {
 
   @Test("a truncated .npy is a typed error naming the file")
   func truncated() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString).npy")
+    let url = temporaryPath("npy", suffix: ".npy")
     try NumPy.encode(Tensor.ones([4])).dropLast(3).write(to: url)
     #expect { try NumPy.read(from: url) } throws: { ($0 as? NumPyError)?.description.contains(url.path) ?? false }
   }

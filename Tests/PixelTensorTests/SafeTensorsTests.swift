@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelTensor
+import _TestSupport
 
 @Suite("Safetensors reader and writer")
 struct SafeTensorsTests {
@@ -16,7 +17,7 @@ struct SafeTensorsTests {
   static func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
 
   func temporaryURL(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("pixelrobust-tests-\(UUID().uuidString)")
+    temporaryPath("pixelrobust-tests")
       .appendingPathComponent(name)
   }
 

@@ -21,7 +21,7 @@ struct TrainingTests {
 
   @Test("a tiny CNN learns a separable task in a few epochs", .timeLimit(.minutes(1)))
   func converges() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID().uuidString)")
+    let dir = temporaryPath("train")
     let job = TrainingJob(spec: Self.spec, settings: settings(epochs: 4), output: dir.appendingPathComponent("m.safetensors"))
     let (model, reports) = try job.run(train: Self.halves(192, seed: 1), test: Self.halves(64, seed: 2), resume: false)
     #expect(reports.count == 4)
@@ -37,7 +37,7 @@ struct TrainingTests {
 
   @Test("the same seed gives the same checkpoint bytes, and a resumed run matches an uninterrupted one")
   func reproducibleAndResumable() throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)")
+    let root = temporaryPath("resume")
     let train = Self.halves(96, seed: 1)
     func run(_ name: String, epochs: Int, resume: Bool = false) throws -> Data {
       let out = root.appendingPathComponent(name)
