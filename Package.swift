@@ -24,7 +24,7 @@ let package = Package(
     // MPI's handles are C macros: a few plain C functions wrap the calls data-parallel training makes.
     .target(name: "CMPIShim", dependencies: ["CMPI"]),
     // Direct convolution and a row-deterministic GEMM: AVX2 + FMA chosen at run time, portable C
-    // otherwise, the same bits either way.
+    // otherwise, the same bits either way; and the spinning worker pool of the parallel loops.
     .target(name: "CKernels"),
 
     // MARK: - Public API

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "WorkerPool.h"
+
 /// Which instruction set the kernels below use. Every path performs the same fused multiply-adds
 /// in the same order, so all of them give identical bits; the choice changes speed only.
 typedef enum {

@@ -1,5 +1,5 @@
 import Foundation
-import Dispatch
+import CKernels
 
 /// A mutable pointer that may cross into ``parallelRanges(_:grain:_:)`` chunks; the caller
 /// guarantees that each chunk writes a disjoint range.
@@ -41,8 +41,31 @@ func parallelChunks(_ count: Int, chunks: Int, _ body: @Sendable (Int, Range<Int
     for c in 0..<chunks { body(c, (count * c / chunks)..<(count * (c + 1) / chunks)) }
     return
   }
-  DispatchQueue.concurrentPerform(iterations: chunks) { c in
-    body(c, (count * c / chunks)..<(count * (c + 1) / chunks))
+  WorkerPool.run(chunks) { c in body(c, (count * c / chunks)..<(count * (c + 1) / chunks)) }
+}
+
+/// The kernels' threads: `KernelConfig.workerCount − 1` spinning helpers beside the caller
+/// (CKernels/worker_pool.c says why not libdispatch).
+enum WorkerPool {
+  private static let started: Bool = {
+    pr_pool_start(Int32(clamping: KernelConfig.workerCount - 1))
+    return true
+  }()
+
+  /// Runs `task(i)` for every `i` in `0..<count` across the helpers and the calling thread, and
+  /// returns when all have finished; on the calling thread alone, in order, when the pool is busy
+  /// (a nested or concurrent call).
+  static func run(_ count: Int, _ task: (Int) -> Void) {
+    precondition(count <= Int(Int32.max), "pool jobs are counted in Int32")
+    _ = started
+    withoutActuallyEscaping(task) { task in
+      var job = task
+      withUnsafeMutablePointer(to: &job) { context in
+        pr_pool_run(Int32(count), { context, index in
+          context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+        }, context)
+      }
+    }
   }
 }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// Runs `body` on near-equal blocks of consecutive rows of `0..<count` — two blocks per core,
@@ -23,7 +22,7 @@ public func parallelRowBlocks(_ count: Int, minimumRows: Int, _ body: @Sendable 
   let gradMode = GradMode.isEnabled, trace = BackwardTrace.current, path = DirectConvolution.path
   let next = Atomic<Int>(0)
   let results = Mutex([Tensor?](repeating: nil, count: blocks))
-  DispatchQueue.concurrentPerform(iterations: Swift.min(KernelConfig.workerCount, blocks)) { _ in
+  WorkerPool.run(Swift.min(KernelConfig.workerCount, blocks)) { _ in
     KernelConfig.$runsInline.withValue(true) {
       GradMode.$isEnabled.withValue(gradMode) {
         BackwardTrace.$current.withValue(trace) {
