@@ -95,11 +95,25 @@ static void *helper_main(void *unused) {
   return NULL;
 }
 
+/// A forked child has only the thread that forked: its jobs run inline from then on, and a job
+/// another thread had in flight at the fork is forgotten rather than waited for.
+static void reset_in_child(void) {
+  pthread_mutex_init(&pool.lock, NULL);
+  pthread_cond_init(&pool.wake, NULL);
+  atomic_store(&pool.helpers, 0);
+  atomic_store(&pool.busy, 0);
+  atomic_store(&pool.sleepers, 0);
+  atomic_store(&pool.active, 0);
+  atomic_store(&pool.job, NULL);
+  inside_pool = 0;
+}
+
 void pr_pool_start(int32_t helpers) {
   pthread_mutex_lock(&pool.lock);
   static int started;
   if (!started) {
     started = 1;
+    pthread_atfork(NULL, NULL, reset_in_child);
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     // Tasks run whole network blocks (parallelRowBlocks): give them a main thread's stack.
