@@ -19,9 +19,10 @@ void pr_pool_start(int32_t helpers);
 /// concurrent callers never wait for each other.
 ///
 /// Why not libdispatch's concurrentPerform: a ResNet-20 training step makes thousands of short
-/// parallel calls, and a helper parked in the kernel costs a futex wake-up and a context switch
-/// on each (≈6% of the step in the profile). Helpers here spin for a short while after each job,
-/// so the next job of a burst starts at once, and park only when the caller goes quiet.
+/// parallel calls, and its workers parked in the kernel between them (futex wake-ups and context
+/// switches were ≈6% of the step in the profile). Helpers here spin for a short while after each
+/// job, so the next job of a burst starts at once, and park only when the caller goes quiet. The
+/// step ran 8–53% faster in six interleaved pairs against concurrentPerform (2-core Xeon).
 void pr_pool_run(int32_t count, PRPoolTask task, void *context);
 
 #endif

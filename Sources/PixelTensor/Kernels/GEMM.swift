@@ -6,10 +6,11 @@ import CBLAS
 /// stored (untransposed) matrices.
 ///
 /// NOTE: OpenBLAS runs single-threaded and large products are split into one block of rows
-/// (or columns) of `C` per core with `concurrentPerform`. With OpenBLAS's own threads, its
-/// idle workers spin in `sched_yield` and fight the Swift kernels' threads for the two cores
-/// (measured: 16 % of a training step in `__schedule`/`sched_yield`); one-thread OpenBLAS
-/// inside `concurrentPerform` reaches the same GEMM speed (BUILD-NOTES §4).
+/// (or columns) of `C` per core on the kernels' worker pool (`parallelChunks`). With OpenBLAS's
+/// own threads, its idle workers spin in `sched_yield` and fight the Swift kernels' threads for
+/// the two cores (measured: 16 % of a training step in `__schedule`/`sched_yield`); one-thread
+/// OpenBLAS on parallel row blocks reaches the same GEMM speed (BUILD-NOTES §4, measured with
+/// libdispatch's `concurrentPerform`, which the pool replaced).
 @usableFromInline
 func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
