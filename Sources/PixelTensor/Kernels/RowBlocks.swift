@@ -20,17 +20,15 @@ public func parallelRowBlocks(_ count: Int, minimumRows: Int, _ body: @Sendable 
   let blocks = Swift.min(2 * KernelConfig.workerCount, count / Swift.max(minimumRows, 1))
   guard blocks > 1, !KernelConfig.runsInline else { return body(0..<count) }
   let gradMode = GradMode.isEnabled, trace = BackwardTrace.current, path = DirectConvolution.path
-  let next = Atomic<Int>(0)
   let results = Mutex([Tensor?](repeating: nil, count: blocks))
-  WorkerPool.run(Swift.min(KernelConfig.workerCount, blocks)) { _ in
+  // The pool hands the blocks out in order as threads free up.
+  WorkerPool.run(blocks) { b in
     KernelConfig.$runsInline.withValue(true) {
       GradMode.$isEnabled.withValue(gradMode) {
         BackwardTrace.$current.withValue(trace) {
           DirectConvolution.withPath(path) {
-            while case let b = next.wrappingAdd(1, ordering: .relaxed).oldValue, b < blocks {
-              let value = body((count * b / blocks)..<(count * (b + 1) / blocks))
-              results.withLock { $0[b] = value }
-            }
+            let value = body((count * b / blocks)..<(count * (b + 1) / blocks))
+            results.withLock { $0[b] = value }
           }
         }
       }
