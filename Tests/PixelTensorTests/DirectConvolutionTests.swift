@@ -212,28 +212,36 @@ struct DirectConvolutionTests {
     }
   }
 
-  @Test("row GEMM: a row's bits depend on neither M nor its place; AVX2 and portable agree; values match doubles")
+  @Test("row GEMM: a row's bits depend on neither M nor its place; AVX-512, AVX2 and portable agree; values match doubles")
   func rowGEMM() {
     var rng = SeededGenerator(seed: 14)
-    for (m, k, n, transposeB) in [(13, 37, 21, false), (40, 300, 16, true), (7, 5, 3, true), (1, 1600, 128, true)] {
+    // Shapes with partial 12-row tiles and 32- and 16-column panels, K = 0, and a split point.
+    let cases: [(m: Int, k: Int, n: Int, transposeB: Bool, bias: Bool)] = [
+      (13, 37, 21, false, true), (40, 300, 16, true, true), (7, 5, 3, true, true), (1, 1600, 128, true, true),
+      (25, 64, 33, false, false), (12, 17, 32, true, false), (30, 9, 70, false, true), (5, 0, 4, false, true),
+    ]
+    for (m, k, n, transposeB, hasBias) in cases {
       let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
       let bias = Tensor.normal([n], using: &rng)
       func run(_ rows: Range<Int>, _ path: PRKernelPath) -> [Float] {
         var c = [Float](repeating: .nan, count: rows.count * n)
         c.withUnsafeMutableBufferPointer { cp in
           RowGEMM.multiply(m: rows.count, n: n, k: k, a: a.storage.base + rows.lowerBound * k, lda: k,
-                           b: b.storage.base, ldb: transposeB ? k : n, transposeB: transposeB, bias: bias.storage.base,
-                           c: cp.baseAddress!, ldc: n, kernelPath: path)
+                           b: b.storage.base, ldb: transposeB ? k : n, transposeB: transposeB,
+                           bias: hasBias ? bias.storage.base : nil, c: cp.baseAddress!, ldc: n, kernelPath: path)
         }
         return c
       }
       let all = run(0..<m, PRKernelPathAutomatic)
-      #expect(all == run(0..<m, PRKernelPathPortable))
+      #expect(all == run(0..<m, PRKernelPathPortable), "\(m)×\(k)×\(n)")
+      #expect(all == run(0..<m, PRKernelPathAVX2), "\(m)×\(k)×\(n)")
       let last = m - 1
       #expect(run(last..<m, PRKernelPathAutomatic) == Array(all[(last * n)..<(m * n)]))
+      let middle = m / 2
+      #expect(run(middle..<m, PRKernelPathAutomatic) == Array(all[(middle * n)..<(m * n)]))
       var reference = KernelTests.naiveMatmul(a.scalars, b.scalars, m: m, k: k, n: n, tA: false, tB: transposeB)
-      for i in 0..<m { for j in 0..<n { reference[i * n + j] += bias.scalars[j] } }
-      #expect(Self.maxRelative(all, reference) < 1e-5)
+      if hasBias { for i in 0..<m { for j in 0..<n { reference[i * n + j] += bias.scalars[j] } } }
+      #expect(Self.maxRelative(all, reference) < 1e-5, "\(m)×\(k)×\(n)")
     }
   }
 }

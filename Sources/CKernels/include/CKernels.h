@@ -88,12 +88,20 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount, int32_t zerosInPlace);
 
-/// C[m, n] = bias[n] + Σ_k A[m, k] · B[k, n] for rows `firstRow ..< firstRow + rowCount`, the sum
-/// one fused multiply-add per k in increasing k, starting from the bias (or +0): a row's result
-/// depends on that row of A and on B only, never on M, on the row's position or on the
-/// instruction set. A is row-major with leading dimension lda, B row-major [K, N] with ldb, C
-/// with ldc; `bias` may be NULL.
+/// C[m, n] = bias[n] + Σ_k A[m, k] · op(B)[k, n] for rows `firstRow ..< firstRow + rowCount`, the
+/// sum one fused multiply-add per k in increasing k, starting from the bias (or +0): a row's
+/// result depends on that row of A and on B only, never on M, on the row's position or on the
+/// instruction set. A is row-major with leading dimension lda; B is row-major [K, N], or [N, K]
+/// with `transposeB`, with leading dimension ldb; C has ldc; `bias` may be NULL. `panel` is
+/// scratch of K × `PRRowGEMMPanelColumns` floats, private to the call (B is copied into it one
+/// panel of columns at a time).
 void pr_row_gemm(int32_t firstRow, int32_t rowCount, int32_t n, int32_t k, const float *a, ptrdiff_t lda,
-                 const float *b, ptrdiff_t ldb, const float *bias, float *c, ptrdiff_t ldc, PRKernelPath path);
+                 const float *b, ptrdiff_t ldb, int32_t transposeB, const float *bias, float *c, ptrdiff_t ldc,
+                 float *panel, PRKernelPath path);
+
+/// The largest tile of `pr_row_gemm` on any path: rows of C (a multiple of every path's tile
+/// height, so splitting rows across threads at multiples of it adds no partial tile) and the
+/// columns of one packed panel of B.
+enum { PRRowGEMMTileRows = 12, PRRowGEMMPanelColumns = 32 };
 
 #endif
