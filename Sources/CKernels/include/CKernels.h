@@ -36,12 +36,19 @@ typedef struct {
   float *output;
   ptrdiff_t outputChannelPitch, outputRowPitch, outputColumnStride;
   PRKernelPath path;
+  /// Scratch of pr_direct_convolution_scratch(taps, outHeight, outWidth, path) floats, private
+  /// to the call (NULL when that is 0).
+  float *scratch;
 } PRDirectConvolution;
 
 /// Computes output channels 4·firstBlock ..< 4·(firstBlock + blockCount) of `plan`. Reads whole
 /// vectors of up to 16 floats along each output row, so up to 15 floats past a row's last input
 /// (callers leave that much readable slack).
 void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, int32_t blockCount);
+
+/// The floats of scratch a pr_direct_convolution call with these extents needs: on AVX-512, rows
+/// of at most 8 outputs are read from a copy of the taps' input rows, two rows to a vector.
+ptrdiff_t pr_direct_convolution_scratch(int32_t taps, int32_t outHeight, int32_t outWidth, PRKernelPath path);
 
 /// The weight gradient of a direct convolution over a chunk of samples, as partial sums in 16
 /// lanes: for tap t and output channel o,

@@ -259,7 +259,12 @@ enum DirectConvolution {
     @Sendable func prepare(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, reused: Bool) {
       p.prepare(src.pointer + n * sourceImage, into: buffer, count: plan.bufferCount, reused: reused)
     }
-    @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, sample n: Int, blocks range: Range<Int>) {
+    // Each call's private scratch (the AVX-512 kernel's copy of narrow rows), the largest pass's.
+    let scratchCount = plan.passes.map {
+      pr_direct_convolution_scratch(Int32($0.offsets.count), Int32($0.outHeight), Int32($0.outWidth), kernelPath)
+    }.max() ?? 0
+    @Sendable func compute(_ buffer: UnsafeMutablePointer<Float>, scratch: TensorStorage?, sample n: Int,
+                           blocks range: Range<Int>) {
       for pass in plan.passes where pass.outHeight > 0 && pass.outWidth > 0 {
         pass.offsets.withUnsafeBufferPointer { offs in
           var conv = PRDirectConvolution(
@@ -267,18 +272,20 @@ enum DirectConvolution {
             weights: pass.weights.base, bias: bs?.pointer, outChannels: Int32(plan.outChannels),
             outHeight: Int32(pass.outHeight), outWidth: Int32(pass.outWidth),
             output: out.pointer + n * plan.outputImage + pass.outputOffset, outputChannelPitch: pass.channelPitch,
-            outputRowPitch: pass.rowPitch, outputColumnStride: pass.columnStride, path: kernelPath)
+            outputRowPitch: pass.rowPitch, outputColumnStride: pass.columnStride, path: kernelPath,
+            scratch: scratch?.base)
           pr_direct_convolution(&conv, Int32(range.lowerBound), Int32(range.count))
         }
       }
     }
+    @Sendable func makeScratch() -> TensorStorage? { scratchCount > 0 ? TensorStorage(uninitializedCount: scratchCount) : nil }
 
     if bySample {
       parallelChunks(batch, chunks: Swift.min(workers, batch)) { _, samples in
-        let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
+        let buffer = TensorStorage(uninitializedCount: plan.bufferCount), scratch = makeScratch()
         for n in samples {
           prepare(buffer.base, sample: n, reused: n > samples.lowerBound)
-          compute(buffer.base, sample: n, blocks: 0..<blocks)
+          compute(buffer.base, scratch: scratch, sample: n, blocks: 0..<blocks)
           epilogue?(n..<(n + 1))
         }
       }
@@ -286,10 +293,11 @@ enum DirectConvolution {
     }
     let buffer = TensorStorage(uninitializedCount: plan.bufferCount)
     let shared = UnsafeShared(buffer.base)
+    let scratches = (0..<workers).map { _ in makeScratch() }
     for n in 0..<batch {
       prepare(buffer.base, sample: n, reused: n > 0)
-      parallelChunks(blocks, chunks: Swift.min(workers, blocks)) { _, range in
-        compute(shared.pointer, sample: n, blocks: range)
+      parallelChunks(blocks, chunks: Swift.min(workers, blocks)) { chunk, range in
+        compute(shared.pointer, scratch: scratches[chunk], sample: n, blocks: range)
       }
       epilogue?(n..<(n + 1))
     }
