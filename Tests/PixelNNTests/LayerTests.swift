@@ -214,4 +214,38 @@ struct TrainingBatchNormReLUTests {
     let plainReference = gradients(of: (reference * v).sum(), wrt: wrt)
     for (a, b) in zip(plain, plainReference) { #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern)) }
   }
+
+  @Test("a body ending in a training batch norm adds the skip and clamps in the normalization's pass: the separate ops' bits, statistics and derivatives to second order",
+        arguments: [[5, 3, 4, 4], [6, 2, 3, 5], [4, 3]])
+  func residualSumMatchesSeparateOps(_ dims: [Int]) {
+    var rng = SeededGenerator(seed: 37)
+    let c = dims[1]
+    let x = (Tensor.normal(Shape(dims), using: &rng) * 2 + 0.3).requiringGradient()
+    let skip = Tensor.normal(Shape(dims), using: &rng).requiringGradient()
+    let gamma = (Tensor.normal([c], using: &rng) + 1).requiringGradient(), beta = Tensor.normal([c], using: &rng).requiringGradient()
+    let norm = BatchNorm(features: c)
+    norm.weight.value = gamma
+    norm.bias.value = beta
+    let body = Sequential([norm])
+    body.setMode(.training)
+    let fused = body(x, addingReLU: skip)
+    let separate = batchNormTraining(x, weight: gamma, bias: beta, runningMean: .zeros([c]), runningVariance: .ones([c]))
+    let reference = separate.output.addingReLU(skip)
+    #expect(fused.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern))
+    #expect(fused.scalars.contains { $0 == 0 } && fused.scalars.contains { $0 > 0 })
+    #expect(norm.runningMean.value.scalars == separate.runningMean.scalars)
+    #expect(norm.runningVar.value.scalars == separate.runningVariance.scalars)
+    let v = Tensor.normal(fused.shape, using: &rng)
+    let wrt = [x, skip, gamma, beta]
+    let g1 = gradients(of: (fused * fused * v).sum(), wrt: wrt, createGraph: true)
+    let g2 = gradients(of: (reference * reference * v).sum(), wrt: wrt, createGraph: true)
+    for (a, b) in zip(g1, g2) { #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern)) }
+    #expect(g1[1].scalars.contains { $0 != 0 })
+    let h1 = gradients(of: (g1[0] * g1[0]).sum() + (g1[1] * g1[1]).sum() + g1[2].sum(), wrt: wrt)
+    let h2 = gradients(of: (g2[0] * g2[0]).sum() + (g2[1] * g2[1]).sum() + g2[2].sum(), wrt: wrt)
+    for (a, b) in zip(h1, h2) { #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern)) }
+    let plain = gradients(of: (fused * v).sum(), wrt: wrt)
+    let plainReference = gradients(of: (reference * v).sum(), wrt: wrt)
+    for (a, b) in zip(plain, plainReference) { #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern)) }
+  }
 }

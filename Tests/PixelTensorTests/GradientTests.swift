@@ -114,6 +114,10 @@ enum GradientTable {
     .init("conv2DReLU, addingReLU", shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3], [2, 3, 5, 5]]) {
       conv2DReLU($0[0], weight: $0[1], bias: $0[2], padding: (1, 1)).addingReLU($0[3]).squared()
     },
+    // The skip is doubled so that fewer sums sit within a difference step of the ReLU's kink.
+    .init("conv2DAddingReLU", shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3], [2, 3, 5, 5]]) {
+      conv2DAddingReLU($0[0], weight: $0[1], bias: $0[2], adding: $0[3] * 2, padding: (1, 1)).squared()
+    },
     .init("conv2DMaxPool", shapes: [[2, 2, 7, 7], [3, 2, 3, 3], [3]]) {
       (conv2DMaxPool($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), poolKernel: (2, 2)) * 0.2).tanh()
     },
@@ -136,6 +140,10 @@ enum GradientTable {
     .init("batchNorm 2D training + ReLU in one pass", shapes: [[2, 2, 3, 3], [2], [2]]) { x in
       batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([2]), runningVariance: .ones([2]),
                         relu: true).output.squared()
+    },
+    .init("batchNorm 2D training + skip + ReLU in one pass", shapes: [[2, 2, 3, 3], [2], [2], [2, 2, 3, 3]]) { x in
+      batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([2]), runningVariance: .ones([2]),
+                        relu: true, adding: x[3]).output.squared()
     },
     .init("batchNorm 1D training", shapes: [[6, 3], [3], [3]]) { x in
       batchNormTraining(x[0], weight: x[1], bias: x[2], runningMean: .zeros([3]), runningVariance: .ones([3])).output.tanh()

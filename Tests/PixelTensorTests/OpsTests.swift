@@ -205,7 +205,7 @@ struct MaxPoolTieTests {
 
 @Suite("conv2DAddingReLU")
 struct ConvolutionAddingReLUTests {
-  @Test("unrecorded and recorded, the bits of conv2D(…).addingReLU(skip)",
+  @Test("unrecorded and recorded, the bits of conv2D(…).addingReLU(skip): values, first and second derivatives",
         arguments: [(1, 1, true), (2, 1, false), (1, 0, true)])
   func matchesComposition(stride: Int, padding: Int, bias: Bool) {
     var rng = SeededGenerator(seed: 51)
@@ -217,9 +217,24 @@ struct ConvolutionAddingReLUTests {
     let fused = conv2DAddingReLU(x, weight: w, bias: b, adding: skip, stride: (stride, stride), padding: (padding, padding))
     #expect(fused.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern))
     #expect(fused.scalars.contains { $0 == 0 } && fused.scalars.contains { $0 > 0 })
-    let probe = x.requiringGradient()
-    let recorded = conv2DAddingReLU(probe, weight: w, bias: b, adding: skip, stride: (stride, stride), padding: (padding, padding))
-    #expect(recorded.scalars == fused.scalars)
-    #expect(gradients(of: recorded.sum(), wrt: [probe])[0].scalars.contains { $0 != 0 })
+    // Recorded through every input, the fused graph and the composition's give the same bits for
+    // the output, the first derivatives, and a second derivative through the input gradient
+    // (double backprop: ∂‖∂L/∂x‖²/∂W).
+    let weights = Tensor.normal(plain.shape, using: &rng)
+    func derivatives(fusedOp: Bool) -> [[UInt32]] {
+      let (px, pw, ps) = (x.requiringGradient(), w.requiringGradient(), skip.requiringGradient())
+      let pb = b?.requiringGradient()
+      let y = fusedOp
+        ? conv2DAddingReLU(px, weight: pw, bias: pb, adding: ps, stride: (stride, stride), padding: (padding, padding))
+        : conv2D(px, weight: pw, bias: pb, stride: (stride, stride), padding: (padding, padding)).addingReLU(ps)
+      let loss = (y * weights).sum()
+      let first = gradients(of: loss, wrt: [px, pw, ps] + (pb.map { [$0] } ?? []), createGraph: true)
+      let gx = first[0]
+      let second = gradients(of: (gx * gx).sum(), wrt: [pw])
+      return ([y] + first + second).map { $0.scalars.map(\.bitPattern) }
+    }
+    let viaFused = derivatives(fusedOp: true), viaComposition = derivatives(fusedOp: false)
+    #expect(viaFused == viaComposition)
+    #expect(viaFused[1].contains { $0 != 0 } && viaFused.last!.contains { $0 != 0 })
   }
 }

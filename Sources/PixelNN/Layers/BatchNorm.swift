@@ -32,7 +32,7 @@ public final class BatchNorm: Layer {
 
   public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
 
-  /// With `relu`, `relu(self(x))`; in training mode in one pass (``batchNormTraining(_:weight:bias:runningMean:runningVariance:momentum:epsilon:relu:)``).
+  /// With `relu`, `relu(self(x))`; in training mode in one pass (``batchNormTraining(_:weight:bias:runningMean:runningVariance:momentum:epsilon:relu:adding:)``).
   public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     switch mode {
     case .inference:
@@ -46,5 +46,17 @@ public final class BatchNorm: Layer {
       runningVar.value = r.runningVariance
       return r.output
     }
+  }
+
+  /// `relu(self(x) + skip)`, a residual block's end; in training mode in one pass
+  /// (``batchNormTraining(_:weight:bias:runningMean:runningVariance:momentum:epsilon:relu:adding:)``).
+  public func callAsFunction(_ x: Tensor, addingReLU skip: Tensor) -> Tensor {
+    guard mode == .training, skip.shape == x.shape else { return self(x).addingReLU(skip) }
+    let r = batchNormTraining(x, weight: weight.value, bias: bias.value, runningMean: runningMean.value,
+                              runningVariance: runningVar.value, momentum: momentum, epsilon: epsilon, relu: true,
+                              adding: skip)
+    runningMean.value = r.runningMean
+    runningVar.value = r.runningVariance
+    return r.output
   }
 }

@@ -50,8 +50,8 @@ public final class Conv2D: Layer {
     return op(x, w, b, stride, (padding, padding), (dilation, dilation), groups)
   }
 
-  /// `relu(self(x, foldingInference: norm) + skip)`, the sum and the ReLU applied in cache when
-  /// nothing is recorded (``conv2DAddingReLU(_:weight:bias:adding:stride:padding:dilation:groups:)``).
+  /// `relu(self(x, foldingInference: norm) + skip)`, the sum and the ReLU applied in cache
+  /// (``conv2DAddingReLU(_:weight:bias:adding:stride:padding:dilation:groups:)``).
   public func callAsFunction(_ x: Tensor, foldingInference norm: BatchNorm?, addingReLU skip: Tensor) -> Tensor {
     var w = weight.value, b = bias?.value
     if let norm { (w, b) = folded(norm) }

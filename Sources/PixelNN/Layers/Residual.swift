@@ -22,7 +22,7 @@ public final class Residual: Layer {
   public func callAsFunction(_ x: Tensor) -> Tensor { self(x, relu: false) }
 
   /// With `relu`, `relu(self(x))`: the sum and the ReLU in one pass, in the body's last
-  /// convolution's cache when nothing is recorded (``Sequential/callAsFunction(_:addingReLU:)``).
+  /// convolution's cache when the body ends in one (``Sequential/callAsFunction(_:addingReLU:)``).
   public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     let skip = shortcut.layers.isEmpty ? x : shortcut(x)
     return relu ? body(x, addingReLU: skip) : body(x) + skip

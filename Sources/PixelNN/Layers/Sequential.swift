@@ -22,12 +22,17 @@ public final class Sequential: Layer {
 
   /// `relu(self(x) + skip)` (a residual block's body, its sum and ReLU): when the body ends in a
   /// convolution, optionally with a batch norm in inference mode, that convolution adds `skip` and
-  /// clamps in cache (``Conv2D/callAsFunction(_:foldingInference:addingReLU:)``); the same bits.
+  /// clamps in cache (``Conv2D/callAsFunction(_:foldingInference:addingReLU:)``); when it ends in
+  /// a batch norm in training mode, the normalization's pass does (``BatchNorm/callAsFunction(_:addingReLU:)``).
+  /// The same bits either way.
   public func callAsFunction(_ x: Tensor, addingReLU skip: Tensor) -> Tensor {
     let n = layers.count
     if n >= 2, let conv = layers[n - 2].layer as? Conv2D, let norm = layers[n - 1].layer as? BatchNorm,
        norm.mode == .inference {
       return conv(apply(x, upTo: n - 2), foldingInference: norm, addingReLU: skip)
+    }
+    if n >= 1, let norm = layers[n - 1].layer as? BatchNorm, norm.mode == .training {
+      return norm(apply(x, upTo: n - 1), addingReLU: skip)
     }
     if n >= 1, let conv = layers[n - 1].layer as? Conv2D {
       return conv(apply(x, upTo: n - 1), foldingInference: nil, addingReLU: skip)

@@ -333,12 +333,13 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeo
 /// `(x − μ)·r·γ + β` with the batch's statistics `μ`, `r = 1/√(σ² + ε)` (per channel, over every
 /// axis but 1), as one `batchNormTraining` node; also returns `μ` and the biased `σ²` as constants.
 /// The forward bits are those of ``batchNorm(_:mean:variance:weight:bias:epsilon:)`` on
-/// ``batchStatistics(_:)``. With `relu`, the output is the ReLU's, written in the same pass; when
-/// recorded, the graph is the two ops' (the batch-norm node, then a select node with the ReLU's
-/// mask) sharing the clamped buffer, which is safe because neither VJP reads its node's output
-/// and the normalized values do not escape.
-func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsilon: Float, relu: Bool = false)
-  -> (output: Tensor, mean: Tensor, variance: Tensor) {
+/// ``batchStatistics(_:)``. With `relu`, the output is the ReLU's, written in the same pass, and
+/// with `skip` too, `relu(normalized + skip)` (a residual block's sum); when recorded, the graph is
+/// the separate ops' (the batch-norm node, the sum's node, then a select node with the ReLU's
+/// mask) sharing the clamped buffer, which is safe because no VJP of these reads its node's
+/// output and the normalized values do not escape.
+func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsilon: Float, relu: Bool = false,
+                     adding skip: Tensor? = nil) -> (output: Tensor, mean: Tensor, variance: Tensor) {
   let c = x.shape[1]
   let (mean, variance, inverse, scale, shift) = withoutGradients { () -> (Tensor, Tensor, Tensor, Tensor, Tensor) in
     let (m, v) = batchStatistics(x.detached())
@@ -348,18 +349,22 @@ func batchNormalized(_ x: Tensor, weight gamma: Tensor, bias beta: Tensor, epsil
   }
   let out = TensorStorage(uninitializedCount: x.elementCount)
   let batch = x.shape[0], plane = x.elementCount / Swift.max(x.shape[0] * c, 1)
-  let recording = x.isRecording || gamma.isRecording || beta.isRecording
+  let recording = x.isRecording || gamma.isRecording || beta.isRecording || (skip?.isRecording ?? false)
   let mask = relu && recording ? ByteStorage(count: x.elementCount) : nil
   if relu {
-    Channelwise.affineReLU(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base,
-                           mask: mask?.base, batch: batch, channels: c, plane: plane)
+    withExtendedLifetime(skip) {
+      Channelwise.affineReLU(x.storage.base, scale: scale.storage.base, shift: shift.storage.base,
+                             adding: skip.map { UnsafePointer($0.storage.base) }, out.base, mask: mask?.base,
+                             batch: batch, channels: c, plane: plane)
+    }
   } else {
     Channelwise.affine(x.storage.base, scale: scale.storage.base, shift: shift.storage.base, out.base, batch: batch,
                        channels: c, plane: plane)
   }
   let statistics = BatchStatistics(mean: mean, inverseDeviation: inverse, epsilon: epsilon)
-  let y = Tensor.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out)
-  guard let mask else { return (y, mean, variance) }
+  let normalized = Tensor.recorded(.batchNormTraining(statistics), [x, gamma, beta], shape: x.shape, storage: out)
+  guard let mask else { return (normalized, mean, variance) }
+  let y = skip.map { Tensor.recorded(.add, [normalized, $0], shape: x.shape, storage: out) } ?? normalized
   return (.recorded(.select(Mask(shape: y.shape, storage: mask)), [y], shape: y.shape, storage: out), mean, variance)
 }
 

@@ -8,16 +8,18 @@ enum Channelwise {
     affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane, clamp: Plain())
   }
 
-  /// `y = relu(x·scale[c] + shift[c])` in one pass, and with `mask`, `mask[i] = 1` where the affine
-  /// value is positive (else 0): batch norm and the ReLU after it, the bits of the two passes.
+  /// `y = relu(x·scale[c] + shift[c] (+ skip[i]))` in one pass, and with `mask`, `mask[i] = 1` where
+  /// the value before the clamp is positive (else 0): batch norm, a residual sum and the ReLU after
+  /// them, with the bits of the separate passes (the affine value is rounded before `skip` is added).
   static func affineReLU(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
-                         _ y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>?, batch: Int, channels: Int,
-                         plane: Int) {
-    if let mask {
+                         adding skip: UnsafePointer<Float>? = nil, _ y: UnsafeMutablePointer<Float>,
+                         mask: UnsafeMutablePointer<UInt8>?, batch: Int, channels: Int, plane: Int) {
+    let bits = mask.map { UnsafeShared($0) }
+    if let skip {
       affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane,
-             clamp: Rectified(mask: UnsafeShared(mask)))
+             clamp: RectifiedSum(skip: UnsafeSharedConst(skip), rectified: Rectified(mask: bits)))
     } else {
-      affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane, clamp: Rectified(mask: nil))
+      affine(x, scale: scale, shift: shift, y, batch: batch, channels: channels, plane: plane, clamp: Rectified(mask: bits))
     }
   }
 
@@ -47,6 +49,16 @@ enum Channelwise {
       mask?.pointer[index] = v > 0 ? 1 : 0
       return v > 0 ? v : 0
     }
+  }
+
+  /// `relu(v + skip[index])`, as ``Rectified``.
+  private struct RectifiedSum: Clamp {
+    let skip: UnsafeSharedConst<Float>
+    let rectified: Rectified
+    @inline(__always) func lanes(_ v: SIMD8<Float>, at index: Int) -> SIMD8<Float> {
+      rectified.lanes(v + UnsafeRawPointer(skip.pointer + index).loadUnaligned(as: SIMD8<Float>.self), at: index)
+    }
+    @inline(__always) func scalar(_ v: Float, at index: Int) -> Float { rectified.scalar(v + skip.pointer[index], at: index) }
   }
 
   private static func affine<C: Clamp>(_ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,

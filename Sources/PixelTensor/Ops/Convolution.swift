@@ -65,15 +65,16 @@ public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
 }
 
 /// `relu(conv2D(x, W, b) + skip)` for a `skip` of the output's shape (a residual block's last
-/// convolution, its sum and ReLU). Unrecorded, each chunk of samples adds its slice of `skip` and
-/// clamps right after its convolution output is written, while it is in cache: the bits of
-/// ``Tensor/addingReLU(_:)`` on the convolution, one pass over memory fewer. Recorded, exactly
-/// that composition (its graph).
+/// convolution, its sum and ReLU). Each chunk of samples adds its slice of `skip` and clamps right
+/// after its convolution output is written, while it is in cache: the bits of
+/// ``Tensor/addingReLU(_:)`` on the convolution, one pass over memory fewer. Recorded, the graph
+/// is that composition's (convolution, sum, select with the ReLU's mask) with the three nodes
+/// sharing one buffer, as ``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)`` does: no
+/// VJP of the three reads its node's output, and the pre-activation values do not escape.
 public func conv2DAddingReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, adding skip: Tensor,
                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                              groups: Int = 1) -> Tensor {
-  let recorded = x.isRecording || weight.isRecording || (bias?.isRecording ?? false) || skip.isRecording
-  guard !recorded, groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
+  guard groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
     return conv2D(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
       .addingReLU(skip)
   }
@@ -86,13 +87,27 @@ public func conv2DAddingReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, a
   }
   let image = o * g.outHeight * g.outWidth
   let other = UnsafeSharedConst(UnsafePointer(skip.storage.base))
-  return withExtendedLifetime(skip) {
-    convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-      Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, start, count: samples.count * image,
-                       parallel: false)
+  let recorded = x.isRecording || weight.isRecording || (bias?.isRecording ?? false) || skip.isRecording
+  guard recorded else {
+    return withExtendedLifetime(skip) {
+      convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+        let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
+        Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, start,
+                         count: samples.count * image, parallel: false)
+      }
     }
   }
+  let mask = ByteStorage(count: g.batch * image)
+  let bits = UnsafeShared(mask.base)
+  let y = withExtendedLifetime(skip) {
+    convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
+      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
+      Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, mask: bits.pointer + samples.lowerBound * image,
+                       start, count: samples.count * image, parallel: false)
+    }
+  }
+  let sum = Tensor.recorded(.add, [y, skip], shape: y.shape, storage: y.storage)
+  return .recorded(.select(Mask(shape: y.shape, storage: mask)), [sum], shape: y.shape, storage: y.storage)
 }
 
 /// Convenience overload with square kernels' scalar stride and padding.

@@ -41,15 +41,19 @@ public func batchStatistics(_ x: Tensor) -> (mean: Tensor, variance: Tensor) {
 /// of the composition through ``batchStatistics(_:)`` and ``batchNorm(_:mean:variance:weight:bias:epsilon:)``:
 /// the same forward bits, and a backward pass of five passes over the activation instead of
 /// about fourteen. With `relu`, the output is `relu` of the normalized values, written in the same
-/// pass (the graph and the values are those of `.relu()` after it).
+/// pass (the graph and the values are those of `.relu()` after it); with `relu` and `skip` (of
+/// `x`'s shape), `relu(normalized + skip)` in that pass, a residual block's end (the graph and
+/// the values of `.addingReLU(skip)` after it).
 public func batchNormTraining(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor,
                               runningVariance: Tensor, momentum: Float = 0.1,
-                              epsilon: Float = 1e-5, relu: Bool = false)
+                              epsilon: Float = 1e-5, relu: Bool = false, adding skip: Tensor? = nil)
   -> (output: Tensor, runningMean: Tensor, runningVariance: Tensor) {
   precondition(x.rank >= 2, "batchNorm needs [N, C, …], got \(x.shape)")
+  precondition(skip == nil || (relu && skip!.shape == x.shape),
+               "batchNormTraining adds a skip of \(x.shape) only before its ReLU, got \(skip?.shape ?? [])")
   let c = x.shape[1]
   let (y, mean, variance) = batchNormalized(x, weight: weight ?? .ones([c]), bias: bias ?? .zeros([c]), epsilon: epsilon,
-                                            relu: relu)
+                                            relu: relu, adding: skip)
   let count = Float(x.elementCount / c)
   let (newMean, newVariance) = withoutGradients {
     let unbiased = variance * (count / Swift.max(count - 1, 1))
