@@ -601,6 +601,7 @@ static void gemm_tile_avx512(int32_t rows, int32_t columns, int32_t k, const flo
   __m512 c80 = s0, c81 = s1, c90 = s0, c91 = s1, ca0 = s0, ca1 = s1, cb0 = s0, cb1 = s1;
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   const float *a6 = a[6], *a7 = a[7], *a8 = a[8], *a9 = a[9], *aa = a[10], *ab = a[11];
+  // Written out, as in the AVX2 tile: with arrays of accumulators the compiler spilled them.
   for (int32_t kk = 0; kk < k; kk++) {
     const float *row = b + (ptrdiff_t)kk * ldb;
     const __m512 b0 = _mm512_maskz_loadu_ps(m0, row), b1 = _mm512_maskz_loadu_ps(m1, row + 16);
