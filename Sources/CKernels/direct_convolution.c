@@ -469,6 +469,40 @@ static void copy_rows(float *dst, ptrdiff_t dstPitch, const float *src, int32_t 
   }
 }
 
+#if PR_HAVE_X86
+// The stride-2 planes with AVX-512: each row is read once, 32 floats at a time (masked past its
+// end; masked lanes neither read nor fault), and two permutations deal its even and odd columns
+// to their phases. A call per row and phase, with the strided scalar copy, cost 1.2 ns per float
+// (32×16×16 in 10–14 µs).
+__attribute__((target("avx512f")))
+static void prepare_stride2_avx512(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
+                                   int32_t left, ptrdiff_t plane, ptrdiff_t pw, float *dst) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  // Column 2i + p lands in phase (left + p) mod 2 at place (left + p)/2 + i.
+  const ptrdiff_t evenColumn = (ptrdiff_t)(left % 2) * plane + left / 2;
+  const ptrdiff_t oddColumn = (ptrdiff_t)((left + 1) % 2) * plane + (left + 1) / 2;
+  for (int32_t c = 0; c < channels; c++) {
+    float *d = dst + (ptrdiff_t)c * 4 * plane;
+    for (int32_t y = 0; y < height; y++) {
+      const int32_t py = top + y;
+      float *base = d + (ptrdiff_t)(py % 2) * 2 * plane + (ptrdiff_t)(py / 2) * pw;
+      const float *row = src + ((ptrdiff_t)c * height + y) * width;
+      for (int32_t i = 0; 2 * i < width; i += 16) {
+        const int32_t rest = width - 2 * i;
+        const __mmask16 low = rest >= 16 ? 0xffff : (__mmask16)((1u << rest) - 1);
+        const __mmask16 high = rest >= 32 ? 0xffff : rest > 16 ? (__mmask16)((1u << (rest - 16)) - 1) : 0;
+        const __m512 a = _mm512_maskz_loadu_ps(low, row + 2 * i), b = _mm512_maskz_loadu_ps(high, row + 2 * i + 16);
+        const int32_t evens = (rest + 1) / 2 < 16 ? (rest + 1) / 2 : 16, odds = rest / 2 < 16 ? rest / 2 : 16;
+        _mm512_mask_storeu_ps(base + evenColumn + i, (__mmask16)((1u << evens) - 1), _mm512_permutex2var_ps(a, even, b));
+        if (odds)
+          _mm512_mask_storeu_ps(base + oddColumn + i, (__mmask16)((1u << odds) - 1), _mm512_permutex2var_ps(a, odd, b));
+      }
+    }
+  }
+}
+#endif
+
 void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32_t width, int32_t top,
                        int32_t left, int32_t paddedHeight, int32_t paddedWidth, int32_t stride,
                        float *dst, ptrdiff_t dstCount, int32_t zerosInPlace) {
@@ -496,19 +530,34 @@ void pr_prepare_planes(const float *src, int32_t channels, int32_t height, int32
     return;
   }
   if (!zerosInPlace) memset(dst, 0, (size_t)dstCount * sizeof(float));
+#if PR_HAVE_X86
+  if (stride == 2 && pr_kernel_resolved_path(PRKernelPathAutomatic) == 3) {
+    prepare_stride2_avx512(src, channels, height, width, top, left, plane, pw, dst);
+    return;
+  }
+#endif
   for (int32_t c = 0; c < channels; c++) {
     const float *s = src + (ptrdiff_t)c * height * width;
     float *d = dst + c * perChannel;
-    for (int32_t y = 0; y < height; y++) {
-      ptrdiff_t py = top + (ptrdiff_t)y;
-      float *rowBase = d + (py % stride) * stride * plane + (py / stride) * pw;
-      const float *row = s + (ptrdiff_t)y * width;
-      // Column phase by phase: source columns x ≡ rx − left (mod stride) land in phase rx at
-      // consecutive places, with no division per element.
-      for (int32_t rx = 0; rx < stride; rx++) {
-        int32_t x0 = (int32_t)(((rx - left) % stride + stride) % stride);
-        float *out = rowBase + (ptrdiff_t)rx * plane + (left + x0) / stride;
-        for (int32_t x = x0; x < width; x += stride) *out++ = row[x];
+    // Column phase by phase: source columns x ≡ rx − left (mod stride) land in phase rx at
+    // consecutive places. The phase's first column and place are the same for every row, and
+    // the row phase advances by counting, so no row divides (two divisions per row and phase
+    // were 40% of this copy's samples in the resnet20 inference profile).
+    for (int32_t rx = 0; rx < stride; rx++) {
+      const int32_t x0 = ((rx - left) % stride + stride) % stride;
+      if (x0 >= width) continue;
+      const int32_t count = (width - x0 + stride - 1) / stride;
+      const ptrdiff_t column = (ptrdiff_t)rx * plane + (left + x0) / stride;
+      int32_t ry = top % stride;
+      ptrdiff_t qy = top / stride;
+      for (int32_t y = 0; y < height; y++) {
+        float *out = d + (ptrdiff_t)ry * stride * plane + qy * pw + column;
+        const float *in = s + (ptrdiff_t)y * width + x0;
+        for (int32_t i = 0; i < count; i++) out[i] = in[(ptrdiff_t)i * stride];
+        if (++ry == stride) {
+          ry = 0;
+          qy++;
+        }
       }
     }
   }

@@ -199,6 +199,49 @@ struct DirectConvolutionTests {
     #expect(Array(dx7[(5 * image)..<(6 * image)]) == dx1)
   }
 
+  /// The planes `pr_prepare_planes` writes, from its definition: `dst[c, ry, rx, i, j] =
+  /// padded[c, i·s + ry, j·s + rx]`, zeros elsewhere and in the slack.
+  static func referencePlanes(_ src: [Float], channels: Int, height: Int, width: Int, top: Int, left: Int,
+                              paddedHeight: Int, paddedWidth: Int, stride s: Int, count: Int) -> [Float] {
+    let ph = (paddedHeight + s - 1) / s, pw = (paddedWidth + s - 1) / s
+    var dst = [Float](repeating: 0, count: count)
+    for c in 0..<channels {
+      for y in 0..<height {
+        for x in 0..<width {
+          let py = top + y, px = left + x
+          dst[((c * s + py % s) * s + px % s) * ph * pw + (py / s) * pw + px / s] = src[(c * height + y) * width + x]
+        }
+      }
+    }
+    return dst
+  }
+
+  @Test("prepared planes hold every input at its phase place and zeros elsewhere, fresh or reused",
+        arguments: [1, 2, 3], [1, 2, 5, 15, 16, 17, 31, 32, 33, 34, 47, 70])
+  func preparedPlanes(stride: Int, width: Int) {
+    let channels = 2, height = 5
+    for (top, left) in [(0, 0), (1, 1), (2, 3)] {
+      let paddedHeight = height + 2 * top, paddedWidth = width + 2 * left
+      let ph = (paddedHeight + stride - 1) / stride, pw = (paddedWidth + stride - 1) / stride
+      let count = channels * stride * stride * ph * pw + 16
+      let src = (0..<(channels * height * width)).map { Float($0 + 1) }
+      let expected = Self.referencePlanes(src, channels: channels, height: height, width: width, top: top, left: left,
+                                          paddedHeight: paddedHeight, paddedWidth: paddedWidth, stride: stride,
+                                          count: count)
+      var fresh = [Float](repeating: .nan, count: count)
+      pr_prepare_planes(src, Int32(channels), Int32(height), Int32(width), Int32(top), Int32(left), Int32(paddedHeight),
+                        Int32(paddedWidth), Int32(stride), &fresh, count, 0)
+      #expect(fresh == expected, "top \(top) left \(left)")
+      // Reused: a previous sample's planes, whose zeros stay where they are.
+      var reused = Self.referencePlanes(src.map { -$0 }, channels: channels, height: height, width: width, top: top,
+                                        left: left, paddedHeight: paddedHeight, paddedWidth: paddedWidth, stride: stride,
+                                        count: count)
+      pr_prepare_planes(src, Int32(channels), Int32(height), Int32(width), Int32(top), Int32(left), Int32(paddedHeight),
+                        Int32(paddedWidth), Int32(stride), &reused, count, 1)
+      #expect(reused == expected, "reused, top \(top) left \(left)")
+    }
+  }
+
   @Test("identical patches give identical outputs: a constant image's interior is one value per channel")
   func identicalPatches() {
     var rng = SeededGenerator(seed: 13)
