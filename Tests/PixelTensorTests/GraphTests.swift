@@ -35,6 +35,31 @@ struct GraphTests {
     #expect(Swift.abs(gradients(of: y, wrt: [a])[0].item - (6 + Float(20.085537) + 1)) < 1e-4)
   }
 
+  /// Graphs whose VJPs hand one cotangent buffer to several parents (a sum's VJP passes its
+  /// cotangent on to both inputs), so a sum grown in place would corrupt its sharers.
+  static let sharedCotangents: [(name: String, f: @Sendable (Tensor, Tensor) -> Tensor, dx: [Float], dy: [Float])] = [
+    ("(x + y) + y", { x, y in ((x + y) + y).sum() }, [1, 1], [2, 2]),
+    ("x + x", { x, _ in (x + x).sum() }, [2, 2], [0, 0]),
+    ("(x + y) + (x + y)", { x, y in let s = x + y; return (s + s).sum() }, [2, 2], [2, 2]),
+    ("((x + y) + x) + y", { x, y in (((x + y) + x) + y).sum() }, [2, 2], [2, 2]),
+    ("x·y + x + y", { x, y in (x * y + x + y).sum() }, [4, 5], [3, 4]),
+  ]
+
+  @Test("summed cotangents: right when buffers are shared, and the bits of the recorded sums",
+        arguments: sharedCotangents.indices)
+  func summedCotangents(_ i: Int) {
+    let c = Self.sharedCotangents[i]
+    let x = Tensor([2, 3], shape: [2]).requiringGradient(), y = Tensor([3, 4], shape: [2]).requiringGradient()
+    let g = gradients(of: withGradients { c.f(x, y) }, wrt: [x, y])
+    #expect(g[0].scalars == c.dx, "\(c.name)")
+    #expect(g[1].scalars == c.dy, "\(c.name)")
+    var rng = SeededGenerator(seed: 8)
+    let a = Tensor.normal([3, 5], using: &rng).requiringGradient(), b = Tensor.normal([3, 5], using: &rng).requiringGradient()
+    let loss = withGradients { (c.f(a.tanh(), b.exp()) + c.f(a * b, b)).sum() }
+    let plain = gradients(of: loss, wrt: [a, b]), recorded = gradients(of: loss, wrt: [a, b], createGraph: true)
+    for k in 0..<2 { #expect(plain[k].scalars.map(\.bitPattern) == recorded[k].scalars.map(\.bitPattern), "\(c.name)") }
+  }
+
   @Test("an input-only gradient skips every weight-gradient GEMM (pruning)")
   func pruning() {
     var rng = SeededGenerator(seed: 4)
