@@ -106,7 +106,7 @@ enum DirectConvolution {
                       epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath = path) {
     let (placement, offsets) = forwardTaps(g)
     let taps = g.patchSize
-    let pass = Pass(offsets: offsets, weights: pack(outChannels: o, taps: taps) { oc, t in w[oc * taps + t] },
+    let pass = Pass(offsets: offsets, weights: pack(rows: w, outChannels: o, taps: taps),
                     outHeight: g.outHeight, outWidth: g.outWidth, channelPitch: g.outHeight * g.outWidth,
                     rowPitch: g.outWidth)
     let plan = Plan(placement: placement, outChannels: o, outputImage: o * g.outHeight * g.outWidth, passes: [pass])
@@ -229,6 +229,20 @@ enum DirectConvolution {
     }
     let plan = Plan(placement: placement, outChannels: c, outputImage: c * g.height * g.width, passes: passes)
     run(plan, batch: g.batch, source: gy, bias: nil, output: dx, epilogue: nil, kernelPath: kernelPath)
+  }
+
+  /// `w[O, taps]` (row-major: OIHW) in the kernel's layout, as ``pack(outChannels:taps:_:)``.
+  /// Every forward pass packs its weights, and each block of an inference batch its own copy:
+  /// through the general closure, with checked index arithmetic per element, this was 2% of a
+  /// ResNet-20 inference profile; here a row is read in order and written 4 floats apart.
+  static func pack(rows w: UnsafePointer<Float>, outChannels o: Int, taps: Int) -> TensorStorage {
+    let blocks = (o + 3) / 4
+    let packed = TensorStorage(count: Swift.max(1, blocks * taps * 4), repeating: 0)
+    for oc in 0..<o {
+      let src = w + oc * taps, dst = packed.base + (oc / 4) * taps * 4 + oc % 4
+      for t in 0..<taps { dst[t &* 4] = src[t] }
+    }
+    return packed
   }
 
   /// Weights in the kernel's layout, `[⌈O/4⌉][taps][4]`, zero past `O`.
