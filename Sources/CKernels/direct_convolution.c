@@ -402,6 +402,54 @@ static void block_avx512_pairs(const PRDirectConvolution *p, int32_t block) {
 }
 #endif
 
+// The rectifier of a block's channels (PRDirectConvolution.rectify): the operations of the
+// separate sum and ReLU passes, on each value, so the same bits; run on the 4 channel planes a
+// block has just written, which are still in L1 or L2, instead of a later pass over memory.
+static void rectify_run(float *restrict out, const float *restrict add, uint8_t *restrict mask, int32_t n) {
+  for (int32_t x = 0; x < n; x++) {
+    const float v = add ? out[x] + add[x] : out[x];
+    const int32_t positive = v > 0.0f;
+    out[x] = positive ? v : 0.0f;
+    if (mask) mask[x] = (uint8_t)positive;
+  }
+}
+
+#if PR_HAVE_X86
+__attribute__((target("avx512f")))
+static void rectify_run_avx512(float *out, const float *add, uint8_t *mask, int32_t n) {
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int32_t x = 0; x < n; x += 16) {
+    const __mmask16 live = n - x >= 16 ? 0xffff : (__mmask16)((1u << (n - x)) - 1);
+    __m512 v = _mm512_maskz_loadu_ps(live, out + x);
+    if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, add + x));
+    const __mmask16 positive = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+    _mm512_mask_storeu_ps(out + x, live, _mm512_maskz_mov_ps(positive, v));
+    if (!mask) continue;
+    const __m512i bits = _mm512_maskz_mov_epi32(positive, one);
+    if (live == 0xffff) _mm_storeu_si128((__m128i *)(mask + x), _mm512_cvtepi32_epi8(bits));
+    else _mm512_mask_cvtepi32_storeu_epi8(mask + x, live, bits);
+  }
+}
+#endif
+
+// A block's planes are one run of floats (rectify asks for a forward pass's NCHW output).
+static void rectify_block(const PRDirectConvolution *p, int32_t block, int32_t resolved) {
+  const int32_t first = block * PR_BLOCK, end = first + PR_BLOCK < p->outChannels ? first + PR_BLOCK : p->outChannels;
+  const ptrdiff_t at = (ptrdiff_t)first * p->outputChannelPitch;
+  const int32_t count = (end - first) * (int32_t)p->outputChannelPitch;
+  const float *add = p->adding ? p->adding + at : NULL;
+  uint8_t *mask = p->mask ? p->mask + at : NULL;
+#if PR_HAVE_X86
+  if (resolved == 3) {
+    rectify_run_avx512(p->output + at, add, mask, count);
+    return;
+  }
+#endif
+  (void)resolved;
+  rectify_run(p->output + at, add, mask, count);
+}
+
 ptrdiff_t pr_direct_convolution_scratch(int32_t taps, int32_t outHeight, int32_t outWidth, PRKernelPath path) {
   if (pr_kernel_resolved_path(path) != 3 || outWidth > PR_LANES || outHeight <= 0 || outWidth <= 0) return 0;
   return (ptrdiff_t)taps * pair_rows(outHeight) * PR_LANES;
@@ -420,11 +468,13 @@ void pr_direct_convolution(const PRDirectConvolution *plan, int32_t firstBlock, 
       if (plan->outChannels - b * PR_BLOCK == 1) single_channel_avx2(plan, b);
       else if (resolved == 3) pairs ? block_avx512_pairs(plan, b) : block_avx512(plan, b);
       else block_avx2(plan, b);
-      continue;
+    } else {
+      block_portable(plan, b);
     }
-#endif
-    (void)resolved;
+#else
     block_portable(plan, b);
+#endif
+    if (plan->rectify) rectify_block(plan, b, resolved);
   }
 }
 

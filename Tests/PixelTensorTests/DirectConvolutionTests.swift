@@ -242,6 +242,36 @@ struct DirectConvolutionTests {
     }
   }
 
+  @Test("the kernel's rectifier gives the bits of the separate sum and ReLU, mask included, on every path",
+        arguments: [PRKernelPathAutomatic, PRKernelPathAVX2, PRKernelPathPortable],
+        [[2, 3, 7, 7], [2, 2, 9, 37], [1, 5, 4, 4]])
+  func rectifier(path: PRKernelPath, input: [Int]) {
+    var rng = SeededGenerator(seed: 61)
+    let x = Tensor.normal(Shape(input), using: &rng), w = Tensor.normal([6, input[1], 3, 3], using: &rng) * 0.5
+    let b = Tensor.normal([6], using: &rng)
+    DirectConvolution.withPath(path) {
+      let plain = conv2D(x, weight: w, bias: b, padding: (1, 1))
+      let skip = Tensor.normal(plain.shape, using: &rng), weights = Tensor.normal(plain.shape, using: &rng)
+      #expect(conv2DReLU(x, weight: w, bias: b, padding: (1, 1)).scalars.map(\.bitPattern)
+              == plain.relu().scalars.map(\.bitPattern))
+      #expect(conv2DAddingReLU(x, weight: w, bias: b, adding: skip, padding: (1, 1)).scalars.map(\.bitPattern)
+              == plain.addingReLU(skip).scalars.map(\.bitPattern))
+      // Recorded: the outputs and the masks (through the gradients they gate) of both fusions.
+      func recorded(fused: Bool) -> [[UInt32]] {
+        let (px, ps) = (x.requiringGradient(), skip.requiringGradient())
+        let relu = fused ? conv2DReLU(px, weight: w, bias: b, padding: (1, 1)) : conv2D(px, weight: w, bias: b, padding: (1, 1)).relu()
+        let sum = fused
+          ? conv2DAddingReLU(px, weight: w, bias: b, adding: ps, padding: (1, 1))
+          : conv2D(px, weight: w, bias: b, padding: (1, 1)).addingReLU(ps)
+        let g = gradients(of: ((relu + sum) * weights).sum(), wrt: [px, ps])
+        return [relu, sum, g[0], g[1]].map { $0.scalars.map(\.bitPattern) }
+      }
+      let viaFused = recorded(fused: true)
+      #expect(viaFused == recorded(fused: false))
+      #expect(viaFused[3].contains(0) && viaFused[3].contains { $0 != 0 })
+    }
+  }
+
   @Test("identical patches give identical outputs: a constant image's interior is one value per channel")
   func identicalPatches() {
     var rng = SeededGenerator(seed: 13)

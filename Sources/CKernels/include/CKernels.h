@@ -39,6 +39,15 @@ typedef struct {
   /// Scratch of pr_direct_convolution_scratch(taps, outHeight, outWidth, path) floats, private
   /// to the call (NULL when that is 0).
   float *scratch;
+  /// With `rectify`, each block's outputs, while still in cache, become
+  ///   v = out + adding[same place] (without `adding`: v = out),  out = v > 0 ? v : +0,
+  ///   mask[same place] = v > 0 (when `mask` is not NULL),
+  /// where the same place is the output's offset from `output` (an NCHW sum and ReLU). It needs
+  /// the layout of a forward pass's output: outputColumnStride 1, outputRowPitch outWidth and
+  /// outputChannelPitch outHeight·outWidth, with 4·outputChannelPitch within int32_t.
+  int32_t rectify;
+  const float *adding;
+  uint8_t *mask;
 } PRDirectConvolution;
 
 /// Computes output channels 4·firstBlock ..< 4·(firstBlock + blockCount) of `plan`. Reads whole

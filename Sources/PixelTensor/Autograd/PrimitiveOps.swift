@@ -313,8 +313,9 @@ public func matmul(_ a: Tensor, _ b: Tensor, addingBias bias: Tensor, perRow: Bo
 // MARK: Convolution triangle
 
 /// `conv(x, W) + b` for an NCHW batch with OIHW weights (`groups = 1`), the primitive behind
-/// ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``.
-func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+/// ``conv2D(_:weight:bias:stride:padding:dilation:groups:)``. With a `rectifier` the buffer holds
+/// the rectified values instead (the caller records the sum and ReLU that explain them).
+func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeometry, rectifier: Rectifier? = nil,
                  epilogue: (@Sendable (Range<Int>, UnsafePointer<Float>) -> Void)? = nil) -> Tensor {
   precondition(x.shape == g.inputShape, "convolution expects \(g.inputShape), got \(x.shape)")
   let o = weight.shape[0]
@@ -325,7 +326,7 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvGeo
   var chunkEpilogue: (@Sendable (Range<Int>) -> Void)? = nil
   if let epilogue { chunkEpilogue = { samples in epilogue(samples, y.pointer) } }
   ConvolutionKernels.forward(g, x: x.storage.base, w: weight.storage.base, outChannels: o, bias: bias?.storage.base,
-                             y: out.base, epilogue: chunkEpilogue)
+                             y: out.base, rectifier: rectifier, epilogue: chunkEpilogue)
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   return .recorded(.convolution(g, bias: bias != nil), inputs, shape: outShape, storage: out)
 }

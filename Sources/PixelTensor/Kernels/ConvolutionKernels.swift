@@ -67,13 +67,14 @@ enum ConvolutionKernels {
     }
   }
 
-  /// `y[n] = W · patches(x[n]) (+ b)`, `y` `[N, O, oh, ow]`. `epilogue`, if given, runs on each
-  /// chunk's samples right after their output is written, while it is still in cache.
+  /// `y[n] = W · patches(x[n]) (+ b)`, `y` `[N, O, oh, ow]`, then the `rectifier` if given.
+  /// `epilogue`, if given, runs on each chunk's samples right after their output is written (and
+  /// rectified), while it is still in cache.
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
-                      bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                      bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, rectifier: Rectifier? = nil,
                       epilogue: (@Sendable (Range<Int>) -> Void)? = nil) {
     if DirectConvolution.handles(g) {
-      DirectConvolution.forward(g, x: x, w: w, outChannels: o, bias: bias, y: y, epilogue: epilogue)
+      DirectConvolution.forward(g, x: x, w: w, outChannels: o, bias: bias, y: y, rectifier: rectifier, epilogue: epilogue)
       return
     }
     let xs = UnsafeSharedConst(x), ws = UnsafeSharedConst(w), ys = UnsafeShared(y)
@@ -87,6 +88,7 @@ enum ConvolutionKernels {
       sgemmSerial(transposeA: false, transposeB: false, m: o, n: s * l, k: k, a: ws.pointer, lda: k,
                   b: colsBuffer.base, ldb: s * l, beta: 0, c: blockBuffer.base, ldc: s * l)
       scatterBlock(blockBuffer.base, bias: bs?.pointer, samples: samples, channels: o, plane: l, nchw: ys.pointer)
+      rectifier?.apply(ys.pointer, samples: samples, image: o * l)
       epilogue?(samples)
     }
   }

@@ -102,15 +102,18 @@ enum DirectConvolution {
 
   /// `y[n] = W ⋆ x[n] + b` for weights `[O, C, kh, kw]`.
   static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, outChannels o: Int,
-                      bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                      bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, rectifier: Rectifier? = nil,
                       epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath = path) {
     let (placement, offsets) = forwardTaps(g)
     let taps = g.patchSize
+    // The kernel's rectifier counts a block's 4 output planes in Int32.
+    precondition(rectifier == nil || 4 * g.outHeight * g.outWidth <= Int(Int32.max), "output planes too large to rectify")
     let pass = Pass(offsets: offsets, weights: pack(rows: w, outChannels: o, taps: taps),
                     outHeight: g.outHeight, outWidth: g.outWidth, channelPitch: g.outHeight * g.outWidth,
                     rowPitch: g.outWidth)
     let plan = Plan(placement: placement, outChannels: o, outputImage: o * g.outHeight * g.outWidth, passes: [pass])
-    run(plan, batch: g.batch, source: x, bias: bias, output: y, epilogue: epilogue, kernelPath: kernelPath)
+    run(plan, batch: g.batch, source: x, bias: bias, output: y, rectifier: rectifier, epilogue: epilogue,
+        kernelPath: kernelPath)
   }
 
   /// The forward pass's placement and its taps' buffer offsets in summation order (input
@@ -258,10 +261,11 @@ enum DirectConvolution {
   }
 
   /// Runs `plan` on every sample: samples spread over the workers when there are enough of them,
-  /// else each sample's output-channel blocks.
+  /// else each sample's output-channel blocks. The kernel applies the `rectifier` to each block
+  /// of channels it has written (its buffers are laid out like `output`).
   static func run(_ plan: Plan, batch: Int, source: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                  output: UnsafeMutablePointer<Float>, epilogue: (@Sendable (Range<Int>) -> Void)?,
-                  kernelPath: PRKernelPath) {
+                  output: UnsafeMutablePointer<Float>, rectifier: Rectifier? = nil,
+                  epilogue: (@Sendable (Range<Int>) -> Void)?, kernelPath: PRKernelPath) {
     let src = UnsafeSharedConst(source), out = UnsafeShared(output), bs = bias.map { UnsafeSharedConst($0) }
     let p = plan.placement
     let sourceImage = p.channels * p.height * p.width
@@ -281,13 +285,15 @@ enum DirectConvolution {
                            blocks range: Range<Int>) {
       for pass in plan.passes where pass.outHeight > 0 && pass.outWidth > 0 {
         pass.offsets.withUnsafeBufferPointer { offs in
+          let at = n * plan.outputImage + pass.outputOffset
           var conv = PRDirectConvolution(
             input: buffer, inputRowPitch: p.phaseWidth, tapOffsets: offs.baseAddress, taps: Int32(offs.count),
             weights: pass.weights.base, bias: bs?.pointer, outChannels: Int32(plan.outChannels),
             outHeight: Int32(pass.outHeight), outWidth: Int32(pass.outWidth),
-            output: out.pointer + n * plan.outputImage + pass.outputOffset, outputChannelPitch: pass.channelPitch,
+            output: out.pointer + at, outputChannelPitch: pass.channelPitch,
             outputRowPitch: pass.rowPitch, outputColumnStride: pass.columnStride, path: kernelPath,
-            scratch: scratch?.base)
+            scratch: scratch?.base, rectify: rectifier == nil ? 0 : 1, adding: rectifier?.adding.map { $0 + at },
+            mask: rectifier?.mask.map { $0 + at })
           pr_direct_convolution(&conv, Int32(range.lowerBound), Int32(range.count))
         }
       }

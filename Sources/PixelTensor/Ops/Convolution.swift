@@ -32,9 +32,9 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
   return y + bias.reshaped(to: [1, o, 1, 1])
 }
 
-/// `relu(conv2D(x, W, b))` with each chunk of samples clamped right after its convolution
-/// output is written, while it is in cache, instead of in a second pass over the whole output;
-/// the values are the same. When recorded, the graph is the two ops' (a convolution node, then a
+/// `relu(conv2D(x, W, b))` with the output clamped right after it is written, while it is in
+/// cache (by the direct kernel, a block of channels at a time), instead of in a second pass over
+/// the whole output; the values are the same. When recorded, the graph is the two ops' (a convolution node, then a
 /// select node with the ReLU's mask, written in the same pass); the nodes share the clamped
 /// buffer, which is safe because neither VJP reads its node's output and the convolution's
 /// output does not escape.
@@ -47,26 +47,17 @@ public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
   if let bias { precondition(bias.shape == [o], "conv2D bias must be [\(o)], got \(bias.shape)") }
   let g = ConvGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                        padding: padding, dilation: dilation)
-  let image = o * g.outHeight * g.outWidth
   guard x.isRecording || weight.isRecording || (bias?.isRecording ?? false) else {
-    return convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-      Elementwise.relu(start, start, count: samples.count * image, parallel: false)
-    }
+    return convolution(x, weight: weight, bias: bias, geometry: g, rectifier: Rectifier())
   }
-  let mask = ByteStorage(count: g.batch * image)
-  let bits = UnsafeShared(mask.base)
-  let y = convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-    let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-    Elementwise.relu(start, mask: bits.pointer + samples.lowerBound * image, start, count: samples.count * image,
-                     parallel: false)
-  }
+  let mask = ByteStorage(count: g.batch * o * g.outHeight * g.outWidth)
+  let y = convolution(x, weight: weight, bias: bias, geometry: g, rectifier: Rectifier(mask: mask.base))
   return .recorded(.select(Mask(shape: y.shape, storage: mask)), [y], shape: y.shape, storage: y.storage)
 }
 
 /// `relu(conv2D(x, W, b) + skip)` for a `skip` of the output's shape (a residual block's last
-/// convolution, its sum and ReLU). Each chunk of samples adds its slice of `skip` and clamps right
-/// after its convolution output is written, while it is in cache: the bits of
+/// convolution, its sum and ReLU). The output adds `skip` and clamps right after it is written,
+/// while it is in cache (in the direct kernel, a block of channels at a time): the bits of
 /// ``Tensor/addingReLU(_:)`` on the convolution, one pass over memory fewer. Recorded, the graph
 /// is that composition's (convolution, sum, select with the ReLU's mask) with the three nodes
 /// sharing one buffer, as ``conv2DReLU(_:weight:bias:stride:padding:dilation:groups:)`` does: no
@@ -85,26 +76,16 @@ public func conv2DAddingReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, a
   guard skip.shape == [g.batch, o, g.outHeight, g.outWidth] else {
     return conv2D(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation).addingReLU(skip)
   }
-  let image = o * g.outHeight * g.outWidth
-  let other = UnsafeSharedConst(UnsafePointer(skip.storage.base))
+  let other = UnsafePointer(skip.storage.base)
   let recorded = x.isRecording || weight.isRecording || (bias?.isRecording ?? false) || skip.isRecording
   guard recorded else {
     return withExtendedLifetime(skip) {
-      convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-        let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-        Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, start,
-                         count: samples.count * image, parallel: false)
-      }
+      convolution(x, weight: weight, bias: bias, geometry: g, rectifier: Rectifier(adding: other))
     }
   }
-  let mask = ByteStorage(count: g.batch * image)
-  let bits = UnsafeShared(mask.base)
+  let mask = ByteStorage(count: skip.elementCount)
   let y = withExtendedLifetime(skip) {
-    convolution(x, weight: weight, bias: bias, geometry: g) { samples, y in
-      let start = UnsafeMutablePointer(mutating: y) + samples.lowerBound * image
-      Elementwise.relu(start, adding: other.pointer + samples.lowerBound * image, mask: bits.pointer + samples.lowerBound * image,
-                       start, count: samples.count * image, parallel: false)
-    }
+    convolution(x, weight: weight, bias: bias, geometry: g, rectifier: Rectifier(adding: other, mask: mask.base))
   }
   let sum = Tensor.recorded(.add, [y, skip], shape: y.shape, storage: y.storage)
   return .recorded(.select(Mask(shape: y.shape, storage: mask)), [sum], shape: y.shape, storage: y.storage)
