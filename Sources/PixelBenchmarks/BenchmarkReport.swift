@@ -62,7 +62,8 @@ public struct BenchmarkReport: Codable, Sendable {
     }
     func number(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
     var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, convolutions \(environment.directKernels), "
-                 + "\(environment.openBLASThreadsPerCall) thread per OpenBLAS call, \(environment.workers) workers; \(environment.cpuModel)",
+                 + "\(environment.openBLASThreadsPerCall) OpenBLAS thread\(environment.openBLASThreadsPerCall == 1 ? "" : "s") per call, "
+                 + "\(environment.workers) worker\(environment.workers == 1 ? "" : "s"); \(environment.cpuModel)",
                  pad("benchmark", 40) + pad("median ms", 12, left: true) + pad("GFLOP/s", 10, left: true)
                  + pad("rate", 20, left: true) + pad("peak MiB", 10, left: true)]
     for r in results {

@@ -71,9 +71,13 @@ public enum BLASRuntime {
   public static var coreName: String { String(cString: openblas_get_corename()) }
   /// OpenBLAS's build configuration string.
   public static var configuration: String { String(cString: openblas_get_config()) }
-  /// The number of threads one OpenBLAS call uses (1 once the engine has run a GEMM: the
-  /// engine splits large products across cores itself).
-  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// The number of threads one OpenBLAS call of the engine uses: 1, since the engine splits
+  /// large products across cores itself. Reading it pins OpenBLAS as the engine's first GEMM
+  /// would, so a report made before any GEMM ran does not show OpenBLAS's default instead.
+  public static var threadCount: Int {
+    configureOnce()
+    return Int(openblas_get_num_threads())
+  }
 
   private static let configured: Bool = {
     openblas_set_num_threads(1)
