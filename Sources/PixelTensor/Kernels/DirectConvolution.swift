@@ -240,11 +240,18 @@ enum DirectConvolution {
   /// ResNet-20 inference profile; here a row is read in order and written 4 floats apart.
   static func pack(rows w: UnsafePointer<Float>, outChannels o: Int, taps: Int) -> TensorStorage {
     let blocks = (o + 3) / 4
-    let packed = TensorStorage(count: Swift.max(1, blocks * taps * 4), repeating: 0)
-    for oc in 0..<o {
-      let src = w + oc * taps, dst = packed.base + (oc / 4) * taps * 4 + oc % 4
-      for t in 0..<taps { dst[t &* 4] = src[t] }
+    let packed = TensorStorage(uninitializedCount: Swift.max(1, blocks * taps * 4))
+    // Every lane is written once: the channels' weights, then zeros in the last block's lanes past O.
+    for oc in 0..<(blocks * 4) {
+      let dst = packed.base + (oc / 4) * taps * 4 + oc % 4
+      if oc < o {
+        let src = w + oc * taps
+        for t in 0..<taps { dst[t &* 4] = src[t] }
+      } else {
+        for t in 0..<taps { dst[t &* 4] = 0 }
+      }
     }
+    if blocks * taps == 0 { packed.base[0] = 0 }
     return packed
   }
 
