@@ -61,9 +61,10 @@ public struct BenchmarkReport: Codable, Sendable {
       return left ? fill + s : s + fill
     }
     func number(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
+    func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
     var lines = ["OpenBLAS \(environment.openBLASCoreType) kernels, convolutions \(environment.directKernels), "
-                 + "\(environment.openBLASThreadsPerCall) OpenBLAS thread\(environment.openBLASThreadsPerCall == 1 ? "" : "s") per call, "
-                 + "\(environment.workers) worker\(environment.workers == 1 ? "" : "s"); \(environment.cpuModel)",
+                 + "\(counted(environment.openBLASThreadsPerCall, "OpenBLAS thread")) per call, "
+                 + "\(counted(environment.workers, "worker")); \(environment.cpuModel)",
                  pad("benchmark", 40) + pad("median ms", 12, left: true) + pad("GFLOP/s", 10, left: true)
                  + pad("rate", 20, left: true) + pad("peak MiB", 10, left: true)]
     for r in results {

@@ -34,10 +34,10 @@ public func conv2D(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 
 /// `relu(conv2D(x, W, b))` with the output clamped right after it is written, while it is in
 /// cache (by the direct kernel, a block of channels at a time), instead of in a second pass over
-/// the whole output; the values are the same. When recorded, the graph is the two ops' (a convolution node, then a
-/// select node with the ReLU's mask, written in the same pass); the nodes share the clamped
-/// buffer, which is safe because neither VJP reads its node's output and the convolution's
-/// output does not escape.
+/// the whole output; the values are the same. When recorded, the graph is the two ops' (a
+/// convolution node, then a select node with the ReLU's mask, written in the same pass); the
+/// nodes share the clamped buffer, which is safe because neither VJP reads its node's output and
+/// the convolution's output does not escape.
 public func conv2DReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
   guard groups == 1, x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
